@@ -1,0 +1,49 @@
+"""Toolkit Exchange: where career and employment counsellors share the tools they use.
+
+:func:`create_app` is the only entry point; importing the package reads no configuration
+and opens no connections.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build an app: configuration, extensions, stores, blueprints, error pages, CLI.
+
+    ``test_config`` replaces the environment entirely, so a test sees exactly what it sets
+    (plus the embedded defaults), whatever variables the machine happens to have.
+    Importing the package stays cheap (Flask loads here), so the limited child processes
+    that read uploaded files can import :mod:`exchange.extract` without the web stack.
+    """
+    from flask import Flask
+
+    from . import config
+
+    instance_dir = Path((test_config or {}).get("INSTANCE_DIR") or config.instance_dir_from_env())
+    app = Flask(
+        __name__,
+        instance_path=str(instance_dir),
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+    )
+    config.load(app, test_config)
+
+    from . import errors, extensions, logs, security, stores, views
+    from .cli import register_commands
+
+    logs.configure(app)
+    extensions.init_app(app)
+    stores.init_app(app)
+    views.register(app)
+    errors.register(app)
+    security.register(app)
+    register_commands(app)
+    return app

@@ -1,0 +1,107 @@
+"""Configuration: built-in defaults, then ``EXCHANGE_*`` environment variables.
+
+Nothing here runs at import time. :func:`load` is called by the app factory and
+:func:`validate` refuses a configuration that would be unsafe or unusable, so a
+mistake shows up as one clear message at start-up instead of a 500 later on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENVIRONMENTS = ("development", "production", "testing")
+MIN_SECRET_LENGTH = 32
+WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "password"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says what to change."""
+
+
+def defaults(instance_dir: Path) -> dict[str, Any]:
+    """Embedded defaults: one machine, no services, everything in the instance folder."""
+    return {
+        "ENV": "production",
+        "DATABASE_URL": f"sqlite:///{instance_dir / 'exchange.sqlite3'}",
+        "STORAGE_URL": (instance_dir / "files").as_uri(),
+        "INDEX_DIR": str(instance_dir / "index"),
+        "SECRET_KEY": None,
+        "MAX_UPLOAD_MB": 25,
+        "STARTER_DOWNLOADS": 3,
+        "RATELIMIT_STORAGE_URL": "memory://",
+        "SITE_NAME": "Toolkit Exchange",
+        "EXTRACT_TIMEOUT_S": 20,
+        "EXTRACT_MEMORY_MB": 512,
+        "PRESIGN_SECONDS": 60,
+        "QUOTA_FILES": 500,
+        "QUOTA_MB": 2000,
+    }
+
+
+def instance_dir_from_env() -> Path:
+    """The instance folder: ``EXCHANGE_INSTANCE_DIR`` or ``./instance``, made absolute."""
+    return Path(os.environ.get("EXCHANGE_INSTANCE_DIR", "instance")).resolve()
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, the environment and test overrides, then validate."""
+    app.config.update(defaults(Path(app.instance_path)))
+    if test_config is None:
+        app.config.from_prefixed_env("EXCHANGE")
+    else:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"] and app.config["ENV"] != "production":
+        app.config["SECRET_KEY"] = development_secret(Path(app.instance_path))
+    validate(app.config)
+    derive(app.config)
+
+
+def development_secret(instance_dir: Path) -> str:
+    """A random secret made once and kept, so sessions survive restarts of ``make run``."""
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Refuse settings that would be unsafe or cannot work, naming the variable to fix."""
+    if config["ENV"] not in ENVIRONMENTS:
+        raise ConfigError(f"EXCHANGE_ENV must be one of {', '.join(ENVIRONMENTS)}.")
+    secret = config.get("SECRET_KEY") or ""
+    if len(secret) < MIN_SECRET_LENGTH or secret.lower() in WEAK_SECRETS:
+        raise ConfigError(
+            "EXCHANGE_SECRET_KEY is missing or weak: set it to a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    for name in ("MAX_UPLOAD_MB", "STARTER_DOWNLOADS", "QUOTA_FILES", "QUOTA_MB"):
+        if not isinstance(config[name], int) or config[name] < 0:
+            raise ConfigError(f"EXCHANGE_{name} must be a whole number, 0 or more.")
+    if not str(config["STORAGE_URL"]).startswith(("file://", "s3://")):
+        raise ConfigError("EXCHANGE_STORAGE_URL must start with file:// or s3://.")
+
+
+def derive(config: dict[str, Any]) -> None:
+    """Translate our settings into the names Flask and its extensions read."""
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # Room for the form fields around the files; the per-file limit is checked separately.
+    config["MAX_CONTENT_LENGTH"] = (config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    config["MAX_FORM_MEMORY_SIZE"] = 1024 * 1024
+    config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URL"]
+    config["RATELIMIT_HEADERS_ENABLED"] = True
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    config["TESTING"] = config["ENV"] == "testing" or config.get("TESTING", False)

@@ -1,0 +1,87 @@
+"""The words the exchange is built around: kinds, audiences, licences, standard topics.
+
+Stored values are short stable codes; labels are what people read. Forms, search facets
+and the credit line all take their wording from here so it is said the same way everywhere.
+"""
+
+from __future__ import annotations
+
+KINDS = {
+    "worksheet": "Worksheet",
+    "template": "Template",
+    "spreadsheet": "Spreadsheet",
+    "quiz": "Quiz",
+    "self-assessment": "Self-assessment",
+    "exercise": "Exercise",
+    "guide": "Guide",
+    "presentation": "Presentation",
+    "other": "Other",
+}
+
+AUDIENCES = {
+    "any": "Any client",
+    "youth": "Young people and students",
+    "adults": "Adults",
+    "job-seekers": "Job seekers",
+    "career-changers": "Career changers",
+    "returners": "People returning to work",
+    "newcomers": "Newcomers and immigrants",
+    "older-workers": "Older workers",
+    "employees": "Employees and teams",
+    "practitioners": "Counsellors and practitioners",
+}
+
+LICENCES = {
+    "cc-by-4.0": "CC BY 4.0",
+    "cc-by-nc-4.0": "CC BY-NC 4.0",
+    "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0",
+    "free-with-credit": "Free to use with credit",
+    "exchange-only": "Shared within the exchange only",
+}
+
+LICENCE_URLS = {
+    "cc-by-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "cc-by-nc-4.0": "https://creativecommons.org/licenses/by-nc/4.0/",
+    "cc-by-nc-sa-4.0": "https://creativecommons.org/licenses/by-nc-sa/4.0/",
+}
+
+ACCESS = {
+    "everyone": "Open to everyone signed in",
+    "sharers": "For members who share",
+}
+
+STANDARD_TOPICS = (
+    "career exploration",
+    "self-assessment",
+    "skills",
+    "strengths",
+    "resume writing",
+    "cover letters",
+    "interview skills",
+    "job search",
+    "networking",
+    "self-esteem",
+    "employment barriers",
+    "workplace conflict",
+    "financial wellbeing",
+    "bereavement",
+    "education and training",
+)
+
+MAX_TAGS = 12
+MAX_TAG_LENGTH = 40
+
+
+def normalise_tag(raw: str) -> str:
+    """One spelling per tag: lower case, single spaces, no stray punctuation at the ends."""
+    return " ".join(raw.strip().strip(".;#").lower().split())
+
+
+def parse_tags(text: str) -> list[str]:
+    """Comma-separated tags in the order given, without blanks or repeats."""
+    seen: dict[str, None] = {}
+    for part in text.replace(";", ",").split(","):
+        tag = normalise_tag(part)
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)

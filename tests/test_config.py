@@ -1,0 +1,101 @@
+"""Configuration is read from EXCHANGE_* variables and checked when the app starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange import create_app
+from exchange.config import ConfigError
+
+from .conftest import TEST_SECRET
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    """A clean EXCHANGE_* environment pointing at a temporary instance folder."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("EXCHANGE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("EXCHANGE_INSTANCE_DIR", str(tmp_path / "instance"))
+    return monkeypatch
+
+
+def test_production_refuses_a_missing_secret(env):
+    env.setenv("EXCHANGE_ENV", "production")
+    with pytest.raises(ConfigError, match="EXCHANGE_SECRET_KEY"):
+        create_app()
+
+
+@pytest.mark.parametrize("secret", ["changeme", "short-secret", "dev"])
+def test_production_refuses_a_weak_secret(env, secret):
+    env.setenv("EXCHANGE_ENV", "production")
+    env.setenv("EXCHANGE_SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        create_app()
+
+
+def test_production_accepts_a_strong_secret(env):
+    env.setenv("EXCHANGE_ENV", "production")
+    env.setenv("EXCHANGE_SECRET_KEY", TEST_SECRET)
+    assert create_app().config["SECRET_KEY"] == TEST_SECRET
+
+
+def test_development_secret_is_made_once_and_kept(env, tmp_path):
+    env.setenv("EXCHANGE_ENV", "development")
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert first == second
+    assert len(first) >= 32
+    secret_file = tmp_path / "instance" / "secret_key"
+    assert secret_file.read_text().strip() == first
+    assert secret_file.stat().st_mode & 0o077 == 0, "the secret file is private to its owner"
+
+
+def test_environment_variables_are_read_and_typed(env, tmp_path):
+    env.setenv("EXCHANGE_ENV", "development")
+    env.setenv("EXCHANGE_MAX_UPLOAD_MB", "7")
+    env.setenv("EXCHANGE_STARTER_DOWNLOADS", "5")
+    env.setenv("EXCHANGE_STORAGE_URL", (tmp_path / "elsewhere").as_uri())
+    config = create_app().config
+    assert config["MAX_UPLOAD_MB"] == 7
+    assert config["STARTER_DOWNLOADS"] == 5
+    assert config["MAX_CONTENT_LENGTH"] > 7 * 1024 * 1024
+    assert config["STORAGE_URL"].endswith("/elsewhere")
+
+
+def test_embedded_defaults_live_in_the_instance_folder(env, tmp_path):
+    env.setenv("EXCHANGE_ENV", "development")
+    config = create_app().config
+    instance = tmp_path / "instance"
+    assert config["DATABASE_URL"] == f"sqlite:///{instance / 'exchange.sqlite3'}"
+    assert config["STORAGE_URL"] == (instance / "files").as_uri()
+    assert config["INDEX_DIR"] == str(instance / "index")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("EXCHANGE_STORAGE_URL", "ftp://files", "file:// or s3://"),
+        ("EXCHANGE_MAX_UPLOAD_MB", "-1", "EXCHANGE_MAX_UPLOAD_MB"),
+        ("EXCHANGE_ENV", "staging", "EXCHANGE_ENV"),
+    ],
+)
+def test_unusable_settings_are_refused_with_the_variable_named(env, name, value, message):
+    env.setenv("EXCHANGE_ENV", "development")
+    env.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        create_app()
+
+
+def test_importing_the_package_reads_no_configuration(env):
+    """The app factory is the only place configuration is read (nothing at import time)."""
+    import subprocess
+    import sys
+
+    code = "import exchange, exchange.models, exchange.views, exchange.cli; print('ok')"
+    env.setenv("EXCHANGE_ENV", "production")  # would be refused if anything built an app
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
