@@ -1,0 +1,562 @@
+"""What an uploaded file really is, judged by its name *and* its bytes.
+
+Counsellors download what others share and open it in Word or Excel, so a file is only
+accepted when its extension is one we allow and its contents are really that format: HTML
+renamed ``.docx``, a Git LFS pointer named ``.pdf`` or a macro-enabled workbook are turned
+away with a sentence that says what is wrong. The browser's Content-Type is never read.
+
+The zip limits live here because every zip-based reader must apply them before it touches
+an archive: ``open_zip`` is the one door to a zip, for detection and extraction alike.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import struct
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+# Zip limits, checked on the central directory alone (nothing is decompressed to test them).
+ZIP_MAX_ENTRIES = 10_000
+ZIP_MAX_UNPACKED_BYTES = 300 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+ZIP_RATIO_APPLIES_FROM = 1024 * 1024
+# 10,000 entries with long names fit in well under 4 MB of central directory.
+ZIP_MAX_DIRECTORY_BYTES = 4 * 1024 * 1024
+
+MAX_FILENAME_CHARS = 200
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FileType:
+    format: str
+    content_type: str
+    label: str
+
+
+class UnsupportedFile(ValueError):
+    """str(exc) is a short, friendly sentence for the sharer, naming the file."""
+
+
+class UnsafeArchive(ValueError):
+    """A zip whose directory promises more than we will unpack; str(exc) says what."""
+
+
+_OOXML = "application/vnd.openxmlformats-officedocument"
+_ODF = "application/vnd.oasis.opendocument"
+
+ALLOWED: dict[str, FileType] = {
+    t.format: t
+    for t in (
+        FileType("doc", "application/msword", "Word document"),
+        FileType("docx", f"{_OOXML}.wordprocessingml.document", "Word document"),
+        FileType("dotx", f"{_OOXML}.wordprocessingml.template", "Word template"),
+        FileType("xls", "application/vnd.ms-excel", "Spreadsheet (Excel)"),
+        FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", "Spreadsheet (Excel)"),
+        FileType("xltx", f"{_OOXML}.spreadsheetml.template", "Spreadsheet template (Excel)"),
+        FileType("ppt", "application/vnd.ms-powerpoint", "Presentation (PowerPoint)"),
+        FileType("pptx", f"{_OOXML}.presentationml.presentation", "Presentation (PowerPoint)"),
+        FileType("potx", f"{_OOXML}.presentationml.template", "Presentation template (PowerPoint)"),
+        FileType("odt", f"{_ODF}.text", "Text document (OpenDocument)"),
+        FileType("ods", f"{_ODF}.spreadsheet", "Spreadsheet (OpenDocument)"),
+        FileType("odp", f"{_ODF}.presentation", "Presentation (OpenDocument)"),
+        FileType("rtf", "application/rtf", "Rich Text document"),
+        FileType("pdf", "application/pdf", "PDF"),
+        FileType("txt", "text/plain", "Text file"),
+        FileType("csv", "text/csv", "CSV table"),
+        FileType("md", "text/markdown", "Markdown text"),
+        FileType("png", "image/png", "Image (PNG)"),
+        FileType("jpg", "image/jpeg", "Image (JPEG)"),
+        FileType("gif", "image/gif", "Image (GIF)"),
+        FileType("webp", "image/webp", "Image (WebP)"),
+    )
+}
+
+# Extension (lower case, no dot) -> format.
+EXTENSIONS: dict[str, str] = {**{fmt: fmt for fmt in ALLOWED}, "jpeg": "jpg"}
+ACCEPT_ATTRIBUTE = ",".join(f".{ext}" for ext in EXTENSIONS)
+ALLOWED_SUMMARY = (
+    "Word, Excel, PowerPoint, OpenDocument, PDF, RTF, text, CSV, Markdown "
+    "and images (PNG, JPEG, GIF, WebP)"
+)
+
+# What each format is called inside a sentence ("is not a Word document").
+_NOUNS = {
+    "doc": "a Word document",
+    "docx": "a Word document",
+    "dotx": "a Word template",
+    "xls": "an Excel spreadsheet",
+    "xlsx": "an Excel spreadsheet",
+    "xltx": "an Excel template",
+    "ppt": "a PowerPoint presentation",
+    "pptx": "a PowerPoint presentation",
+    "potx": "a PowerPoint template",
+    "odt": "an OpenDocument text",
+    "ods": "an OpenDocument spreadsheet",
+    "odp": "an OpenDocument presentation",
+    "rtf": "an RTF document",
+    "pdf": "a PDF",
+    "txt": "a text file",
+    "csv": "a CSV file",
+    "md": "a Markdown file",
+    "png": "a PNG image",
+    "jpg": "a JPEG image",
+    "gif": "a GIF image",
+    "webp": "a WebP image",
+}
+
+# Which content kinds (see ``_sniff``) each named format accepts. Templates and shows open
+# in the same program as the documents, and a password-protected Office file is an OLE
+# container whatever its name says.
+_OOXML_ENCRYPTED = "ooxml-encrypted"
+_ACCEPTS: dict[str, frozenset[str]] = {
+    "doc": frozenset({"doc"}),
+    "docx": frozenset({"docx", "dotx", _OOXML_ENCRYPTED}),
+    "dotx": frozenset({"docx", "dotx", _OOXML_ENCRYPTED}),
+    "xls": frozenset({"xls"}),
+    "xlsx": frozenset({"xlsx", "xltx", _OOXML_ENCRYPTED}),
+    "xltx": frozenset({"xlsx", "xltx", _OOXML_ENCRYPTED}),
+    "ppt": frozenset({"ppt"}),
+    "pptx": frozenset({"pptx", "potx", "ppsx", _OOXML_ENCRYPTED}),
+    "potx": frozenset({"pptx", "potx", "ppsx", _OOXML_ENCRYPTED}),
+    "odt": frozenset({"odt", "ott"}),
+    "ods": frozenset({"ods", "ots"}),
+    "odp": frozenset({"odp", "otp"}),
+    "rtf": frozenset({"rtf"}),
+    "pdf": frozenset({"pdf"}),
+    "txt": frozenset({"text"}),
+    "csv": frozenset({"text"}),
+    "md": frozenset({"text"}),
+    "png": frozenset({"png"}),
+    "jpg": frozenset({"jpg"}),
+    "gif": frozenset({"gif"}),
+    "webp": frozenset({"webp"}),
+}
+
+# Macro-enabled kinds and the macro-free extension to save them as instead.
+_MACRO_KINDS = {
+    "docm": "docx",
+    "dotm": "dotx",
+    "xlsm": "xlsx",
+    "xltm": "xltx",
+    "xlsb": "xlsx",
+    "pptm": "pptx",
+    "potm": "potx",
+    "ppsm": "pptx",
+    "odt-macro": "odt",
+    "ods-macro": "ods",
+    "odp-macro": "odp",
+}
+_FLAT_ODF = {"fodt": "odt", "fods": "ods", "fodp": "odp", "fodg": "odg"}
+
+# Main-part content types in [Content_Types].xml -> kind.
+_OOXML_MAIN_TYPES = {
+    f"{_OOXML}.wordprocessingml.document.main+xml": "docx",
+    f"{_OOXML}.wordprocessingml.template.main+xml": "dotx",
+    "application/vnd.ms-word.document.macroEnabled.main+xml": "docm",
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml": "dotm",
+    f"{_OOXML}.spreadsheetml.sheet.main+xml": "xlsx",
+    f"{_OOXML}.spreadsheetml.template.main+xml": "xltx",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": "xlsm",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": "xltm",
+    "application/vnd.ms-excel.sheet.binary.macroEnabled.main": "xlsb",
+    f"{_OOXML}.presentationml.presentation.main+xml": "pptx",
+    f"{_OOXML}.presentationml.template.main+xml": "potx",
+    f"{_OOXML}.presentationml.slideshow.main+xml": "ppsx",
+    "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml": "pptm",
+    "application/vnd.ms-powerpoint.template.macroEnabled.main+xml": "potm",
+    "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml": "ppsm",
+}
+# ODF "mimetype" entry -> (kind, the document type it belongs with).
+_ODF_MIMETYPES = {
+    f"{_ODF}.text": ("odt", "odt"),
+    f"{_ODF}.text-template": ("ott", "odt"),
+    f"{_ODF}.spreadsheet": ("ods", "ods"),
+    f"{_ODF}.spreadsheet-template": ("ots", "ods"),
+    f"{_ODF}.presentation": ("odp", "odp"),
+    f"{_ODF}.presentation-template": ("otp", "odp"),
+}
+
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png", "a PNG image"),
+    (b"\xff\xd8\xff", "jpg", "a JPEG image"),
+    (b"GIF87a", "gif", "a GIF image"),
+    (b"GIF89a", "gif", "a GIF image"),
+)
+# Excel 2.x-4.x workbooks are a bare BIFF stream starting with a BOF record.
+_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
+_MARKUP_MARKERS = (
+    ("<!doctype html", "HTML"),
+    ("<html", "HTML"),
+    ("<svg", "an SVG image"),
+    ("<script", "a web page or script"),
+    ("<?xml", "XML"),
+)
+# Longest first: the UTF-32-LE BOM begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
+_WINDOWS_FORBIDDEN = str.maketrans({c: "_" for c in "<>:|?*"} | {'"': "'"})
+
+
+class _Content(NamedTuple):
+    kind: str  # "docx", "pdf", "text", "html", "damaged", ...
+    looks_like: str  # for sentences: "its contents look like HTML"
+
+
+# --------------------------------------------------------------------------- names
+
+
+def clean_filename(name: str) -> str:
+    """The name we store and show: the last path part, printable, trimmed, at most 200 chars.
+
+    Browsers send whatever the sharer's system produced (full Windows paths, bidi overrides
+    that disguise ``exe.pdf``, trailing dots Windows would silently drop), so only a tidy
+    base name survives; characters Windows forbids become ``_`` so a download saves anywhere.
+    """
+    name = unicodedata.normalize("NFC", name)
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(_printable(ch) for ch in name)
+    name = re.sub(r" {2,}", " ", name.translate(_WINDOWS_FORBIDDEN))
+    name = name.strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if dot and _WINDOWS_RESERVED.match(stem):
+        name = f"{stem}_.{ext}"
+    name = _shorten(name, MAX_FILENAME_CHARS)
+    if not name:
+        raise UnsupportedFile("The file has no usable name: rename it and share it again.")
+    return name
+
+
+def _printable(ch: str) -> str:
+    """Separators and line breaks become spaces; control and format characters go."""
+    category = unicodedata.category(ch)
+    if category[0] == "Z" or ch in "\t\r\n":
+        return " "
+    return "" if category[0] == "C" else ch
+
+
+def _shorten(name: str, limit: int) -> str:
+    """Cut the stem, not the extension, so a long name still opens in the right program."""
+    if len(name) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16:
+        return name[:limit].rstrip(" .")
+    return stem[: limit - len(ext) - 1].rstrip(" .") + "." + ext
+
+
+def extension_of(name: str) -> str:
+    """The final extension, lower case, without the dot ("" when there is none)."""
+    stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def detect(path: Path, filename: str) -> FileType:
+    """The allowed type of the uploaded file at ``path``, or ``UnsupportedFile`` saying why.
+
+    ``filename`` is the name the browser sent; ``path`` holds the received bytes.
+    """
+    name = _check_name(filename)
+    fmt = _format_from_name(name)
+    try:
+        content = _sniff(path)
+    except UnsafeArchive as exc:
+        raise UnsupportedFile(f"“{name}” cannot be accepted: {exc}.") from exc
+    if content.kind not in _ACCEPTS[fmt]:
+        raise UnsupportedFile(_mismatch_sentence(name, fmt, content))
+    return ALLOWED[fmt]
+
+
+def _check_name(filename: str) -> str:
+    """Refuse names that only a crafted request or a disguise would produce."""
+    if "\x00" in filename:
+        raise UnsupportedFile(
+            "The file name contains a NUL character, which no real file has: "
+            "rename the file and share it again."
+        )
+    name = clean_filename(filename)
+    raw_base = re.split(r"[/\\]", filename)[-1]
+    if raw_base.rstrip(" .") != raw_base:
+        raise UnsupportedFile(
+            f"“{name}” has a name that ends with a dot or a space: "
+            "rename it so that it ends with its extension, such as .docx or .pdf."
+        )
+    return name
+
+
+def _format_from_name(name: str) -> str:
+    ext = extension_of(name)
+    if ext in EXTENSIONS:
+        return EXTENSIONS[ext]
+    if ext in _MACRO_KINDS:
+        raise UnsupportedFile(_macro_sentence(name, _MACRO_KINDS[ext]))
+    if ext in _FLAT_ODF:
+        raise UnsupportedFile(
+            f"“{name}” is a flat (single XML) OpenDocument file: "
+            f"save it as .{_FLAT_ODF[ext]} and share it again."
+        )
+    if not ext:
+        raise UnsupportedFile(
+            f"“{name}” has no extension, so we cannot tell what it is. We accept {ALLOWED_SUMMARY}."
+        )
+    raise UnsupportedFile(
+        f"“{name}” is a .{ext} file, which we do not accept. We accept {ALLOWED_SUMMARY}."
+    )
+
+
+def _macro_sentence(name: str, macro_free_ext: str) -> str:
+    return (
+        f"“{name}” contains macros, which we do not accept: "
+        f"save it as .{macro_free_ext} without macros and share it again."
+    )
+
+
+def _mismatch_sentence(name: str, fmt: str, content: _Content) -> str:
+    if content.kind == "empty":
+        return f"“{name}” is empty: choose the saved file and share it again."
+    if content.kind == "damaged":
+        return f"“{name}” is damaged or incomplete: it cannot be opened as {_NOUNS[fmt]}."
+    if _MACRO_KINDS.get(content.kind) in _ACCEPTS[fmt]:  # e.g. an .xlsm renamed .xlsx
+        return _macro_sentence(name, fmt)
+    return f"“{name}” is not {_NOUNS[fmt]}: its contents look like {content.looks_like}."
+
+
+def _sniff(path: Path) -> _Content:
+    """What the bytes are, whatever the name says. Raises ``UnsafeArchive`` for zip bombs."""
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head:
+        return _Content("empty", "nothing at all")
+    if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
+        return _sniff_zip(path)
+    if head.startswith(OLE_MAGIC):
+        return _sniff_ole(path)
+    if b"%PDF-" in head[:1024]:
+        return _Content("pdf", "a PDF")
+    if head.startswith(b"{\\rtf"):
+        return _Content("rtf", "an RTF document")
+    return _sniff_image(head) or _sniff_biff(head) or _sniff_text(head)
+
+
+def _sniff_image(head: bytes) -> _Content | None:
+    for magic, kind, looks_like in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return _Content(kind, looks_like)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return _Content("webp", "a WebP image")
+    return None
+
+
+def _sniff_biff(head: bytes) -> _Content | None:
+    if head[:2] in _BIFF_BOF and len(head) >= 8 and head[2:4] in (b"\x04\x00", b"\x06\x00"):
+        return _Content("xls", "an old Excel workbook")
+    return None
+
+
+def _sniff_text(head: bytes) -> _Content:
+    """Plain text, unless it is binary, a Git LFS placeholder or markup in disguise."""
+    encoding = guess_text_encoding(head)
+    if encoding is None:
+        return _Content("binary", "binary data, not text")
+    text = head.decode(encoding, "replace")
+    if text.startswith("version https://git-lfs.github.com/spec/"):
+        return _Content("lfs-pointer", "a Git LFS pointer (a placeholder, not the real file)")
+    start = text[:1024].lower()
+    for marker, looks_like in _MARKUP_MARKERS:
+        if marker in start:
+            return _Content("markup", looks_like)
+    return _Content("text", "plain text")
+
+
+def guess_text_encoding(sample: bytes) -> str | None:
+    """The codec to read ``sample`` (the start of a file) with, or None if it is not text.
+
+    A BOM decides; otherwise UTF-8 when it decodes, else charset-normalizer's best guess.
+    NUL bytes only occur in text encoded as UTF-16/32, which must then carry a BOM.
+    """
+    for bom, codec in _BOMS:
+        if sample.startswith(bom):
+            return codec
+    if b"\x00" in sample:
+        return None
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        return None
+    # Bytes 0x80-0x9F are C1 controls in Latin-1 but quotes and dashes in Windows-1252.
+    latin1 = codecs.lookup(best.encoding).name in ("latin-1", "iso8859-1")
+    return "cp1252" if latin1 else best.encoding
+
+
+def _sniff_ole(path: Path) -> _Content:
+    """Old Office files (and password-protected new ones) are OLE2 containers."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            if ole.exists("WordDocument"):
+                return _Content("doc", "a Word 97-2003 document")
+            if ole.exists("Workbook") or ole.exists("Book"):
+                return _Content("xls", "an Excel 97-2003 workbook")
+            if ole.exists("PowerPoint Document"):
+                return _Content("ppt", "a PowerPoint 97-2003 presentation")
+            if ole.exists("EncryptedPackage"):
+                return _Content(_OOXML_ENCRYPTED, "a password-protected Office file")
+    except Exception:  # olefile raises many kinds of errors on damaged input
+        return _Content("damaged", "a damaged file")
+    return _Content("ole", "a different kind of Microsoft Office file")
+
+
+def _sniff_zip(path: Path) -> _Content:
+    try:
+        with open_zip(path) as archive:
+            return _classify_zip(archive)
+    except UnsafeArchive:
+        raise
+    except Exception:  # zipfile, zlib and the XML parser each raise their own errors
+        return _Content("damaged", "a damaged file")
+
+
+def _classify_zip(archive: zipfile.ZipFile) -> _Content:
+    names = set(archive.namelist())
+    if "[Content_Types].xml" in names:
+        kind = _ooxml_kind(read_member(archive, "[Content_Types].xml", 1024 * 1024))
+        if kind:
+            return _Content(kind, f"a .{kind} Office file")
+        return _Content("ooxml-other", "a different kind of Office file")
+    if "mimetype" in names:
+        mimetype = read_member(archive, "mimetype", 256).decode("ascii", "replace").strip()
+        if mimetype not in _ODF_MIMETYPES:
+            return _Content("odf-other", "a different kind of OpenDocument file")
+        kind, family = _ODF_MIMETYPES[mimetype]
+        if _has_odf_macros(names):
+            return _Content(f"{family}-macro", "an OpenDocument file with macros")
+        return _Content(kind, f"an OpenDocument .{kind} file")
+    if not names:
+        return _Content("empty-zip", "an empty zip archive")
+    return _Content("zip", "a zip archive")
+
+
+def _ooxml_kind(content_types: bytes) -> str | None:
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(content_types)
+    for element in root:
+        kind = _OOXML_MAIN_TYPES.get(element.get("ContentType", "").strip())
+        if kind:
+            return kind
+    return None
+
+
+def _has_odf_macros(names: set[str]) -> bool:
+    """LibreOffice keeps Basic modules under Basic/ and other scripts under Scripts/."""
+    return any(n.startswith(("Basic/", "Scripts/")) and not n.endswith("/") for n in names)
+
+
+# --------------------------------------------------------------------------- zip safety
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """The archive at ``path``, opened only after its central directory passed our limits.
+
+    Raises ``UnsafeArchive`` (too many entries, too big, compressed too tightly) or
+    ``zipfile.BadZipFile``. The entry count and directory size are read from the end
+    record first, so an archive listing millions of entries is refused before Python
+    builds that list.
+    """
+    with path.open("rb") as fh:
+        entries, directory_bytes = _declared_directory(fh)
+    if entries > ZIP_MAX_ENTRIES:
+        raise UnsafeArchive(f"it holds more than {ZIP_MAX_ENTRIES:,} files")
+    if directory_bytes > ZIP_MAX_DIRECTORY_BYTES:
+        raise UnsafeArchive("its list of contents is far too long")
+    archive = zipfile.ZipFile(path)
+    try:
+        check_zip_limits(archive.infolist())
+    except UnsafeArchive:
+        archive.close()
+        raise
+    return archive
+
+
+def check_zip_limits(entries: list[zipfile.ZipInfo]) -> None:
+    """Refuse what the directory declares: too many entries, too many bytes, bomb ratios."""
+    if len(entries) > ZIP_MAX_ENTRIES:
+        raise UnsafeArchive(f"it holds more than {ZIP_MAX_ENTRIES:,} files")
+    unpacked = sum(e.file_size for e in entries)
+    if unpacked > ZIP_MAX_UNPACKED_BYTES:
+        limit_mb = ZIP_MAX_UNPACKED_BYTES // (1024 * 1024)
+        raise UnsafeArchive(f"it would unpack to more than {limit_mb} MB")
+    packed = sum(e.compress_size for e in entries)
+    pairs = [(e.file_size, e.compress_size) for e in entries] + [(unpacked, packed)]
+    if any(_too_tight(size, stored) for size, stored in pairs):
+        raise UnsafeArchive("it is compressed too tightly to be a real document (a zip bomb)")
+
+
+def _too_tight(size: int, stored: int) -> bool:
+    return size > ZIP_RATIO_APPLIES_FROM and size > ZIP_MAX_RATIO * max(stored, 1)
+
+
+def _declared_directory(fh: BinaryIO) -> tuple[int, int]:
+    """(entries, central directory bytes) from the (Zip64) end-of-central-directory record;
+    (0, 0) when there is none, which zipfile then reports as a bad zip."""
+    size = fh.seek(0, os.SEEK_END)
+    tail_size = min(size, 22 + 65535)
+    fh.seek(size - tail_size)
+    tail = fh.read(tail_size)
+    at = tail.rfind(EMPTY_ZIP_MAGIC)
+    if at < 0 or at + 22 > len(tail):
+        return 0, 0
+    count, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
+    if count == 0xFFFF or directory_bytes == 0xFFFFFFFF:
+        return _declared_zip64_directory(fh, tail, at) or (count, directory_bytes)
+    return count, directory_bytes
+
+
+def _declared_zip64_directory(fh: BinaryIO, tail: bytes, at: int) -> tuple[int, int] | None:
+    """The Zip64 record the locator just before the end record points to, if present."""
+    if at < 20 or tail[at - 20 : at - 16] != b"PK\x06\x07":
+        return None
+    (record_at,) = struct.unpack_from("<Q", tail, at - 12)
+    fh.seek(record_at)
+    record = fh.read(56)
+    if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
+        return None
+    count, directory_bytes = struct.unpack_from("<QQ", record, 32)
+    return count, directory_bytes
+
+
+def read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """One entry's bytes, refusing entries that declare more than ``limit`` bytes.
+
+    zipfile stops decompressing at the declared size, so the declaration is a real bound.
+    """
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise UnsafeArchive(f"its part {name} is larger than {limit:,} bytes")
+    with archive.open(info) as member:
+        return member.read(limit)
