@@ -1,0 +1,132 @@
+"""Member accounts: registration, sign-in checks, profile and password changes.
+
+Passwords are hashed with Argon2id. Sign-in takes the same time whether or not the email
+exists, so the response never tells an attacker which addresses have accounts.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import Member
+
+log = logging.getLogger(__name__)
+
+_HASHERS = {
+    "default": PasswordHasher(),
+    # Only honoured when EXCHANGE_ENV=testing: keeps a suite of many sign-ups quick.
+    "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+}
+
+
+class EmailTaken(ValueError):
+    """Someone already registered with this address."""
+
+
+def _hasher_name() -> str:
+    fast = current_app.config["ENV"] == "testing" and current_app.config.get("FAST_PASSWORDS")
+    return "fast" if fast else "default"
+
+
+def _hasher() -> PasswordHasher:
+    return _HASHERS[_hasher_name()]
+
+
+@functools.cache
+def _dummy_hash(hasher_name: str) -> str:
+    """A hash to verify against when the email is unknown, so both paths cost the same."""
+    return _HASHERS[hasher_name].hash("not a real password")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> Member | None:
+    return db.session.scalar(select(Member).where(Member.email == normalise_email(email)))
+
+
+def register_member(name: str, email: str, password: str) -> Member:
+    """Create a member; raises :class:`EmailTaken` however the address is capitalised."""
+    member = Member(
+        name=name.strip(), email=normalise_email(email), password_hash=_hasher().hash(password)
+    )
+    db.session.add(member)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise EmailTaken(email) from exc
+    log.info("member %s registered", member.id)
+    return member
+
+
+def authenticate(email: str, password: str) -> Member | None:
+    """The member with these credentials, or None; equally slow for unknown addresses."""
+    member = find_by_email(email)
+    stored = member.password_hash if member else _dummy_hash(_hasher_name())
+    try:
+        _hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if member is None:
+        return None
+    _rehash_if_needed(member, password)
+    return member
+
+
+def _rehash_if_needed(member: Member, password: str) -> None:
+    if _hasher().check_needs_rehash(member.password_hash):
+        member.password_hash = _hasher().hash(password)
+        db.session.commit()
+
+
+def check_password(member: Member, password: str) -> bool:
+    try:
+        return _hasher().verify(member.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(member: Member, new_password: str) -> None:
+    """Set a new password and sign the member out of every other browser."""
+    member.password_hash = _hasher().hash(new_password)
+    member.session_epoch += 1
+    db.session.commit()
+    log.info("member %s changed their password", member.id)
+
+
+def end_all_sessions(member: Member) -> None:
+    """Invalidate every session and remember-me cookie issued to this member so far."""
+    member.session_epoch += 1
+    db.session.commit()
+
+
+def load_member(token: str) -> Member | None:
+    """Flask-Login's loader: the id and session epoch must both still match."""
+    member_id, _, epoch = token.partition(":")
+    if not (member_id.isdigit() and epoch.isdigit()):
+        return None
+    member = db.session.get(Member, int(member_id))
+    if member is None or member.session_epoch != int(epoch) or member.suspended:
+        return None
+    return member
+
+
+PROFILE_FIELDS = ("name", "credit_name", "organisation", "role", "region", "bio")
+
+
+def update_profile(member: Member, **fields: str) -> None:
+    for name in PROFILE_FIELDS:
+        if name in fields:
+            setattr(member, name, fields[name].strip())
+    db.session.commit()
+    log.info("member %s updated their profile", member.id)

@@ -1,0 +1,87 @@
+"""Friendly error pages in the site's own design; tracebacks only ever go to the log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
+
+from .storage import StorageError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    message: str
+
+
+PAGES = {
+    400: Page("That request didn’t make sense", "Please go back and try again."),
+    403: Page("You can’t open this yet", "This page isn’t available to your account."),
+    404: Page("We can’t find that page", "It may have been moved or removed."),
+    405: Page("That didn’t work", "Please go back and use the buttons on the page."),
+    413: Page(
+        "That upload is too large",
+        "Nothing was saved. Please choose smaller files and try again.",
+    ),
+    429: Page(
+        "Too many attempts",
+        "For your account’s safety we’ve paused this for a little while. "
+        "Please wait a minute and try again.",
+    ),
+    500: Page(
+        "Something went wrong on our side",
+        "It’s been logged and we’ll look into it. Please try again in a moment.",
+    ),
+    503: Page(
+        "We can’t reach our file store right now",
+        "Nothing you shared has been lost. Please try again in a few minutes.",
+    ),
+}
+
+
+class AccessDenied(Forbidden):
+    """A 403 that says why and names the one step that unlocks access."""
+
+    def __init__(self, reason: str, step_label: str = "", step_url: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.step_label = step_label
+        self.step_url = step_url
+
+
+def render_error(code: int, **context):
+    page = PAGES.get(code, PAGES[500])
+    context.setdefault("message", page.message)
+    context.setdefault("max_upload_mb", None)
+    return render_template("error.html", code=code, title=page.title, **context), code
+
+
+def handle_http_error(exc: HTTPException):
+    code = exc.code or 500
+    if isinstance(exc, AccessDenied):
+        return render_error(
+            403, message=exc.reason, step_label=exc.step_label, step_url=exc.step_url
+        )
+    return render_error(code if code in PAGES else 500)
+
+
+def handle_storage_error(exc: StorageError):
+    log.error("storage unavailable on %s %s: %s", request.method, request.path, exc)
+    return render_error(503)
+
+
+def handle_unexpected(exc: Exception):
+    original = getattr(exc, "original_exception", None) or exc
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    return render_error(500)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(StorageError, handle_storage_error)
+    app.register_error_handler(InternalServerError, handle_unexpected)

@@ -1,0 +1,173 @@
+"""Forms. Every message names the problem in plain words and the field it belongs to."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    MultipleFileField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, MAX_TAG_LENGTH, MAX_TAGS, parse_tags
+
+MIN_PASSWORD = 10
+
+
+def _choices(vocab: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
+    """Options for a select or radio group, led by an empty prompt when one is given."""
+    options = [SelectChoice(value, label) for value, label in vocab.items()]
+    return [SelectChoice("", prompt), *options] if prompt else options
+
+
+def _required(message: str) -> DataRequired:
+    return DataRequired(message=message)
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Name", [_required("Please tell us your name."), Length(max=120)])
+    email = EmailField(
+        "Email",
+        [
+            _required("Please enter your email address."),
+            Email(message="That doesn’t look like an email address.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        [
+            _required("Please choose a password."),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=f"Please use at least {MIN_PASSWORD} characters.",
+            ),
+        ],
+        description=f"At least {MIN_PASSWORD} characters. A short sentence is easy to remember.",
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", [_required("Please enter your email address.")])
+    password = PasswordField("Password", [_required("Please enter your password.")])
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", [_required("Please tell us your name."), Length(max=120)])
+    credit_name = StringField(
+        "Credit me as",
+        [Length(max=200)],
+        description="How your gifts are credited, e.g. “Dale Briers (Collaborative Career "
+        "Conversations)”. Leave empty to use your name and organisation.",
+    )
+    organisation = StringField("Organisation", [Length(max=200)])
+    role = StringField("Role", [Length(max=120)])
+    region = StringField("Region", [Length(max=120)], description="City, region or country.")
+    bio = TextAreaField("Short bio", [Length(max=1000)])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", [_required("Please enter it.")])
+    new_password = PasswordField(
+        "New password",
+        [
+            _required("Please choose a new password."),
+            Length(
+                min=MIN_PASSWORD, max=200, message=f"Please use at least {MIN_PASSWORD} characters."
+            ),
+        ],
+    )
+
+
+def validate_tags(form: FlaskForm, field: StringField) -> None:
+    tags = parse_tags(field.data or "")
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"Please use at most {MAX_TAGS} tags.")
+    too_long = [t for t in tags if len(t) > MAX_TAG_LENGTH]
+    if too_long:
+        raise ValidationError(
+            f"“{too_long[0][:60]}” is too long for a tag ({MAX_TAG_LENGTH} characters at most)."
+        )
+
+
+class ResourceFields(FlaskForm):
+    """What describes a resource, shared by the share and edit forms."""
+
+    title = StringField("Title", [_required("Please give your resource a title."), Length(max=200)])
+    synopsis = TextAreaField(
+        "Synopsis",
+        [_required("Please say in a sentence or two what it is."), Length(max=2000)],
+        description="What it is, in a sentence or two.",
+    )
+    how_used = TextAreaField(
+        "How I use it",
+        [_required("Please say how and when you use it with clients."), Length(max=4000)],
+        description="How and when you use it with clients: the moment, the conversation, tips.",
+    )
+    tags = StringField(
+        "Tags",
+        [Length(max=600), validate_tags],
+        description="Separate tags with commas, e.g. job search, networking.",
+    )
+    kind = SelectField(
+        "Kind",
+        [_required("Please choose what kind of resource it is.")],
+        choices=_choices(KINDS, "Choose a kind…"),
+    )
+    audience = SelectField(
+        "Audience",
+        [_required("Please choose who it is for.")],
+        choices=_choices(AUDIENCES, "Choose an audience…"),
+    )
+    licence = SelectField(
+        "Licence",
+        [_required("Please choose how others may use it.")],
+        choices=_choices(LICENCES, "Choose a licence…"),
+    )
+    access = RadioField(
+        "Who can download",
+        [InputRequired("Please choose who can download it.")],
+        choices=_choices(ACCESS),
+        default="everyone",
+    )
+    credit_name = StringField(
+        "Credit me as",
+        [Length(max=200)],
+        description="Leave empty to share anonymously.",
+    )
+
+
+class ShareForm(ResourceFields):
+    files = MultipleFileField("Files")
+    no_client_data = BooleanField(
+        "I confirm these files contain no client’s personal information",
+        [_required("Please confirm the files contain no client’s personal information.")],
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EditForm(ResourceFields):
+    files = MultipleFileField("Add files", [Optional()])
+    remove_files = MultiCheckboxField("Remove files", coerce=int, choices=[])
+    no_client_data = BooleanField(
+        "I confirm any new files contain no client’s personal information"
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button with CSRF protection (delete, log out, publish…)."""

@@ -1,0 +1,339 @@
+"""The verbs of the exchange: share, edit, delete, download.
+
+This is the only module that touches the database, the file store and the search index
+together, and it always does so in the same order: bytes to storage, then one database
+transaction (rows plus a change-log entry), then the index catches up. A failure at any
+step leaves no half-shared resource; an object stored for a transaction that then failed
+is deleted at once, or found later by ``exchange doctor``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from . import privacy, search
+from .credit import Credit, credit_line
+from .extensions import db
+from .models import Download, IndexChange, Member, Resource, StoredFile, Tag, Taker
+from .storage import Storage, get_storage, new_key
+from .uploads import (
+    PreparedFile,
+    UploadRefused,
+    make_credited_copy,
+    make_thumbnail,
+    read_text,
+    stage,
+)
+from .vocab import LICENCE_URLS, LICENCES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Upload:
+    stream: BinaryIO
+    filename: str
+
+
+@dataclass
+class ResourceDetails:
+    title: str
+    synopsis: str
+    how_used: str
+    tags: list[str]
+    kind: str
+    audience: str
+    licence: str
+    access: str
+    credit_name: str
+
+    def apply_to(self, resource: Resource) -> None:
+        for name in ("title", "synopsis", "how_used", "kind", "audience", "licence", "access"):
+            setattr(resource, name, getattr(self, name).strip())
+        resource.credit_name = self.credit_name.strip()
+        resource.tags = tags_named(self.tags)
+
+
+def credit_for(resource: Resource | ResourceDetails) -> Credit:
+    """What the files and their names carry: the title, the giver (unless anonymous), licence."""
+    return Credit(
+        title=resource.title.strip(),
+        author=resource.credit_name.strip(),
+        licence_label=LICENCES.get(resource.licence, resource.licence),
+        licence_url=LICENCE_URLS.get(resource.licence, ""),
+        source_url=current_app.config.get("SITE_URL", ""),
+    )
+
+
+def credit_line_for(resource: Resource) -> str:
+    return credit_line(credit_for(resource))
+
+
+# -- share -------------------------------------------------------------------------------
+
+
+def share_resource(owner: Member, details: ResourceDetails, uploads: Sequence[Upload]) -> Resource:
+    """Publish a new resource with its files, or raise :class:`UploadRefused` storing nothing.
+
+    A resource whose files look like they hold a client's personal data is kept as a draft
+    until the sharer has reviewed the warning.
+    """
+    if not uploads:
+        raise UploadRefused("Please choose at least one file to share.")
+    with _workdir() as workdir, _all_or_nothing() as stored:
+        prepared = prepare_files(uploads, details, workdir, budget=_upload_budget())
+        resource = Resource(owner_id=owner.id, status=_initial_status(prepared))
+        details.apply_to(resource)
+        _store_and_commit(resource, prepared, stored)
+    log.info("member %s shared resource %s (%d files)", owner.id, resource.id, len(prepared))
+    search.catch_up()
+    return resource
+
+
+def prepare_files(
+    uploads: Sequence[Upload], details: Resource | ResourceDetails, workdir: Path, budget: int
+) -> list[PreparedFile]:
+    """Stage, identify, read, credit and preview every upload; refuse the lot on any problem."""
+    prepared = []
+    for upload in uploads:
+        staged = stage(upload.stream, upload.filename, workdir, budget)
+        budget -= staged.size
+        prepared.append(staged)
+    credit = credit_for(details)
+    for item in prepared:
+        read_text(item)
+        make_credited_copy(item, credit)
+        make_thumbnail(item)
+    return prepared
+
+
+def _initial_status(prepared: Sequence[PreparedFile]) -> str:
+    if any(privacy.find_personal_data(p.extraction.text) for p in prepared if p.extraction):
+        return Resource.DRAFT
+    return Resource.PUBLISHED
+
+
+def _upload_budget() -> int:
+    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+@contextmanager
+def _workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="exchange-upload-") as path:
+        yield Path(path)
+
+
+@contextmanager
+def _all_or_nothing() -> Iterator[list[str]]:
+    """Collect the keys stored on the way; if anything fails, roll back and delete them."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        db.session.rollback()
+        discard_objects(stored)
+        raise
+
+
+def _store_and_commit(
+    resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]
+) -> None:
+    """Store the bytes, then commit rows and the change-log entry in one transaction."""
+    storage = get_storage()
+    first = len(resource.files)
+    for position, item in enumerate(prepared, start=first):
+        resource.files.append(_store_file(storage, item, position, stored))
+    db.session.add(resource)
+    db.session.flush()
+    IndexChange.record(resource.id)
+    db.session.commit()
+
+
+def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
+    row = StoredFile(
+        position=position,
+        original_name=item.name,
+        content_type=item.type.content_type,
+        format=item.type.format,
+        size=item.size,
+        sha256=item.sha256,
+    )
+    row.storage_key = _put(storage, item.path, item.type.content_type, stored)
+    if item.credited_path:
+        row.credited_key = _put(storage, item.credited_path, item.type.content_type, stored)
+        row.credited_size = item.credited_path.stat().st_size
+    if item.preview_path:
+        row.preview_key = _put(storage, item.preview_path, "image/png", stored, prefix="previews")
+    extraction = item.extraction
+    row.text = extraction.text if extraction else ""
+    row.text_status = (
+        StoredFile.SEARCHABLE if extraction and extraction.searchable else (StoredFile.UNSEARCHABLE)
+    )
+    row.text_reason = extraction.reason if extraction else ""
+    return row
+
+
+def _put(storage: Storage, path: Path, content_type: str, stored: list[str], prefix="files") -> str:
+    key = new_key(prefix)
+    with open(path, "rb") as fh:
+        storage.put(key, fh, content_type=content_type)
+    stored.append(key)
+    return key
+
+
+def discard_objects(keys: Sequence[str]) -> None:
+    """Delete objects nothing refers to any more; failures are left for ``exchange doctor``."""
+    storage = get_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # noqa: BLE001 - best effort: an orphan is harmless and repairable
+            log.warning("could not delete object %s; exchange doctor will remove it", key)
+
+
+# -- tags --------------------------------------------------------------------------------
+
+
+def tags_named(names: Sequence[str]) -> list[Tag]:
+    """The Tag rows for these names, creating new ones safely when two shares race."""
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    return [existing.get(name) or _create_tag(name) for name in names]
+
+
+def _create_tag(name: str) -> Tag:
+    try:
+        with db.session.begin_nested():
+            tag = Tag(name=name)
+            db.session.add(tag)
+        return tag
+    except IntegrityError:
+        return db.session.scalars(select(Tag).where(Tag.name == name)).one()
+
+
+def privacy_findings(resource: Resource) -> dict[StoredFile, list[privacy.Finding]]:
+    """What in each file looks like a client's personal data (files with none left out)."""
+    found = {f: privacy.find_personal_data(f.text) for f in resource.files}
+    return {f: items for f, items in found.items() if items}
+
+
+def publish_draft(resource: Resource) -> None:
+    """The sharer has reviewed the privacy warning and confirms the files are fine."""
+    resource.status = Resource.PUBLISHED
+    IndexChange.record(resource.id)
+    db.session.commit()
+    log.info("resource %s published after privacy review", resource.id)
+    search.catch_up()
+
+
+# -- edit and delete ---------------------------------------------------------------------
+
+
+def edit_resource(
+    resource: Resource,
+    details: ResourceDetails,
+    uploads: Sequence[Upload] = (),
+    remove_ids: Sequence[int] = (),
+) -> None:
+    """Change a resource's description and files; credited copies follow a changed credit."""
+    removing = [f for f in resource.files if f.id in set(remove_ids)]
+    if len(resource.files) - len(removing) + len(uploads) < 1:
+        raise UploadRefused("A resource needs at least one file: add one before removing the last.")
+    credit_changed = credit_for(resource) != credit_for(details)
+    with _workdir() as workdir, _all_or_nothing() as stored:
+        details.apply_to(resource)
+        prepared = prepare_files(uploads, resource, workdir, budget=_upload_budget())
+        stale = [key for f in removing for key in f.storage_keys()]
+        if credit_changed:
+            kept = [f for f in resource.files if f not in removing]
+            stale += recredit_files(kept, workdir, stored)
+        for row in removing:
+            resource.files.remove(row)
+        _store_and_commit(resource, prepared, stored)
+    discard_objects(stale)
+    log.info("resource %s edited (%d added, %d removed)", resource.id, len(uploads), len(removing))
+    search.catch_up()
+
+
+def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]) -> list[str]:
+    """Remake each file's credited copy for the resource's current credit.
+
+    Returns the keys of the copies they replace, to delete once the change is committed.
+    """
+    storage = get_storage()
+    credit = credit_for(files[0].resource) if files else None
+    replaced = []
+    for row in files:
+        item = _fetch_original(storage, row, workdir)
+        make_credited_copy(item, credit)
+        replaced += [row.credited_key] if row.credited_key else []
+        row.credited_key = row.credited_size = None
+        if item.credited_path:
+            row.credited_key = _put(storage, item.credited_path, row.content_type, stored)
+            row.credited_size = item.credited_path.stat().st_size
+    return replaced
+
+
+def _fetch_original(storage: Storage, row: StoredFile, workdir: Path) -> PreparedFile:
+    from .filetypes import FileType
+
+    path = workdir / f"original-{row.id}"
+    with storage.open(row.storage_key) as src, open(path, "wb") as out:
+        while chunk := src.read(1024 * 1024):
+            out.write(chunk)
+    file_type = FileType(row.format, row.content_type, row.format)
+    return PreparedFile(row.original_name, file_type, row.size, row.sha256, path)
+
+
+def delete_resource(resource: Resource) -> None:
+    """Remove a resource for good: rows first (atomically), then its objects."""
+    keys = [key for f in resource.files for key in f.storage_keys()]
+    resource_id = resource.id
+    db.session.delete(resource)
+    IndexChange.record(resource_id)
+    db.session.commit()
+    discard_objects(keys)
+    log.info("resource %s deleted", resource_id)
+    search.catch_up()
+
+
+# -- download ----------------------------------------------------------------------------
+
+
+def record_download(member: Member, resource: Resource, file: StoredFile) -> bool:
+    """Write the download to the ledger; True when it is this member's first of the resource.
+
+    Counts shown to everyone are unique members, so only a first download moves the count.
+    """
+    db.session.add(
+        Download(
+            member_id=member.id, resource_id=resource.id, file_id=file.id, region=member.region
+        )
+    )
+    first = _add_taker(member, resource)
+    if first:
+        resource.download_count = Resource.download_count + 1
+        IndexChange.record(resource.id)
+    db.session.commit()
+    log.info("member %s downloaded file %s of resource %s", member.id, file.id, resource.id)
+    return first
+
+
+def _add_taker(member: Member, resource: Resource) -> bool:
+    if member.id == resource.owner_id:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(Taker(member_id=member.id, resource_id=resource.id))
+        return True
+    except IntegrityError:
+        return False

@@ -1,0 +1,55 @@
+"""Full-text search: a Whoosh replica of the database, queried with permission filters.
+
+The rest of the app uses only the names exported here: the index for this app
+(:func:`get_replica`), :func:`catch_up` after a change is committed, and :func:`search`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from .query import SearchRequest, SearchResults, Viewer, clean_query
+from .query import run as _run
+from .replica import Replica
+
+__all__ = [
+    "SearchRequest",
+    "SearchResults",
+    "Viewer",
+    "catch_up",
+    "clean_query",
+    "get_replica",
+    "init_app",
+    "search",
+]
+
+READ_YOUR_WRITES_WAIT = 10.0
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["exchange.search"] = Replica(Path(app.config["INDEX_DIR"]))
+
+
+def get_replica() -> Replica:
+    return current_app.extensions["exchange.search"]
+
+
+def catch_up(wait: float = READ_YOUR_WRITES_WAIT) -> int:
+    """Bring this node's index up to the log head (called right after a change commits)."""
+    return get_replica().catch_up(wait=wait)
+
+
+def viewer_of(user) -> Viewer:
+    if getattr(user, "is_authenticated", False):
+        return Viewer(member_id=user.id, is_admin=user.is_admin)
+    return Viewer()
+
+
+def search(request: SearchRequest, user=None) -> SearchResults:
+    """Search as ``user`` (default: the current visitor), after applying pending changes."""
+    replica = get_replica()
+    replica.catch_up(wait=0)
+    return _run(replica.searcher(), request, viewer_of(current_user if user is None else user))

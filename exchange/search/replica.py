@@ -1,0 +1,287 @@
+"""The Whoosh index as a replica of the database.
+
+Every change to a resource writes an :class:`~exchange.models.IndexChange` row in the
+same transaction. A replica applies that log in order, re-reading each changed resource
+from the database, and records the position it reached *inside the same Whoosh commit*
+(a reserved document), so a crash anywhere leaves the index at a consistent old position
+and the next run simply applies the rest again.
+
+One writer per index folder: writers take an exclusive ``flock`` on a lock file beside
+the folder (released by the kernel if the process dies), so gunicorn workers queue for
+it instead of meeting Whoosh's ``LockError``. A missing or unreadable folder is rebuilt
+from the database into a fresh folder and swapped in.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
+
+from ..extensions import db
+from ..models import IndexChange, Resource
+from .schema import POSITION_DOC_ID, SCHEMA, document_for
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+# Errors that mean "this folder is not a usable index": rebuild it.
+BROKEN_INDEX_ERRORS = (whoosh_index.EmptyIndexError, OSError, EOFError, ValueError, KeyError)
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the writer lock longer than we were prepared to wait."""
+
+
+class Replica:
+    """One index folder on this node, kept up to date from the change log."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self._local = threading.local()
+        self._position_cache = (None, 0)  # (generation, position)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher: kept open while the index is unchanged, reopened after.
+
+        Whoosh's own ``Searcher.refresh()`` reuses segment readers without noticing
+        deletions made since (an updated document would then appear twice), so a changed
+        index gets a fresh searcher instead.
+        """
+        state = getattr(self._local, "state", None)
+        identity = self._identity()
+        if state is not None and state[:2] == (os.getpid(), identity) and state[2].up_to_date():
+            return state[2]
+        self.forget_searchers()
+        searcher = self._open_index().searcher()
+        self._local.state = (os.getpid(), self._identity(), searcher)
+        return searcher
+
+    def position(self) -> int:
+        """The change-log position this index has applied."""
+        searcher = self.searcher()
+        fields = searcher.document(id=POSITION_DOC_ID)
+        return int(fields["position"]) if fields else 0
+
+    def _identity(self) -> tuple[int, int] | None:
+        """Which folder is at ``path`` now (a rebuild swaps in a new one)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_dev, stat.st_ino)
+
+    def _open_index(self) -> FileIndex:
+        try:
+            return whoosh_index.open_dir(str(self.path), schema=SCHEMA)
+        except BROKEN_INDEX_ERRORS as exc:
+            level = logging.WARNING if self.path.exists() else logging.INFO
+            log.log(
+                level,
+                "search index at %s is missing or unreadable (%s); rebuilding",
+                self.path,
+                exc,
+            )
+            self.rebuild()
+            return whoosh_index.open_dir(str(self.path), schema=SCHEMA)
+
+    def forget_searchers(self) -> None:
+        """Drop this thread's searcher (after a rebuild, or when an index read failed)."""
+        state = getattr(self._local, "state", None)
+        if state is not None:
+            try:
+                state[2].close()
+            except Exception:  # noqa: BLE001 - closing a broken searcher may fail too
+                pass
+        self._local.state = None
+
+    # -- applying the log --------------------------------------------------------------
+
+    def catch_up(self, wait: float = 10.0) -> int:
+        """Apply every change logged so far; returns the position reached.
+
+        ``wait`` is how long to queue for the writer lock when another process is writing;
+        with ``wait=0`` a busy index is left to that other process.
+        """
+        with Session(db.engine) as session:
+            head = _log_head(session)
+            if self.position() >= head:
+                return head
+            try:
+                with self._writer_lock(wait):
+                    return self._apply_until(session, head)
+            except IndexBusy:
+                log.info("search index busy; another process is applying changes")
+                return self.position()
+
+    def lag(self) -> tuple[int, int]:
+        """(applied position, log head): how far this node's index is behind the database."""
+        with Session(db.engine) as session:
+            return self.position(), _log_head(session)
+
+    def _apply_until(self, session: Session, head: int) -> int:
+        index = self._open_index()
+        position = _read_position(index)
+        while position < head:
+            changes = _changes_after(session, position, BATCH)
+            if not changes:
+                break
+            position = self._apply(session, index, changes)
+        return position
+
+    def _apply(self, session: Session, index: FileIndex, changes: Sequence[IndexChange]) -> int:
+        ids = sorted({c.resource_id for c in changes})
+        resources = {r.id: r for r in _load_resources(session, ids)}
+        writer = index.writer()
+        try:
+            for resource_id in ids:
+                _write_resource(writer, resource_id, resources.get(resource_id))
+            position = changes[-1].id
+            writer.update_document(id=POSITION_DOC_ID, position=position)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        log.debug("search index applied %d changes up to position %d", len(changes), position)
+        session.expunge_all()
+        return position
+
+    @contextmanager
+    def _writer_lock(self, wait: float) -> Iterator[None]:
+        """The single-writer lock for this folder, shared by every process on the node."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+b") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError as exc:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusy(str(self.path)) from exc
+                    time.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- rebuilding --------------------------------------------------------------------
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None, wait: float = 600) -> int:
+        """Build a complete new index from the database and swap it in; returns its position."""
+        with self._writer_lock(wait):
+            if self._usable():
+                return self.position()  # another process rebuilt it while we queued
+            return self._rebuild_locked(progress)
+
+    def force_rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild even if the current index is fine (``exchange reindex``)."""
+        with self._writer_lock(600):
+            return self._rebuild_locked(progress)
+
+    def _usable(self) -> bool:
+        try:
+            whoosh_index.open_dir(str(self.path), schema=SCHEMA).searcher().close()
+            return True
+        except BROKEN_INDEX_ERRORS:
+            return False
+
+    def _rebuild_locked(self, progress: Callable[[int, int], None] | None) -> int:
+        fresh = self.path.with_name(f"{self.path.name}.new-{os.getpid()}")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        index = whoosh_index.create_in(str(fresh), SCHEMA)
+        with Session(db.engine) as session:
+            head = _log_head(session)  # read first: all changes up to it are in what follows
+            count = _write_all(session, index, head, progress)
+        self._swap_in(fresh)
+        self.forget_searchers()
+        log.info("search index rebuilt with %d resources at position %d", count, head)
+        return head
+
+    def _swap_in(self, fresh: Path) -> None:
+        old = self.path.with_name(f"{self.path.name}.old-{os.getpid()}")
+        if self.path.exists():
+            os.replace(self.path, old)
+        os.replace(fresh, self.path)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _read_position(index: FileIndex) -> int:
+    with index.searcher() as searcher:
+        fields = searcher.document(id=POSITION_DOC_ID)
+    return int(fields["position"]) if fields else 0
+
+
+def _log_head(session: Session) -> int:
+    return session.scalar(select(func.coalesce(func.max(IndexChange.id), 0))) or 0
+
+
+def _changes_after(session: Session, position: int, limit: int) -> list[IndexChange]:
+    query = (
+        select(IndexChange).where(IndexChange.id > position).order_by(IndexChange.id).limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _load_resources(session: Session, ids: Sequence[int]) -> list[Resource]:
+    query = (
+        select(Resource)
+        .where(Resource.id.in_(ids))
+        .options(selectinload(Resource.files), selectinload(Resource.tags))
+    )
+    return list(session.scalars(query))
+
+
+def _write_resource(writer: SegmentWriter, resource_id: int, resource: Resource | None) -> None:
+    if resource is None:
+        writer.delete_by_term("id", str(resource_id))
+    else:
+        writer.update_document(**document_for(resource))
+
+
+def _write_all(
+    session: Session, index: FileIndex, head: int, progress: Callable[[int, int], None] | None
+) -> int:
+    total = session.scalar(select(func.count(Resource.id))) or 0
+    writer = index.writer(limitmb=256)
+    done = 0
+    last_id = 0
+    while True:
+        batch = list(
+            session.scalars(
+                select(Resource)
+                .where(Resource.id > last_id)
+                .order_by(Resource.id)
+                .limit(BATCH)
+                .options(selectinload(Resource.files), selectinload(Resource.tags))
+            )
+        )
+        if not batch:
+            break
+        for resource in batch:
+            writer.add_document(**document_for(resource))
+        last_id = batch[-1].id
+        done += len(batch)
+        session.expunge_all()
+        if progress:
+            progress(done, total)
+    writer.add_document(id=POSITION_DOC_ID, position=head)
+    writer.commit()
+    return done

@@ -1,0 +1,110 @@
+"""Snippets that show *why* a result matched, cut from the database's copy of the text.
+
+Matching words are found with a regular expression built from the query's stems (so
+"interview" also marks "interviewing"), which scans even a long file text at C speed.
+Text is escaped first and only our own ``<mark>`` tags are added: nothing from a document
+is ever rendered as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Resource, StoredFile
+
+WINDOW = 90  # characters of context either side of the first match
+SCAN_LIMIT = 300_000  # characters of a long file text we look through
+
+
+@dataclass(frozen=True)
+class Snippet:
+    source: str  # "synopsis", "how I use it" or a file name
+    html: Markup
+
+
+def pattern_for(terms: list[str]) -> re.Pattern | None:
+    """A case-insensitive pattern matching any word that starts with one of the stems."""
+    words = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE | re.UNICODE)
+
+
+def snippets_for(resources: list[Resource], terms: list[str]) -> dict[int, Snippet]:
+    """For each resource, the first place the query's words appear.
+
+    The synopsis and "how I use it" come first; file texts (the start of each, read in
+    one query for just the resources that still need a snippet) after them.
+    """
+    pattern = pattern_for(terms)
+    if pattern is None:
+        return {}
+    found: dict[int, Snippet] = {}
+    for resource in resources:
+        snippet = _first_match(
+            [("synopsis", resource.synopsis), ("how I use it", resource.how_used)], pattern
+        )
+        if snippet:
+            found[resource.id] = snippet
+    missing = [r.id for r in resources if r.id not in found]
+    for resource_id, sources in _file_texts(missing).items():
+        snippet = _first_match(sources, pattern)
+        if snippet:
+            found[resource_id] = snippet
+    return found
+
+
+def _first_match(sources: list[tuple[str, str]], pattern: re.Pattern) -> Snippet | None:
+    for source, text in sources:
+        html = highlight_window(text or "", pattern)
+        if html is not None:
+            return Snippet(source, html)
+    return None
+
+
+def _file_texts(resource_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    if not resource_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            StoredFile.resource_id,
+            StoredFile.original_name,
+            func.substr(StoredFile.text, 1, SCAN_LIMIT),
+        )
+        .where(StoredFile.resource_id.in_(resource_ids))
+        .order_by(StoredFile.resource_id, StoredFile.position)
+    )
+    texts: dict[int, list[tuple[str, str]]] = {}
+    for resource_id, name, text in rows:
+        texts.setdefault(resource_id, []).append((name, text or ""))
+    return texts
+
+
+def highlight_window(text: str, pattern: re.Pattern) -> Markup | None:
+    """About 180 characters around the first match, with every match marked."""
+    first = pattern.search(text)
+    if first is None:
+        return None
+    start = max(0, first.start() - WINDOW)
+    end = min(len(text), first.end() + WINDOW)
+    window = " ".join(text[start:end].split())
+    marked = _mark(window, pattern)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    return Markup(prefix) + marked + Markup(suffix)
+
+
+def _mark(text: str, pattern: re.Pattern) -> Markup:
+    out = Markup("")
+    last = 0
+    for match in pattern.finditer(text):
+        out += escape(text[last : match.start()])
+        out += Markup("<mark>") + escape(match.group(0)) + Markup("</mark>")
+        last = match.end()
+    return out + escape(text[last:])

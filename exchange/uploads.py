@@ -1,0 +1,106 @@
+"""Turning uploaded files into checked, described, ready-to-store files on local disk.
+
+Everything here happens *before* anything is stored: a file that is refused leaves no
+trace. Bytes are streamed to a private working folder in chunks (never held in memory
+whole), hashed on the way, then identified by content, read for text in a separate
+limited process, credited and previewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+
+from . import credit as credit_mod
+from .extract import Extraction, extract
+from .filetypes import FileType, UnsupportedFile, clean_filename, detect
+from .preview import make_preview
+
+CHUNK = 1024 * 1024
+PREVIEW_FORMATS = {"pdf", "png", "jpg", "gif", "webp", "docx", "xlsx", "pptx", "odt", "ods", "odp"}
+
+
+class UploadRefused(ValueError):
+    """A file we will not take; the message is for the sharer and names the file."""
+
+
+@dataclass
+class PreparedFile:
+    name: str
+    type: FileType
+    size: int
+    sha256: str
+    path: Path
+    extraction: Extraction | None = None
+    credited_path: Path | None = None
+    preview_path: Path | None = None
+
+
+def stage(stream: BinaryIO, filename: str, workdir: Path, budget: int) -> PreparedFile:
+    """Copy one upload to ``workdir``, hashing it, and check what it really is.
+
+    ``budget`` is how many bytes this share may still use; going over raises
+    :class:`UploadRefused` before the rest of the file is read.
+    """
+    try:
+        name = clean_filename(filename or "")
+    except UnsupportedFile as exc:
+        raise UploadRefused(str(exc)) from exc
+    path = workdir / f"upload-{len(list(workdir.iterdir()))}"
+    size, digest = _copy_hashing(stream, path, budget, name)
+    if size == 0:
+        raise UploadRefused(f"“{name}” is empty.")
+    try:
+        file_type = detect(path, name)
+    except UnsupportedFile as exc:
+        raise UploadRefused(str(exc)) from exc
+    return PreparedFile(name=name, type=file_type, size=size, sha256=digest, path=path)
+
+
+def _copy_hashing(stream: BinaryIO, path: Path, budget: int, name: str) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > budget:
+                raise UploadTooLarge(name)
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+class UploadTooLarge(UploadRefused):
+    """The share went over the size limit; shown as the 413 page."""
+
+
+def read_text(prepared: PreparedFile) -> None:
+    """Extract the searchable text in a separate, time- and memory-limited process."""
+    config = current_app.config
+    prepared.extraction = extract(
+        prepared.path,
+        prepared.type.format,
+        timeout_s=config["EXTRACT_TIMEOUT_S"],
+        memory_mb=config["EXTRACT_MEMORY_MB"],
+    )
+
+
+def make_credited_copy(prepared: PreparedFile, credit: credit_mod.Credit) -> None:
+    """A copy with the credit in its document properties, when the format has them."""
+    if prepared.type.format not in credit_mod.CREDITABLE_FORMATS:
+        return
+    dest = prepared.path.with_name(prepared.path.name + ".credited")
+    if credit_mod.write_credited_copy(prepared.path, prepared.type.format, credit, dest):
+        prepared.credited_path = dest
+
+
+def make_thumbnail(prepared: PreparedFile) -> None:
+    if prepared.type.format not in PREVIEW_FORMATS:
+        return
+    dest = prepared.path.with_name(prepared.path.name + ".png")
+    if make_preview(prepared.path, prepared.type.format, dest):
+        prepared.preview_path = dest

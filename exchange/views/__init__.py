@@ -1,0 +1,16 @@
+"""Blueprints. Views stay thin: read the request, call an operation, render a page."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from . import auth, main, members, resources, search
+
+    for module in (auth, main, members, resources, search):
+        app.register_blueprint(module.bp)
+    app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
+    from . import helpers
+
+    helpers.register(app)

@@ -1,0 +1,104 @@
+"""Accounts: register, log in, log out, profile and password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import accounts
+from ..extensions import limiter, login_manager
+from ..forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, RegisterForm
+from .helpers import form_page, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    return accounts.load_member(token)
+
+
+def _start_session(member, remember: bool = False) -> None:
+    """A fresh session on sign-in, so a session id planted before login is worthless."""
+    session.clear()
+    login_user(member, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            member = accounts.register_member(form.name.data, form.email.data, form.password.data)
+        except accounts.EmailTaken:
+            form.email.errors.append(
+                "An account with this email already exists. Log in, or use another address."
+            )
+        else:
+            _start_session(member)
+            flash(
+                f"Welcome, {member.name}! Share a tool you use and the toolkit opens up.", "success"
+            )
+            return redirect(safe_next(request.args.get("next")))
+    return form_page("auth/register.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        member = accounts.authenticate(form.email.data, form.password.data)
+        if member is not None and member.is_active:
+            _start_session(member, remember=form.remember.data)
+            flash(f"Welcome back, {member.name}.", "success")
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors.append("That email and password don’t match an account.")
+    return form_page("auth/login.html", form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template("auth/logout.html", form=form)
+    if form.validate_on_submit() and current_user.is_authenticated:
+        accounts.end_all_sessions(current_user)
+        logout_user()
+        session.clear()
+        flash("You’re logged out. See you soon.", "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        accounts.update_profile(
+            current_user, **{f: form[f].data or "" for f in accounts.PROFILE_FIELDS}
+        )
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("auth.account"))
+    return form_page("auth/account.html", form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not accounts.check_password(current_user, form.current_password.data):
+            form.current_password.errors.append("That isn’t your current password.")
+        else:
+            member = current_user._get_current_object()
+            accounts.change_password(member, form.new_password.data)
+            _start_session(member)
+            flash("Your password is changed. Other browsers have been signed out.", "success")
+            return redirect(url_for("auth.account"))
+    return form_page("auth/password.html", form)

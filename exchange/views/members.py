@@ -1,0 +1,31 @@
+"""Members' public pages: what they have shared and the credit they have received."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..access import visible_clause
+from ..extensions import db
+from ..models import Member, Resource
+
+bp = Blueprint("members", __name__)
+
+
+@bp.route("/members/<int:member_id>")
+def show(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    shared = db.session.scalars(
+        select(Resource)
+        .where(Resource.owner_id == member.id, visible_clause(current_user))
+        .order_by(Resource.created_at.desc())
+    ).all()
+    # Anonymous gifts are never tied to their giver in public.
+    credited = [r for r in shared if not r.anonymous or _is_self(member)]
+    taken = sum(r.download_count for r in credited if r.status == Resource.PUBLISHED)
+    return render_template("members/show.html", member=member, shared=credited, taken=taken)
+
+
+def _is_self(member: Member) -> bool:
+    return current_user.is_authenticated and (current_user.id == member.id or current_user.is_admin)

@@ -1,0 +1,219 @@
+"""Resources: browse, share, show, edit, delete, download."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from .. import access, operations
+from ..credit import content_disposition, download_name
+from ..errors import AccessDenied
+from ..extensions import db
+from ..forms import ConfirmForm, EditForm, ShareForm
+from ..models import Resource, StoredFile
+from ..storage import get_storage
+from ..uploads import UploadRefused, UploadTooLarge
+from ..vocab import STANDARD_TOPICS, parse_tags
+from .helpers import form_page, page_number, redirect_after_post
+
+bp = Blueprint("resources", __name__, url_prefix="/resources")
+
+PER_PAGE = 20
+
+
+def visible_resource_or_404(resource_id: int) -> Resource:
+    """The resource if this visitor may see it; otherwise 404, so ids reveal nothing."""
+    resource = db.get_or_404(Resource, resource_id)
+    if not access.can_view(current_user, resource):
+        abort(404)
+    return resource
+
+
+def editable_resource(resource_id: int) -> Resource:
+    resource = visible_resource_or_404(resource_id)
+    if not access.can_edit(current_user, resource):
+        raise AccessDenied("Only the member who shared this resource can change it.")
+    return resource
+
+
+@bp.route("")
+def index():
+    query = (
+        select(Resource)
+        .where(access.visible_clause(current_user))
+        .order_by(Resource.created_at.desc(), Resource.id.desc())
+    )
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template("resources/index.html", page=page)
+
+
+def _details(form) -> operations.ResourceDetails:
+    return operations.ResourceDetails(
+        title=form.title.data,
+        synopsis=form.synopsis.data,
+        how_used=form.how_used.data,
+        tags=parse_tags(form.tags.data or ""),
+        kind=form.kind.data,
+        audience=form.audience.data,
+        licence=form.licence.data,
+        access=form.access.data,
+        credit_name=form.credit_name.data or "",
+    )
+
+
+def _uploads(field) -> list[operations.Upload]:
+    return [
+        operations.Upload(f.stream, f.filename or "")
+        for f in field.data or []
+        if getattr(f, "filename", None)
+    ]
+
+
+def _form_context(**extra):
+    return dict(topics=STANDARD_TOPICS, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = ShareForm()
+    if request.method == "GET":
+        form.credit_name.data = current_user.default_credit
+    if form.validate_on_submit():
+        uploads = _uploads(form.files)
+        try:
+            resource = operations.share_resource(current_user, _details(form), uploads)
+        except UploadTooLarge:
+            abort(413)
+        except UploadRefused as exc:
+            form.files.errors = [*form.files.errors, str(exc)]
+        else:
+            return _after_share(resource)
+    elif form.is_submitted() and not _uploads(form.files):
+        form.files.errors = [*form.files.errors, "Please choose at least one file to share."]
+    return form_page("resources/new.html", form, **_form_context())
+
+
+def _after_share(resource: Resource):
+    if resource.status == Resource.DRAFT:
+        flash("Before it’s published, please check one thing about your files.", "warning")
+        return redirect_after_post(url_for("resources.review", resource_id=resource.id))
+    flash("Thank you for sharing! Your resource is published.", "success")
+    return redirect_after_post(url_for("resources.show", resource_id=resource.id))
+
+
+@bp.route("/<int:resource_id>")
+def show(resource_id: int):
+    resource = visible_resource_or_404(resource_id)
+    decision = access.download_decision(current_user, resource)
+    return render_template(
+        "resources/show.html",
+        resource=resource,
+        decision=decision,
+        can_edit=access.can_edit(current_user, resource),
+        credit_line=operations.credit_line_for(resource),
+        delete_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<int:resource_id>/review", methods=["GET", "POST"])
+@login_required
+def review(resource_id: int):
+    """A draft whose files look like they hold personal data: fix, or confirm and publish."""
+    resource = editable_resource(resource_id)
+    if resource.status != Resource.DRAFT:
+        return redirect(url_for("resources.show", resource_id=resource.id))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        operations.publish_draft(resource)
+        flash("Thank you for checking. Your resource is published.", "success")
+        return redirect(url_for("resources.show", resource_id=resource.id))
+    findings = operations.privacy_findings(resource)
+    return render_template("resources/review.html", resource=resource, findings=findings, form=form)
+
+
+@bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(resource_id: int):
+    resource = editable_resource(resource_id)
+    form = EditForm(obj=resource)
+    form.remove_files.choices = [SelectChoice(f.id, f.original_name) for f in resource.files]
+    if request.method == "GET":
+        form.tags.data = ", ".join(resource.tag_names)
+    if form.validate_on_submit():
+        uploads = _uploads(form.files)
+        if uploads and not form.no_client_data.data:
+            form.no_client_data.errors = ["Please confirm the new files contain no client data."]
+        else:
+            try:
+                operations.edit_resource(resource, _details(form), uploads, form.remove_files.data)
+            except UploadTooLarge:
+                abort(413)
+            except UploadRefused as exc:
+                form.files.errors = [*form.files.errors, str(exc)]
+            else:
+                flash("Your changes are saved.", "success")
+                return redirect_after_post(url_for("resources.show", resource_id=resource.id))
+    return form_page("resources/edit.html", form, **_form_context(resource=resource))
+
+
+@bp.route("/<int:resource_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(resource_id: int):
+    resource = editable_resource(resource_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        title = resource.title
+        operations.delete_resource(resource)
+        flash(f"“{title}” has been deleted.", "success")
+        return redirect(url_for("members.show", member_id=current_user.id))
+    return render_template("resources/delete.html", resource=resource, form=form)
+
+
+@bp.route("/<int:resource_id>/files/<int:file_id>")
+def download(resource_id: int, file_id: int):
+    resource = visible_resource_or_404(resource_id)
+    stored = db.get_or_404(StoredFile, file_id)
+    if stored.resource_id != resource.id:
+        abort(404)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    decision = access.download_decision(current_user, resource)
+    if not decision.allowed:
+        raise AccessDenied(decision.reason, decision.step_label, decision.step_url)
+    operations.record_download(current_user, resource, stored)
+    return _send(resource, stored)
+
+
+def _send(resource: Resource, stored: StoredFile):
+    name = download_name(resource.title, resource.credit_name, stored.original_name)
+    return get_storage().send(
+        stored.credited_key or stored.storage_key,
+        filename=name,
+        content_type=stored.content_type,
+        content_disposition=content_disposition(name),
+    )
+
+
+@bp.route("/<int:resource_id>/files/<int:file_id>/preview.png")
+def preview(resource_id: int, file_id: int):
+    resource = visible_resource_or_404(resource_id)
+    stored = db.get_or_404(StoredFile, file_id)
+    if stored.resource_id != resource.id or not stored.preview_key:
+        abort(404)
+    with get_storage().open(stored.preview_key) as fh:
+        data = fh.read(5 * 1024 * 1024)
+    response = current_app.response_class(data, mimetype="image/png")
+    response.headers["Content-Disposition"] = "inline; filename=preview.png"
+    return response

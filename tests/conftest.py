@@ -1,0 +1,126 @@
+"""Fixtures: a fresh app per test on a real database, a real file store and a real index.
+
+Database-touching tests run on SQLite and, when ``EXCHANGE_TEST_DATABASE_URL`` points at a
+PostgreSQL server, on PostgreSQL too (each pytest-xdist worker in a schema of its own).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from exchange import create_app
+from exchange.extensions import db
+
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.members"]
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-validation"
+PG_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL", "")
+DB_BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def base_config(tmp_path: Path, database_url: str) -> dict:
+    """What every test app gets: embedded stores under ``tmp_path``, fast hashing, no CSRF."""
+    return {
+        "ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "STORAGE_URL": (tmp_path / "files").as_uri(),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "FAST_PASSWORDS": True,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url(worker_id: str) -> str:
+    """A PostgreSQL URL whose search path is a schema private to this test worker."""
+    schema = f"exchange_test_{re.sub(r'[^a-z0-9]', '', worker_id.lower())}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """The pytest-xdist worker name, or "main" without xdist."""
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+def reset_schema(app: Flask) -> None:
+    """Empty tables for this test: recreate on SQLite (a new file), truncate on PostgreSQL."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.create_all()
+            names = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            db.create_all()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, database_url: str):
+    """Build apps with extra settings on this test's database and folders."""
+    made: list[Flask] = []
+
+    def factory(**overrides) -> Flask:
+        app = create_app({**base_config(tmp_path, database_url), **overrides})
+        if not made:
+            reset_schema(app)
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_app(request: pytest.FixtureRequest, make_app, monkeypatch) -> Flask:
+    """An app on the folder store, then on a real S3 server (SeaweedFS) under a fresh prefix."""
+    if request.param == "local":
+        return make_app()
+    server = request.getfixturevalue("seaweedfs")
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    return make_app(STORAGE_URL=f"s3://{server.bucket}/app-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app

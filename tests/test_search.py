@@ -1,0 +1,215 @@
+"""The search page: the query language, facets, snippets, sorting, and who sees what."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from exchange.extensions import db
+from exchange.models import Member, Resource
+
+from .fixtures.members import Visitor, docx_bytes
+
+
+def titles(page: str) -> list[str]:
+    """Result titles on a search page, in order."""
+    return re.findall(r'<h3 class="card-title"><a href="/resources/\d+">([^<]+)</a>', page)
+
+
+def search(client, **args) -> str:
+    response = client.get("/search", query_string=args)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def giver(app) -> Visitor:
+    visitor = Visitor(app.test_client())
+    visitor.register(name="Dale Briers")
+    return visitor
+
+
+def share(giver: Visitor, title: str, text: str = "", **fields) -> int:
+    """Share one .docx; tags default to one no test searches for."""
+    body = text or f"{title} worksheet"
+    fields.setdefault("tags", "misc")
+    return giver.share_id(title=title, files=[("sheet.docx", docx_bytes(body))], **fields)
+
+
+def test_a_word_inside_a_file_is_found_right_after_sharing(app, giver):
+    share(giver, "Weekly planner", "Clients note their zygomorphic goals each week.")
+    page = search(giver.client, q="zygomorphic")
+    assert titles(page) == ["Weekly planner"]
+    assert "1 result" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "Quokka planning sheet"),
+        ("synopsis", "A quokka inventory for career changers."),
+        ("how_used", "I hand out the quokka sheet in week two."),
+        ("tags", "quokka, networking"),
+        ("credit_name", "Quokka Career Services"),
+    ],
+)
+def test_every_described_field_is_searchable(app, giver, field, value):
+    fields = {"title": "Plain title", field: value}
+    share(giver, fields.pop("title"), **fields)
+    assert titles(search(giver.client, q="quokka")) == [
+        value if field == "title" else "Plain title"
+    ]
+
+
+def test_stemming_finds_other_forms_of_a_word(app, giver):
+    share(giver, "Mock interviews", "Practise answering questions with a partner.")
+    share(giver, "Budget sheet", "Monthly income and spending.")
+    assert titles(search(giver.client, q="interviewing")) == ["Mock interviews"]
+
+
+def test_all_words_must_match_and_better_matches_rank_first(app, giver):
+    share(giver, "Networking scripts", "Phone scripts for networking calls and follow up.")
+    share(giver, "Call log", "Log every phone call.")
+    share(giver, "Networking events", "Find networking events near you.")
+    assert titles(search(giver.client, q="networking phone")) == ["Networking scripts"]
+    ranked = titles(search(giver.client, q="networking"))
+    assert set(ranked) == {"Networking scripts", "Networking events"}
+
+
+def test_exact_phrases(app, giver):
+    share(giver, "Values list", "Work life balance matters to many clients.")
+    share(giver, "Balance sheet", "Life at work: finding balance.")
+    assert titles(search(giver.client, q='"work life balance"')) == ["Values list"]
+
+
+def test_or_exclusions_and_prefixes(app, giver):
+    share(giver, "Resume template", "A tidy resume layout.")
+    share(giver, "Cover letter template", "A cover letter layout.")
+    share(giver, "Interview checklist", "Before the interview.")
+    assert sorted(titles(search(giver.client, q="resume OR interview"))) == [
+        "Interview checklist",
+        "Resume template",
+    ]
+    assert titles(search(giver.client, q="template -resume")) == ["Cover letter template"]
+    assert titles(search(giver.client, q="interv*")) == ["Interview checklist"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced quote', "OR", "AND", "-", "NOT", "(((", "*", "a*", "title:", "\x00\x07 x",
+     "x" * 10_000, "word " * 2000, '"" OR -', "^2", "[a TO z]", "你好 世界", "🙂"],
+)
+def test_bad_queries_never_fail(app, giver, query):
+    share(giver, "Resume template")
+    response = giver.client.get("/search", query_string={"q": query})
+    assert response.status_code == 200
+
+
+def test_an_empty_query_browses_everything_newest_first(app, giver):
+    for title in ("First sheet", "Second sheet", "Third sheet"):
+        share(giver, title)
+    assert titles(search(giver.client)) == ["Third sheet", "Second sheet", "First sheet"]
+
+
+def test_facets_count_and_combine(app, giver):
+    share(giver, "Quiz one", kind="quiz", tags="self-esteem, strengths", audience="youth")
+    share(giver, "Quiz two", kind="quiz", tags="strengths", audience="adults")
+    share(giver, "Worksheet", kind="worksheet", tags="strengths", audience="youth")
+    page = search(giver.client)
+    assert re.search(r"Quiz\s*</a> <span class=\"count\">2</span>", page)
+    assert re.search(r"strengths\s*</a> <span class=\"count\">3</span>", page)
+    assert titles(search(giver.client, kind="quiz")) == ["Quiz two", "Quiz one"]
+    both = search(giver.client, kind="quiz", audience="youth")
+    assert titles(both) == ["Quiz one"]
+    assert titles(search(giver.client, tag=["strengths", "self-esteem"])) == ["Quiz one"]
+    assert titles(search(giver.client, format="docx", licence="cc-by-4.0")) == [
+        "Worksheet", "Quiz two", "Quiz one"
+    ]
+
+
+def test_snippets_show_why_a_file_matched_and_never_raw_html(app, giver):
+    share(
+        giver,
+        "Odd words",
+        "Intro text. The <script>alert('x')</script> tag and the wombat exercise follow.",
+    )
+    page = search(giver.client, q="wombat")
+    assert "In sheet.docx:" in page
+    assert "<mark>wombat</mark>" in page
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_sorting_by_newest_and_by_downloads(app, giver):
+    first = share(giver, "Older planner", "planner")
+    share(giver, "Newer planner", "planner")
+    taker = Visitor(app.test_client())
+    taker.register()
+    with app.app_context():
+        file_id = db.session.get(Resource, first).files[0].id
+    taker.client.get(f"/resources/{first}/files/{file_id}")
+    assert titles(search(giver.client, q="planner", sort="newest")) == [
+        "Newer planner", "Older planner"
+    ]
+    assert titles(search(giver.client, q="planner", sort="downloads")) == [
+        "Older planner", "Newer planner"
+    ]
+
+
+def test_pagination_and_result_count(app, giver):
+    for n in range(23):
+        share(giver, f"Sheet {n:02d}", "common")
+    page_one = search(giver.client, q="common")
+    assert "23 results" in page_one
+    assert len(titles(page_one)) == 20
+    page_two = search(giver.client, q="common", page=2)
+    assert len(titles(page_two)) == 3
+    assert set(titles(page_one)).isdisjoint(titles(page_two))
+
+
+def test_did_you_mean_when_nothing_matches(app, giver):
+    share(giver, "Interview practice", "interview questions")
+    page = search(giver.client, q="intervew")
+    assert "Did you mean" in page
+    assert ">interview</a>?" in page
+
+
+def hide(app, resource_id: int, status: str) -> None:
+    with app.app_context():
+        resource = db.session.get(Resource, resource_id)
+        resource.status = status
+        from exchange.models import IndexChange
+
+        IndexChange.record(resource.id)
+        db.session.commit()
+
+
+def test_results_and_facets_respect_who_may_see_what(app, giver):
+    share(giver, "Public sheet", "ocelot", kind="quiz")
+    hidden = share(giver, "Hidden sheet", "ocelot marzipanic", kind="guide")
+    hide(app, hidden, Resource.HIDDEN)
+    stranger = Visitor(app.test_client())
+    stranger.register()
+    for client in (stranger.client, app.test_client()):
+        page = search(client, q="ocelot")
+        assert titles(page) == ["Public sheet"]
+        assert "1 result" in page
+        assert "Guide" not in page, "facet counts leave out what the viewer cannot see"
+        assert "Hidden sheet" not in search(client, q="marzipanic")
+        assert "Did you mean" not in search(client, q="marzipanik")
+    assert sorted(titles(search(giver.client, q="ocelot"))) == ["Hidden sheet", "Public sheet"]
+    assert ">marzipanic</a>?" in search(giver.client, q="marzipanik"), "the owner may see it"
+    with app.app_context():
+        admin = db.session.scalars(select(Member).where(Member.email == stranger.email)).one()
+        admin.is_admin = True
+        db.session.commit()
+    assert sorted(titles(search(stranger.client, q="ocelot"))) == ["Hidden sheet", "Public sheet"]
+
+
+def test_deleted_and_edited_resources_leave_the_index(app, giver):
+    resource_id = share(giver, "Temporary sheet", "pangolin")
+    assert titles(search(giver.client, q="pangolin")) == ["Temporary sheet"]
+    giver.client.post(f"/resources/{resource_id}/delete")
+    assert titles(search(giver.client, q="pangolin")) == []
