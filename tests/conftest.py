@@ -7,7 +7,6 @@ PostgreSQL server, on PostgreSQL too (each pytest-xdist worker in a schema of it
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,22 +42,21 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def pg_schema_url(worker_id: str) -> str:
-    """A PostgreSQL URL whose search path is a schema private to this test worker."""
-    schema = f"exchange_test_{re.sub(r'[^a-z0-9]', '', worker_id.lower())}"
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search path is a schema private to this test process.
+
+    Named after the process id, so parallel workers and parallel runs never meet.
+    """
+    schema = f"exchange_test_{os.getpid()}"
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
     separator = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-
-
-@pytest.fixture(scope="session")
-def worker_id(request: pytest.FixtureRequest) -> str:
-    """The pytest-xdist worker name, or "main" without xdist."""
-    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(params=DB_BACKENDS)
