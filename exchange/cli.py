@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -22,6 +22,7 @@ MIGRATION_LOCK_KEY = 0x7E_C4A9_01
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Create or upgrade the database schema (safe when several nodes start at once)."""
     with _migration_lock():
@@ -48,6 +49,7 @@ def _migration_lock():
 @click.option("--email", prompt=True, help="The administrator's email address.")
 @click.option("--name", default="", help="Their name (for a new account).")
 @click.option("--password", default=None, help="A password (asked for when creating).")
+@with_appcontext
 def create_admin_command(email: str, name: str, password: str | None) -> None:
     """Make an existing member an administrator, or create a new administrator account."""
     from . import accounts
@@ -65,6 +67,7 @@ def create_admin_command(email: str, name: str, password: str | None) -> None:
 
 
 @click.command("reindex")
+@with_appcontext
 def reindex_command() -> None:
     """Rebuild this node's search index from the database, with a progress bar."""
     from tqdm import tqdm

@@ -17,9 +17,12 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import pickle
 import shutil
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +42,17 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 # Errors that mean "this folder is not a usable index": rebuild it.
-BROKEN_INDEX_ERRORS = (whoosh_index.EmptyIndexError, OSError, EOFError, ValueError, KeyError)
+BROKEN_INDEX_ERRORS = (
+    whoosh_index.EmptyIndexError,
+    whoosh_index.IndexError,  # not the builtin: raised for a garbled table of contents
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    struct.error,
+    pickle.UnpicklingError,
+    zlib.error,
+)
 
 
 class IndexBusy(RuntimeError):
