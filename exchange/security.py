@@ -42,5 +42,36 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+class SecureCookiesOnHttps:
+    """WSGI middleware: mark every cookie ``Secure`` when the request came over HTTPS.
+
+    It sits outside Flask so it sees the session cookie (written after ``after_request``
+    handlers run) and Flask-Login's remember-me cookie alike. Deciding per request keeps
+    plain-HTTP development and loopback benchmarks working, while a deployment behind TLS
+    (with ``EXCHANGE_PROXY_FIX`` so the scheme is known) never sends a cookie in clear.
+    """
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start_secure(status, headers, exc_info=None):
+            return start_response(
+                status, [_secure(name, value) for name, value in headers], exc_info
+            )
+
+        return self.wsgi_app(environ, start_secure)
+
+
+def _secure(name: str, value: str) -> tuple[str, str]:
+    if name.lower() == "set-cookie" and "; secure" not in value.lower():
+        return name, f"{value}; Secure"
+    return name, value
+
+
 def register(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.wsgi_app = SecureCookiesOnHttps(app.wsgi_app)

@@ -15,7 +15,7 @@ from exchange.storage import get_storage
 
 from .fixtures.members import Visitor, docx_bytes
 
-CSV = "Employer,Role,Applied on,Follow up\nAcme,Clerk,2026-01-04,2026-01-11\n".encode()
+CSV = b"Employer,Role,Applied on,Follow up\nAcme,Clerk,2026-01-04,2026-01-11\n"
 
 
 def fetch(client, url: str) -> tuple[bytes, dict[str, str]]:

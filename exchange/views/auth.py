@@ -46,8 +46,14 @@ def register():
     return form_page("auth/register.html", form)
 
 
+def _submitted_email() -> str:
+    """The account a sign-in attempt is aimed at, so guessing is limited per account too."""
+    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])  # per address
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_submitted_email)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))

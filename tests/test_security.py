@@ -1,0 +1,211 @@
+"""Sessions, headers, CSRF, redirects and throttling (OWASP ASVS-style checks)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+
+from .conftest import TEST_SECRET  # noqa: F401 - documents where test apps get their secret
+from .fixtures.members import PASSWORD, Visitor
+
+
+def cookie_headers(response) -> dict[str, str]:
+    return {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/search?q=x", "/resources/999", "/healthz"])
+def test_security_headers_on_every_response_including_errors(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers, "only over HTTPS"
+
+
+def test_hsts_over_https(client):
+    response = client.get("/", base_url="https://exchange.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_private_pages_are_never_cached(member):
+    response = member.client.get("/account")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_may_be_cached(client):
+    response = client.get("/static/site.css")
+    assert response.headers.get("Cache-Control") != "no-store"
+
+
+def test_session_and_remember_cookies_are_httponly_lax_and_secure_on_https(app):
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    response = visitor.client.post(
+        "/login",
+        data={"email": visitor.email, "password": PASSWORD, "remember": "y"},
+        base_url="https://exchange.example",
+    )
+    cookies = cookie_headers(response)
+    for name in ("session", "remember_token"):
+        flags = cookies[name].lower()
+        assert "httponly" in flags and "samesite=lax" in flags and "secure" in flags, name
+
+
+def test_cookies_are_not_marked_secure_over_plain_http(app):
+    visitor = Visitor(app.test_client())
+    response = visitor.register()
+    assert "secure" not in cookie_headers(response)["session"].lower()
+
+
+def test_login_starts_a_new_session(app):
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    visitor.client.get("/login")
+    before = visitor.client.get_cookie("session")
+    visitor.login()
+    after = visitor.client.get_cookie("session")
+    assert after is not None and (before is None or before.value != after.value)
+
+
+def test_a_remember_me_cookie_stops_working_after_logout(app):
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    visitor.login(remember="y")
+    remembered = visitor.client.get_cookie("remember_token")
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remembered.value)
+    assert replay.get("/account").status_code == 200, "the cookie worked before logout"
+    visitor.logout()
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remembered.value)
+    assert fresh.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example/",
+        "http:evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "%2F%2Fevil.example",
+        "/%2F/evil.example",
+        "javascript:alert(1)",
+        " //evil.example",
+        "/\t/evil.example",
+        "https:/evil.example",
+    ],
+)
+def test_next_after_login_only_leads_to_this_site(app, target):
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    response = visitor.client.post(
+        "/login", query_string={"next": target}, data={"email": visitor.email, "password": PASSWORD}
+    )
+    location = response.headers["Location"]
+    parts = urlsplit(location)
+    assert parts.scheme == "" and parts.netloc == "", location
+    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+
+
+# -- CSRF ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def csrf_app(make_app) -> Flask:
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+def state_changing_routes(app: Flask) -> list[str]:
+    """Every route that accepts a method other than GET/HEAD/OPTIONS, with sample ids."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if rule.methods - {"GET", "HEAD", "OPTIONS"} and rule.endpoint != "static":
+            paths.append(re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule))
+    return sorted(paths)
+
+
+def test_every_state_changing_route_refuses_a_post_without_a_csrf_token(csrf_app):
+    routes = state_changing_routes(csrf_app)
+    assert "/resources/new" in routes and "/logout" in routes and "/login" in routes
+    with csrf_app.test_client() as client:
+        for path in routes:
+            response = client.post(path, data={"title": "x", "email": "a@b.c"})
+            assert response.status_code == 400, path
+            assert "That request didn’t make sense" in response.get_data(as_text=True)
+
+
+def test_a_post_with_the_token_from_the_page_works(csrf_app):
+    client = csrf_app.test_client()
+    page = client.get("/register").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/register",
+        data={"csrf_token": token, "name": "Kim", "email": "kim@example.org", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+
+
+# -- throttling ----------------------------------------------------------------------------
+
+
+def test_login_is_throttled_per_account(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    victim = Visitor(app.test_client())
+    victim.register(email="victim@example.org")
+    statuses = []
+    for attempt in range(7):
+        attacker = app.test_client()  # a new browser each time, and a new address below
+        response = attacker.post(
+            "/login",
+            data={"email": "victim@example.org", "password": f"guess {attempt}"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{attempt + 1}"},
+        )
+        statuses.append(response.status_code)
+    assert statuses[:5] == [422] * 5
+    assert statuses[5:] == [429, 429]
+    assert "Too many attempts" in response.get_data(as_text=True)
+
+
+def test_login_is_throttled_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    statuses = [
+        client.post(
+            "/login", data={"email": f"user{n}@example.org", "password": "nope nope nope"}
+        ).status_code
+        for n in range(12)
+    ]
+    assert statuses[:10] == [422] * 10
+    assert statuses[10:] == [429, 429]
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def test_an_unexpected_error_shows_a_friendly_page_and_is_logged(make_app, caplog):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    with caplog.at_level(logging.ERROR, logger="exchange"):
+        response = app.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page
+    assert "secret internal detail" not in page and "Traceback" not in page
+    assert "secret internal detail" in caplog.text
+    assert response.headers["Content-Security-Policy"]
