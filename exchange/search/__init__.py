@@ -6,6 +6,7 @@ The rest of the app uses only the names exported here: the index for this app
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -26,6 +27,8 @@ __all__ = [
     "search",
 ]
 
+log = logging.getLogger(__name__)
+
 READ_YOUR_WRITES_WAIT = 10.0
 
 
@@ -37,9 +40,17 @@ def get_replica() -> Replica:
     return current_app.extensions["exchange.search"]
 
 
-def catch_up(wait: float = READ_YOUR_WRITES_WAIT) -> int:
-    """Bring this node's index up to the log head (called right after a change commits)."""
-    return get_replica().catch_up(wait=wait)
+def catch_up(wait: float = READ_YOUR_WRITES_WAIT) -> int | None:
+    """Bring this node's index up to the log head (called right after a change commits).
+
+    Never raises: the change is already committed and logged, so an index that cannot be
+    written now simply catches up on a later search or ``exchange doctor``.
+    """
+    try:
+        return get_replica().catch_up(wait=wait)
+    except Exception:
+        log.warning("search index could not catch up; a later search will", exc_info=True)
+        return None
 
 
 def viewer_of(user) -> Viewer:
@@ -49,7 +60,10 @@ def viewer_of(user) -> Viewer:
 
 
 def search(request: SearchRequest, user=None) -> SearchResults:
-    """Search as ``user`` (default: the current visitor), after applying pending changes."""
+    """Search as ``user`` (default: the current visitor), after applying pending changes.
+
+    If pending changes cannot be applied right now, the index as it stands still answers.
+    """
     replica = get_replica()
-    replica.catch_up(wait=0)
+    catch_up(wait=0)
     return _run(replica.searcher(), request, viewer_of(current_user if user is None else user))

@@ -4,15 +4,22 @@ The query language is the one people already know: words (all must match), "exac
 phrases", OR, -exclusions and prefix*. Field syntax, ranges and boosts are switched off,
 so no typed character has a special meaning beyond those. Nothing a visitor types can
 raise: unparseable input falls back to its plain words.
+
+Whoosh parses the words; :mod:`.engine` matches and ranks them on arrays (BM25F, exactly
+as Whoosh ranks), and :mod:`.results` narrows to what the viewer may see, counts facets
+and cuts one page, so counting 100,000 hits costs about as much as counting ten.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.qparser import (
     BoostPlugin,
@@ -24,9 +31,10 @@ from whoosh.qparser import (
     SingleQuotePlugin,
 )
 from whoosh.searching import Searcher
-from whoosh.sorting import Count, FieldFacet
 
-from .schema import FACET_FIELDS, SCHEMA, TEXT_FIELDS
+from .engine import IndexView, evaluate, view_of
+from .results import facet_counts, filter_mask, page_of, visible_mask
+from .schema import SCHEMA, TEXT_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +94,13 @@ def _parser() -> MultifieldParser:
 PARSER = _parser()
 
 
+@lru_cache(maxsize=2048)
 def parse(text: str) -> wq.Query | None:
-    """The Whoosh query for cleaned user text; None when it has nothing to search for."""
+    """The Whoosh query for cleaned user text; None when it has nothing to search for.
+
+    Cached: parsing costs about a millisecond and people repeat the same searches. The
+    queries returned are shared, so nothing may change them in place.
+    """
     if not text:
         return None
     text = _tame_wildcards(_balance_quotes(text))
@@ -113,24 +126,6 @@ def _tame_wildcards(text: str) -> str:
         return f"{stem}*" if len(stem) >= MIN_PREFIX_CHARS else stem
 
     return re.sub(r"(\w*)\*+", keep, text)
-
-
-def viewer_filter(viewer: Viewer) -> wq.Query:
-    """What this viewer may see: published resources, plus their own, or everything for admins."""
-    statuses = ("published", "draft", "hidden") if viewer.is_admin else ("published",)
-    allowed: list[wq.Query] = [wq.Term("status", s) for s in statuses]
-    if viewer.member_id is not None and not viewer.is_admin:
-        allowed.append(wq.Term("owner", str(viewer.member_id)))
-    return wq.Or(allowed)
-
-
-def facet_filter(filters: dict[str, list[str]]) -> list[wq.Query]:
-    return [
-        wq.Term(name, value)
-        for name, values in filters.items()
-        if name in FACET_FIELDS
-        for value in values
-    ]
 
 
 def matched_terms(query: wq.Query | None) -> list[str]:
@@ -163,54 +158,39 @@ def _walk(query: wq.Query):
 
 
 def run(searcher: Searcher, request: SearchRequest, viewer: Viewer) -> SearchResults:
-    """One page of results, the total, and facet counts, all limited to what ``viewer`` may see."""
+    """One page of results, the total, and facet counts, all limited to what ``viewer`` may see.
+
+    Ranking is Whoosh's BM25F; the work is done on arrays (see :mod:`.engine`).
+    """
     text = clean_query(request.q)
     query = parse(text)
     if text and query is None:
         return SearchResults([], 0, {}, [], message="Try some more specific words.")
-    restrictions = [viewer_filter(viewer), *facet_filter(request.filters)]
-    # Not wq.Every() for an empty query: Whoosh's And(Every, x) normalises to Every.
-    combined = wq.And([*([query] if query else []), *restrictions]).normalize()
-    results = searcher.search_page(
-        combined,
-        request.page,
-        pagelen=request.per_page,
-        groupedby=_facets(),
-        maptype=Count,
-        **_sorting(request.effective_sort),
+    view = view_of(searcher)
+    allowed = visible_mask(view, viewer.member_id, viewer.is_admin)
+    allowed &= filter_mask(view, request.filters)
+    matched = evaluate(view, searcher, query) if query is not None else None
+    hits = allowed & matched.mask if matched is not None else allowed
+    scores = matched.scores if matched is not None else None
+    docs = page_of(view, hits, scores, request.effective_sort, request.page, request.per_page)
+    found = SearchResults(
+        ids=view.resource_ids[docs].tolist(),
+        total=int(np.count_nonzero(hits)),
+        facets=facet_counts(view, hits),
+        terms=matched_terms(query),
     )
-    ids = [int(hit["id"]) for hit in results]
-    facets = {name: _facet_counts(results.results, name) for name in FACET_FIELDS}
-    found = SearchResults(ids, results.total, facets, matched_terms(query))
     if found.total == 0 and query is not None:
-        found.suggestion = suggest(searcher, query, text, restrictions)
+        found.suggestion = suggest(view, searcher, query, text, allowed)
     return found
 
 
-def _facets() -> dict[str, FieldFacet]:
-    return {
-        name: FieldFacet(name, allow_overlap=name in ("tags", "format")) for name in FACET_FIELDS
-    }
-
-
-def _facet_counts(results, name: str) -> list[tuple[str, int]]:
-    groups = results.groups(name)
-    pairs = [(value, count) for value, count in groups.items() if value]
-    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
-
-
-def _sorting(sort: str) -> dict:
-    if sort == "newest":
-        return {"sortedby": "created", "reverse": True}
-    if sort == "downloads":
-        return {"sortedby": ["downloads", "created"], "reverse": True}
-    return {}
-
-
-def suggest(searcher: Searcher, query: wq.Query, text: str, restrictions: list[wq.Query]) -> str:
+def suggest(
+    view: IndexView, searcher: Searcher, query: wq.Query, text: str, allowed: np.ndarray
+) -> str:
     """A corrected query, offered only if it finds something this viewer may see."""
     try:
-        corrected = searcher.correct_query(query, text, prefix=1)
+        # A copy: Whoosh's correction edits phrase word lists in place, and parses are cached.
+        corrected = searcher.correct_query(copy.deepcopy(query), text, prefix=1)
     except Exception:  # noqa: BLE001 - a suggestion is a nicety, never an error
         return ""
     if not corrected.string or corrected.string == text:
@@ -219,5 +199,5 @@ def suggest(searcher: Searcher, query: wq.Query, text: str, restrictions: list[w
     reparsed = parse(corrected.string)
     if reparsed is None:
         return ""
-    visible = wq.And([reparsed, *restrictions])
-    return corrected.string if searcher.search(visible, limit=1).scored_length() else ""
+    visible = evaluate(view, searcher, reparsed).mask & allowed
+    return corrected.string if visible.any() else ""

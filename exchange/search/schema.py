@@ -3,6 +3,10 @@
 Every text field uses one stemming analyzer so "interviewing" finds "interview". The
 title is boosted; facets (kind, audience, licence, tags, file format) and the fields that
 decide who may see a result (status, owner) are exact-match columns.
+
+Download counts are deliberately *not* indexed: they change on every first download, and
+re-indexing a resource for that would make every process reopen its searcher. Sorting by
+downloads reads them from the database instead (see ``popularity.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ POSITION_DOC_ID = "position"
 def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
+        # The same id as a number column, which search reads in bulk (see segments.py).
+        resource_id=NUMERIC(int, 64, signed=False, sortable=True, shift_step=0),
         position=NUMERIC(stored=True, bits=64),
         title=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["title"], spelling=True),
         synopsis=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["synopsis"], spelling=True),
@@ -49,7 +55,6 @@ def build_schema() -> Schema:
         owner=ID(sortable=True),
         access=ID(sortable=True),
         created=DATETIME(sortable=True),
-        downloads=NUMERIC(sortable=True, bits=32),
     )
 
 
@@ -60,6 +65,7 @@ def document_for(resource: Resource) -> dict:
     """The index document for a resource: everything a search may match or filter on."""
     return {
         "id": str(resource.id),
+        "resource_id": resource.id,
         "title": resource.title,
         "synopsis": resource.synopsis,
         "how_used": resource.how_used,
@@ -75,7 +81,6 @@ def document_for(resource: Resource) -> dict:
         "owner": str(resource.owner_id),
         "access": resource.access,
         "created": _naive_utc(resource.created_at),
-        "downloads": resource.download_count or 0,
     }
 
 

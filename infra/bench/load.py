@@ -1,0 +1,549 @@
+"""Load benchmark of the production-like stack, on loopback only, bounded in time.
+
+``make bench-load`` (or ``python infra/bench/load.py``) starts a stack of its own (one
+gunicorn node, 4 workers, PostgreSQL, SeaweedFS, Redis; see ``infra/stack.py``), seeds it
+with a few thousand realistic resources (``infra/bench/corpus.py``), then measures one
+kind of request at a time with Locust (headless, as a library, in a separate process):
+
+- ``hello``: ``/bench/hello``, the smallest response the same gunicorn can give;
+- ``template``: ``/bench/template``, the site's layout from a cached template, signed in;
+- ``page``: resource pages; ``search``: searches; ``download``: the 302 to a presigned
+  S3 URL (the redirect is not followed: S3 serves the bytes, not us); ``share``: the
+  share form with a small Word document.
+
+It reports requests per second, p50/p95 latency, errors, peak memory (RSS) of every
+gunicorn worker, and the load generator's own CPU use (it shares the 2 cores with the
+server, so a client near 100 % of one core caps the fastest baselines). The targets:
+downloads at least 60 % of hello-world throughput, resource and search pages at least
+50 % of the template baseline, and no errors. Figures go to ``infra/bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import re
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+if str(REPO_DIR) not in sys.path:
+    sys.path.insert(0, str(REPO_DIR))
+
+RESULTS_DIR = REPO_DIR / "infra" / "bench" / "results"
+PASSWORD = "bench password that is long enough"
+MEMBER_EMAIL = "bench-{n}@example.org"
+PHASES = ("hello", "template", "page", "search", "download", "share")
+TARGETS = {  # phase: (baseline, minimum share of the baseline's throughput)
+    "download": ("hello", 0.60),
+    "page": ("template", 0.50),
+    "search": ("template", 0.50),
+}
+
+
+# -- seeding (runs in a process with the stack's environment) -------------------------------
+
+
+def seed(count: int, members: int, out: Path) -> None:
+    """Fill the stack's database and bucket, unless a previous run already did."""
+    from exchange import create_app
+    from exchange.extensions import db
+    from exchange.models import Member, Resource, StoredFile
+
+    app = create_app()
+    with app.app_context():
+        have = db.session.query(Resource).count()
+        if have < count:
+            _seed_rows(count - have, members)
+        pairs = [list(p) for p in db.session.query(StoredFile.resource_id, StoredFile.id)]
+        titles = [t for (t,) in db.session.query(Resource.title).limit(2000)]
+        emails = [e for (e,) in db.session.query(Member.email).filter(Member.email.like("bench-%"))]
+    words = sorted({w.lower() for t in titles for w in re.findall(r"[A-Za-z]{6,}", t)})
+    plan = {"resources": pairs, "words": words, "members": emails, "password": PASSWORD}
+    out.write_text(json.dumps(plan))
+
+
+def _seed_rows(count: int, member_count: int) -> None:
+    from argon2 import PasswordHasher
+
+    from exchange.extensions import db
+    from exchange.models import Member
+    from infra.bench.corpus import CorpusSource, generate
+    from tests.fixtures.corpus import require_corpus
+
+    password_hash = PasswordHasher().hash(PASSWORD)
+    start = db.session.query(Member).count()
+    members = [
+        Member(
+            email=MEMBER_EMAIL.format(n=start + n),
+            name=f"Counsellor {n}",
+            password_hash=password_hash,
+        )
+        for n in range(member_count)
+    ]
+    db.session.add_all(members)
+    db.session.commit()
+    samples = list(generate(CorpusSource(require_corpus()), count, seed=int(time.time())))
+    for first in range(0, len(samples), 250):
+        _seed_batch(samples[first : first + 250], members, first)
+        print(f"seeded {min(first + 250, count)}/{count}", file=sys.stderr, flush=True)
+
+
+def _seed_batch(samples: list, members: list, offset: int) -> None:
+    """Rows for a batch of samples, each with one text file stored in S3, then the log."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exchange.extensions import db
+    from exchange.models import IndexChange, Resource
+    from exchange.operations import tags_named
+    from exchange.storage import get_storage
+
+    storage = get_storage()  # threads have no app context: hand them the store itself
+    with ThreadPoolExecutor(8) as pool:
+        files = list(pool.map(lambda sample: _stored_text(storage, sample), samples))
+    resources = []
+    for number, (sample, stored) in enumerate(zip(samples, files, strict=True)):
+        owner = members[(offset + number) % len(members)]
+        resource = Resource(
+            owner_id=owner.id,
+            title=sample.title[:200],
+            synopsis=sample.synopsis,
+            how_used=sample.how_used,
+            kind=sample.kind,
+            audience=sample.audience,
+            licence=sample.licence,
+            credit_name=owner.name,
+            access="everyone",
+            download_count=max(sample.downloads, 0),
+            created_at=sample.created_at,
+        )
+        resource.tags = tags_named(sample.tags)
+        resource.files.append(stored)
+        resources.append(resource)
+    db.session.add_all(resources)
+    db.session.flush()
+    db.session.add_all(IndexChange(resource_id=r.id) for r in resources)
+    db.session.commit()
+
+
+def _stored_text(storage: Any, sample: Any) -> Any:
+    """The sample's text as a real .txt object in the bucket, and its row."""
+    import hashlib
+
+    from exchange.models import StoredFile
+    from exchange.storage import new_key
+
+    body = sample.text.encode()
+    key = new_key("files")
+    storage.put(key, io.BytesIO(body), content_type="text/plain")
+    name = re.sub(r"[^A-Za-z0-9]+", "-", sample.title).strip("-")[:80] + ".txt"
+    return StoredFile(
+        position=0,
+        storage_key=key,
+        original_name=name,
+        content_type="text/plain",
+        format="txt",
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        text=sample.text,
+    )
+
+
+# -- one phase under load (runs in its own process: Locust patches the standard library) ----
+
+
+def drive(phase: str, host: str, users: int, seconds: float, plan_path: Path) -> dict:
+    """Run ``users`` simulated people doing ``phase`` for ``seconds``; their statistics."""
+    import gevent
+    from locust import constant
+    from locust.env import Environment
+
+    plan = json.loads(plan_path.read_text())
+    user_class = _user_class(phase, plan)
+    user_class.host, user_class.wait_time = host, constant(0)
+    env = Environment(user_classes=[user_class])
+    runner = env.create_local_runner()
+    runner.start(users, spawn_rate=users)
+    deadline = time.monotonic() + 60
+    while _Ready.count < users and time.monotonic() < deadline:
+        gevent.sleep(0.05)  # everyone signed in before the clock starts
+    env.stats.reset_all()
+    cpu_before, started = time.process_time(), time.monotonic()
+    gevent.sleep(seconds)
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_before
+    stats = env.stats.get(phase, "POST" if phase == "share" else "GET")
+    result = _summary(stats, elapsed, cpu)
+    runner.quit()
+    return result
+
+
+class _Ready:
+    count = 0
+
+
+def _summary(stats: Any, elapsed: float, cpu: float) -> dict:
+    return {
+        "requests": stats.num_requests,
+        "errors": stats.num_failures,
+        "per_second": round(stats.num_requests / elapsed, 1),
+        "p50_ms": stats.get_response_time_percentile(0.50),
+        "p95_ms": stats.get_response_time_percentile(0.95),
+        "client_cpu": round(cpu / elapsed, 2),
+    }
+
+
+def _user_class(phase: str, plan: dict) -> type:
+    from locust import task
+    from locust.contrib.fasthttp import FastHttpUser
+
+    class Person(FastHttpUser):
+        """A member (from an address of their own, as the proxy reports it) doing one thing."""
+
+        number = 0
+
+        def on_start(self) -> None:
+            Person.number += 1
+            n = Person.number
+            self.headers = {"X-Forwarded-For": f"127.{n // 250 % 250}.{n % 250}.1"}
+            if phase != "hello":
+                self._login(plan["members"][n % len(plan["members"])])
+            if phase == "share":
+                self.token = self._token("/resources/new")
+            _Ready.count += 1
+
+        def _token(self, path: str) -> str:
+            page = self.client.get(path, headers=self.headers, name="setup").text
+            return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+        def _login(self, email: str) -> None:
+            data = {
+                "email": email,
+                "password": plan["password"],
+                "csrf_token": self._token("/login"),
+            }
+            self.client.post(
+                "/login", data=data, headers=self.headers, name="setup", allow_redirects=False
+            )
+
+        @task
+        def act(self) -> None:
+            ACTIONS[phase](self, plan)
+
+    return Person
+
+
+def _expect(response: Any, status: int) -> None:
+    if response.status_code != status:
+        response.failure(f"status {response.status_code}, expected {status}")
+
+
+def _hello(user: Any, plan: dict) -> None:
+    with user.client.get(
+        "/bench/hello", headers=user.headers, name="hello", catch_response=True
+    ) as r:
+        _expect(r, 200)
+
+
+def _template(user: Any, plan: dict) -> None:
+    with user.client.get(
+        "/bench/template", headers=user.headers, name="template", catch_response=True
+    ) as r:
+        _expect(r, 200)
+
+
+def _page(user: Any, plan: dict) -> None:
+    resource_id, _ = random.choice(plan["resources"])
+    with user.client.get(
+        f"/resources/{resource_id}", headers=user.headers, name="page", catch_response=True
+    ) as r:
+        _expect(r, 200)
+
+
+def _search(user: Any, plan: dict) -> None:
+    word = random.choice(plan["words"])
+    with user.client.get(
+        f"/search?q={word}", headers=user.headers, name="search", catch_response=True
+    ) as r:
+        _expect(r, 200)
+
+
+def _download(user: Any, plan: dict) -> None:
+    resource_id, file_id = random.choice(plan["resources"])
+    path = f"/resources/{resource_id}/files/{file_id}"
+    with user.client.get(
+        path, headers=user.headers, name="download", allow_redirects=False, catch_response=True
+    ) as r:
+        _expect(r, 302)
+
+
+def _share(user: Any, plan: dict) -> None:
+    body, content_type = _share_form(user.token)
+    headers = {**user.headers, "Content-Type": content_type}
+    with user.client.post(
+        "/resources/new",
+        data=body,
+        headers=headers,
+        name="share",
+        allow_redirects=False,
+        catch_response=True,
+    ) as r:
+        _expect(r, 302)
+
+
+ACTIONS = {
+    "hello": _hello,
+    "template": _template,
+    "page": _page,
+    "search": _search,
+    "download": _download,
+    "share": _share,
+}
+
+
+def _share_form(token: str) -> tuple[bytes, str]:
+    """A multipart share form with a small real Word document (unique, so never a repeat)."""
+    from tests.fixtures.members import SHARE_DEFAULTS, docx_bytes
+
+    boundary = f"bench{random.getrandbits(64):x}"
+    title = f"Benchmark worksheet {random.getrandbits(40):x}"
+    fields = {**SHARE_DEFAULTS, "title": title, "csrf_token": token}
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    document = docx_bytes(f"{title}: list three strengths and one example of each.")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        'filename="worksheet.docx"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + document
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+# -- orchestration --------------------------------------------------------------------------
+
+
+class MemoryWatch:
+    """Samples every gunicorn worker's resident memory while the phases run."""
+
+    def __init__(self, master_pid: int) -> None:
+        self.master_pid = master_pid
+        self.peak_kb: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            for pid in _children(self.master_pid):
+                kb = _status_kb(pid, "VmHWM")  # the kernel's own peak, between samples too
+                if kb:
+                    self.peak_kb[pid] = max(self.peak_kb.get(pid, 0), kb)
+
+
+def _children(parent: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in found]
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_phase(phase: str, host: str, users: int, seconds: float, plan: Path) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "drive",
+        phase,
+        "--host",
+        host,
+        "--users",
+        str(users),
+        "--seconds",
+        str(seconds),
+        "--plan",
+        str(plan),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    if done.returncode != 0:
+        raise RuntimeError(f"phase {phase} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def evaluate(results: dict) -> dict:
+    """Each target: the measured share of its baseline, and whether it is met."""
+    verdicts = {}
+    for phase, (baseline, minimum) in TARGETS.items():
+        share = results[phase]["per_second"] / max(results[baseline]["per_second"], 0.1)
+        verdicts[f"{phase} vs {baseline}"] = {
+            "ratio": round(share, 2),
+            "target": minimum,
+            "met": share >= minimum,
+        }
+    errors = sum(r["errors"] for r in results.values())
+    verdicts["errors"] = {"count": errors, "target": 0, "met": errors == 0}
+    return verdicts
+
+
+def report(results: dict, verdicts: dict, memory: dict, settings: dict) -> str:
+    lines = [
+        f"# Load benchmark, {settings['when']}",
+        "",
+        f"Machine: {settings['machine']}. Stack: 1 node, {settings['workers']} gunicorn "
+        f"sync workers, PostgreSQL, SeaweedFS, Redis; {settings['resources']} resources; "
+        f"{settings['users']} simulated users per phase, {settings['seconds']:.0f} s each "
+        f"(shares: {settings['share_users']} users). Machine load average before/after: "
+        f"{settings['load_average'][0]} / {settings['load_average'][1]}.",
+        "",
+        "| phase | req/s | p50 ms | p95 ms | errors | client CPU |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for phase, r in results.items():
+        lines.append(
+            f"| {phase} | {r['per_second']} | {r['p50_ms']} | {r['p95_ms']} | {r['errors']} "
+            f"| {r['client_cpu']:.0%} |"
+        )
+    lines += ["", "| target | measured | wanted | met |", "|---|---:|---:|---|"]
+    for name, v in verdicts.items():
+        measured = v.get("ratio", v.get("count"))
+        lines.append(f"| {name} | {measured} | {v['target']} | {'yes' if v['met'] else 'NO'} |")
+    peaks = ", ".join(f"{kb / 1024:.0f}" for kb in sorted(memory.values(), reverse=True))
+    lines += ["", f"Peak RSS per worker (MiB): {peaks or 'not measured'}."]
+    return "\n".join(lines) + "\n"
+
+
+def main_run(args: argparse.Namespace) -> int:
+    from infra.stack import Settings, Stack
+
+    settings = Settings(
+        state_dir=str(Path(args.dir).absolute()),
+        database="exchange_bench",
+        workers=4,
+        port=args.port,
+        env={"EXCHANGE_BENCH_ENDPOINTS": "1", "EXCHANGE_PROXY_FIX": "1"},
+    )
+    stack = Stack(settings)
+    stack.start()
+    try:
+        return _measure(stack, args)
+    finally:
+        if not args.keep:
+            stack.stop()
+
+
+def _measure(stack: Any, args: argparse.Namespace) -> int:
+    plan = stack.dir / "plan.json"
+    env = {**os.environ, **stack.env(0), "PYTHONPATH": str(REPO_DIR)}
+    command = [
+        sys.executable,
+        __file__,
+        "seed",
+        "--count",
+        str(args.resources),
+        "--members",
+        str(args.members),
+        "--plan",
+        str(plan),
+    ]
+    subprocess.run(command, env=env, check=True, timeout=1800)
+    stack.exchange("reindex")
+    node = stack.nodes[0]
+    results = {}
+    args.load_before = os.getloadavg()[0]
+    with MemoryWatch(node.pid) as memory:
+        for phase in PHASES:
+            users = args.share_users if phase == "share" else args.users
+            seconds = min(args.seconds, 10) if phase == "share" else args.seconds
+            results[phase] = run_phase(phase, node.url, users, seconds, plan)
+            print(f"{phase:>9}: {results[phase]}", flush=True)
+    return _write_results(results, memory.peak_kb, args)
+
+
+def _write_results(results: dict, memory: dict, args: argparse.Namespace) -> int:
+    verdicts = evaluate(results)
+    settings = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python "
+        f"{platform.python_version()}",
+        "workers": 4,
+        "resources": args.resources,
+        "users": args.users,
+        "share_users": args.share_users,
+        "seconds": args.seconds,
+        # Other work on the machine takes cores from the server: say how busy it was.
+        "load_average": [round(args.load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "settings": settings,
+        "results": results,
+        "targets": verdicts,
+        "peak_rss_mib": sorted(round(kb / 1024, 1) for kb in memory.values()),
+    }
+    (RESULTS_DIR / "load.json").write_text(json.dumps(payload, indent=2) + "\n")
+    text = report(results, verdicts, memory, settings)
+    (RESULTS_DIR / "load.md").write_text(text)
+    print(text)
+    return 0 if all(v["met"] for v in verdicts.values()) else 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    seed_cmd = commands.add_parser("seed")
+    seed_cmd.add_argument("--count", type=int, required=True)
+    seed_cmd.add_argument("--members", type=int, required=True)
+    seed_cmd.add_argument("--plan", type=Path, required=True)
+    drive_cmd = commands.add_parser("drive")
+    drive_cmd.add_argument("phase", choices=PHASES)
+    drive_cmd.add_argument("--host", required=True)
+    drive_cmd.add_argument("--users", type=int, required=True)
+    drive_cmd.add_argument("--seconds", type=float, required=True)
+    drive_cmd.add_argument("--plan", type=Path, required=True)
+    parser.add_argument("--dir", default=str(REPO_DIR / "instance" / "bench-stack"))
+    parser.add_argument("--port", type=int, default=8300)
+    parser.add_argument("--resources", type=int, default=3000)
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--share-users", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--keep", action="store_true", help="leave the stack running")
+    args = parser.parse_args(argv)
+    if args.command == "seed":
+        seed(args.count, args.members, args.plan)
+    elif args.command == "drive":
+        print(json.dumps(drive(args.phase, args.host, args.users, args.seconds, args.plan)))
+    else:
+        raise SystemExit(main_run(args))
+
+
+if __name__ == "__main__":
+    main()
