@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 
 from .extensions import db
-from .models import Download, Member, Resource
+from .models import Answer, Download, Member, Resource
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Decision:
     reason: str = ""
     step_label: str = ""
     step_url: str = ""
+    # Allowed, but it spends one of a newcomer's starter downloads: ask before taking it.
+    uses_starter: bool = False
 
 
 ALLOWED = Decision(True)
@@ -56,16 +58,28 @@ def visible_clause(user) -> ColumnElement[bool]:
 
 
 def has_shared(member: Member) -> bool:
-    """Whether the member has given something back: a published resource of their own."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Resource.owner_id == member.id, Resource.status == Resource.PUBLISHED
-                )
-            )
-        )
+    """Whether the member has given something back: a published resource of their own, or
+    an answer to a colleague's request (with a resource that is still published).
+
+    Pages ask this several times, so a request remembers the answer.
+    """
+    if not has_request_context():
+        return _has_shared(member)
+    known = g.setdefault("has_shared", {})
+    if member.id not in known:
+        known[member.id] = _has_shared(member)
+    return known[member.id]
+
+
+def _has_shared(member: Member) -> bool:
+    published = Resource.status == Resource.PUBLISHED
+    own = exists().where(Resource.owner_id == member.id, published)
+    answered = (
+        exists()
+        .where(Answer.giver_id == member.id)
+        .where(Resource.id == Answer.resource_id, published)
     )
+    return bool(db.session.scalar(select(or_(own, answered))))
 
 
 def already_downloaded(member: Member, resource: Resource) -> bool:
@@ -99,19 +113,22 @@ def download_decision(user, resource: Resource) -> Decision:
         return Decision(False, "Please log in to download.", "Log in", url_for("auth.login"))
     if not can_view(member, resource):
         return Decision(False, "This resource isn’t available.")
-    if can_edit(member, resource) or already_downloaded(member, resource):
-        return ALLOWED
+    if can_edit(member, resource) or has_shared(member):
+        return ALLOWED  # givers take freely, "for members who share" included
+    if already_downloaded(member, resource):
+        return ALLOWED  # taking it again never costs an allowance
     return _give_to_get(member, resource)
 
 
 def _give_to_get(member: Member, resource: Resource) -> Decision:
-    shared = has_shared(member)
+    """A newcomer who has not shared: the giver's choice, then the starter allowance."""
     share_step = ("Share a resource", url_for("resources.new"))
-    if resource.access == "sharers" and not shared:
+    if resource.access == "sharers":
         return Decision(
             False,
-            "The giver has kept this resource for members who share. "
-            "Share one of your own tools and it opens up, along with the rest of the toolkit.",
+            "The giver has kept this resource for members who share. Share one of your own "
+            "tools, or answer a colleague’s request, and it opens up along with the rest of "
+            "the toolkit.",
             *share_step,
         )
     left = allowance_left(member)
@@ -119,7 +136,8 @@ def _give_to_get(member: Member, resource: Resource) -> Decision:
         return Decision(
             False,
             f"You’ve used your {current_app.config['STARTER_DOWNLOADS']} starter downloads. "
-            "Share one of your own tools to unlock the whole toolkit.",
+            "Share one of your own tools, or answer a colleague’s request, to unlock the "
+            "whole toolkit.",
             *share_step,
         )
-    return ALLOWED
+    return Decision(True, uses_starter=left is not None)

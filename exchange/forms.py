@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .community import REPORT_REASONS
 from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, MAX_TAG_LENGTH, MAX_TAGS, parse_tags
 
 MIN_PASSWORD = 10
@@ -171,3 +172,101 @@ class EditForm(ResourceFields):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with CSRF protection (delete, log out, publish…)."""
+
+
+# -- the exchange: requests, asks, answers, thanks, reports ------------------------------
+
+
+class RequestForm(FlaskForm):
+    title = StringField(
+        "Title",
+        [_required("Please say in a few words what you’d like."), Length(max=200)],
+        description="e.g. “A values card sort for young people”.",
+    )
+    body = TextAreaField(
+        "What you’re looking for",
+        [_required("Please describe what you’re looking for."), Length(max=2000)],
+        description="Who it’s for, how you’d use it, and anything you’ve tried already.",
+    )
+    tags = StringField(
+        "Tags",
+        [Length(max=600), validate_tags],
+        description="Optional. Separate tags with commas, e.g. interview skills, youth.",
+    )
+
+
+class AskForm(FlaskForm):
+    title = StringField(
+        "What you’d like",
+        [_required("Please say what you’d like them to share."), Length(max=200)],
+        description="e.g. “Your budgeting worksheet for returners”.",
+    )
+    note = TextAreaField(
+        "Why you’re asking",
+        [_required("Please write a personal note saying why you’re asking."), Length(max=2000)],
+        description="A personal note: who it’s for, what you’re working on, why this colleague. "
+        "At least 40 characters; generic asks are turned away.",
+    )
+
+
+class AnswerForm(FlaskForm):
+    resource = SelectField(
+        "Your resource",
+        [_required("Please choose one of your resources.")],
+        coerce=int,
+        choices=[],
+    )
+    note = TextAreaField("A note for them (optional)", [Length(max=1000)])
+
+
+class FulfilForm(FlaskForm):
+    answer = RadioField("Which answer helped", [Optional()], coerce=int, choices=[])
+    thanks = TextAreaField(
+        "Say thanks (optional)",
+        [Length(max=1000)],
+        description="How the resource helped; the giver will see it on the resource page.",
+    )
+
+
+class DeclineForm(FlaskForm):
+    reply = TextAreaField(
+        "A short reply (optional)",
+        [Length(max=500)],
+        description="e.g. “It’s not mine to share, but try the library’s careers team.”",
+    )
+
+
+class ThanksForm(FlaskForm):
+    note = TextAreaField(
+        "How you used it",
+        [
+            _required("Please say in a few words how you used it."),
+            Length(min=10, max=1000, message="Please write between 10 and 1000 characters."),
+        ],
+        description="A line or two for the giver: with whom, and how it went.",
+    )
+
+
+class ReportForm(FlaskForm):
+    reason = RadioField(
+        "Reason",
+        [InputRequired("Please choose a reason.")],
+        choices=_choices(REPORT_REASONS),
+    )
+    note = TextAreaField(
+        "Details",
+        [Length(max=2000)],
+        description="What the admins should know. Needed for “Something else”.",
+    )
+
+
+class ModerationForm(FlaskForm):
+    note = TextAreaField(
+        "Note",
+        [_required("Please add a note for the record."), Length(max=2000)],
+        description="Why; the owner sees this when a resource is hidden.",
+    )
+
+
+class ExchangeSettingsForm(FlaskForm):
+    email_notifications = BooleanField("Also send my notifications to my inbox")

@@ -7,6 +7,7 @@ changes the search replicas apply.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
@@ -21,16 +22,44 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     select,
 )
 from sqlalchemy import (
     text as sql_text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES
+
+
+def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
+    """Insert a row unless one with the same ``unique`` columns exists; True if this wrote it.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on SQLite and PostgreSQL: one statement,
+    and a racing transaction with the same values is waited for, then nothing happens.
+    Other databases fall back to a savepoint.
+    """
+    insert = _UPSERTS.get(db.session.get_bind().dialect.name)
+    if insert is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(model(**values))
+            return True
+        except IntegrityError:
+            return False
+    first_key = model.__mapper__.primary_key[0]
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    )
+    return db.session.execute(statement.returning(first_key)).first() is not None
+
+
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def utcnow() -> datetime:
@@ -63,6 +92,8 @@ class Member(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(Text, default="")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Notifications are always shown on the site; this says whether they are emailed too.
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on logout and password change: every cookie issued before stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -107,6 +138,7 @@ class Resource(db.Model):
     PUBLISHED = "published"
     DRAFT = "draft"  # waiting for the sharer to review a privacy warning
     HIDDEN = "hidden"  # hidden by an admin after a report
+    SUSPENDED = "suspended"  # hidden while its owner is suspended; published again with them
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -264,3 +296,200 @@ class Taker(db.Model):
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- the exchange around resources: requests, thanks, toolkits, notifications, reports ----
+
+
+class ShareRequest(db.Model):
+    """A "share a resource with me" request: on the public board, or sent to one member directly.
+
+    For a direct ask ``body`` is the asker's personal note, and ``note_key`` a hash of its
+    normalised wording, so the same note cannot be sent to member after member.
+    """
+
+    __tablename__ = "share_requests"
+
+    OPEN = "open"
+    FULFILLED = "fulfilled"
+    DECLINED = "declined"  # only a direct ask can be declined, by the member asked
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asker_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    # None: on the public board. Otherwise the member asked directly.
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(String(600), default="")  # comma-separated, normalised
+    note_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=OPEN, index=True)
+    reply: Mapped[str] = mapped_column(Text, default="")  # a decline's polite word
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    asker: Mapped[Member] = relationship(foreign_keys=[asker_id])
+    recipient: Mapped[Member | None] = relationship(foreign_keys=[recipient_id])
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="request", order_by="Answer.created_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_direct(self) -> bool:
+        return self.recipient_id is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.OPEN
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+
+class Answer(db.Model):
+    """A member answering a request with one of their own published resources."""
+
+    __tablename__ = "request_answers"
+    __table_args__ = (UniqueConstraint("request_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("share_requests.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True
+    )
+    giver_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)  # the one that fulfilled it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[ShareRequest] = relationship(back_populates="answers")
+    resource: Mapped[Resource] = relationship()
+    giver: Mapped[Member] = relationship()
+
+
+class Thanks(db.Model):
+    """A taker's note of how they used a resource: one per member per resource, editable."""
+
+    __tablename__ = "thanks"
+    __table_args__ = (UniqueConstraint("resource_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    resource: Mapped[Resource] = relationship()
+    member: Mapped[Member] = relationship()
+
+
+class ToolkitItem(db.Model):
+    """A resource a member saved to their toolkit, to find again."""
+
+    __tablename__ = "toolkit_items"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resource: Mapped[Resource] = relationship()
+
+
+class Notification(db.Model):
+    """One in-app notice of one event; ``key`` names the event, so it is written at most once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_member_read", "member_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # e.g. "thanks:12"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEmail(db.Model):
+    """An email waiting to be sent by ``exchange send-emails``; ``key`` makes it one per event."""
+
+    __tablename__ = "outbox"
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a run; never picked up again automatically
+    SENT = "sent"
+    FAILED = "failed"  # gave up after repeated refusals by the mail server
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Report(db.Model):
+    """A member's report of a resource or of another member, for the admins' queue."""
+
+    __tablename__ = "reports"
+
+    OPEN = "open"
+    ACTIONED = "actioned"
+    DISMISSED = "dismissed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=OPEN, index=True)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    handled_note: Mapped[str] = mapped_column(Text, default="")
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    reporter: Mapped[Member] = relationship(foreign_keys=[reporter_id])
+    resource: Mapped[Resource | None] = relationship()
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+    handled_by: Mapped[Member | None] = relationship(foreign_keys=[handled_by_id])
+
+
+class ModerationAction(db.Model):
+    """What an admin did and why; kept even after the resource or member is gone."""
+
+    __tablename__ = "moderation_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(20))  # hide, restore, suspend, reinstate, dismiss
+    resource_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    member_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    report_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    admin: Mapped[Member | None] = relationship()

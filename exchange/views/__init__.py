@@ -6,9 +6,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import auth, main, members, resources, search
+    from . import admin, auth, community, main, members, ops, requests, resources, search
 
-    for module in (auth, main, members, resources, search):
+    for module in (auth, main, members, ops, resources, search):
+        app.register_blueprint(module.bp)
+    for module in (requests, community, admin):
         app.register_blueprint(module.bp)
     app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
     from . import helpers

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..access import visible_clause
 from ..extensions import db
+from ..impact import public_thanks_count
 from ..models import Member, Resource
 
 bp = Blueprint("members", __name__)
@@ -24,7 +25,14 @@ def show(member_id: int):
     # Anonymous gifts are never tied to their giver in public.
     credited = [r for r in shared if not r.anonymous or _is_self(member)]
     taken = sum(r.download_count for r in credited if r.status == Resource.PUBLISHED)
-    return render_template("members/show.html", member=member, shared=credited, taken=taken)
+    return render_template(
+        "members/show.html",
+        member=member,
+        shared=credited,
+        taken=taken,
+        thanks=public_thanks_count(member),
+        is_self=_is_self(member),
+    )
 
 
 def _is_self(member: Member) -> bool:

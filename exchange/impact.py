@@ -1,0 +1,218 @@
+"""What a member's giving has done, and where they stand in the exchange: read-only queries.
+
+A giver sees everything about their own gifts, anonymous ones included; the public only
+ever sees what is credited by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from . import access
+from .extensions import db
+from .models import Download, Member, Resource, ShareRequest, Taker, Thanks
+
+CHART_MONTHS = 12
+NO_REGION = "Not given"
+
+
+@dataclass
+class Gift:
+    """One shared resource and what came of it."""
+
+    resource: Resource
+    takers: int = 0  # unique members
+    downloads: int = 0  # every download, repeats included
+    thanks: int = 0
+
+
+@dataclass
+class Month:
+    label: str
+    downloads: int
+
+
+@dataclass
+class Impact:
+    gifts: list[Gift]
+    months: list[Month]
+    regions: list[tuple[str, int]]  # region, unique members
+    thanks: list[Thanks]
+    unique_members: int = 0
+
+    @property
+    def total_downloads(self) -> int:
+        return sum(g.downloads for g in self.gifts)
+
+    @property
+    def busiest_month(self) -> int:
+        return max((m.downloads for m in self.months), default=0)
+
+
+def impact_of(member: Member, now: datetime | None = None) -> Impact:
+    """Everything about ``member``'s gifts: for their own eyes (and admins')."""
+    gifts = _gifts(member)
+    return Impact(
+        gifts=gifts,
+        months=_months(member, now or datetime.now().astimezone()),
+        regions=_regions(member),
+        thanks=_thanks_received(member),
+        unique_members=_unique_members(member),
+    )
+
+
+def _downloads_by_others(member: Member):
+    """Download rows of ``member``'s resources taken by someone else."""
+    return (
+        select(Download)
+        .join(Resource, Resource.id == Download.resource_id)
+        .where(Resource.owner_id == member.id, Download.member_id != member.id)
+    )
+
+
+def _gifts(member: Member) -> list[Gift]:
+    gifts = {r.id: Gift(r) for r in member.resources}
+    counts = [
+        (Download, "downloads"),
+        (Taker, "takers"),
+        (Thanks, "thanks"),
+    ]
+    for model, attribute in counts:
+        query = (
+            select(model.resource_id, func.count())
+            .join(Resource, Resource.id == model.resource_id)
+            .where(Resource.owner_id == member.id, model.member_id != member.id)
+            .group_by(model.resource_id)
+        )
+        for resource_id, count in db.session.execute(query):
+            setattr(gifts[resource_id], attribute, count)
+    return list(gifts.values())
+
+
+def _unique_members(member: Member) -> int:
+    query = select(func.count(func.distinct(Taker.member_id))).join(
+        Resource, Resource.id == Taker.resource_id
+    )
+    return db.session.scalar(query.where(Resource.owner_id == member.id)) or 0
+
+
+def month_starts(now: datetime, count: int = CHART_MONTHS) -> list[datetime]:
+    """The first instants of the last ``count`` months, oldest first, in ``now``'s zone."""
+    year, month = now.year, now.month
+    starts = []
+    for _ in range(count):
+        starts.append(
+            now.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+        )
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def _months(member: Member, now: datetime) -> list[Month]:
+    starts = month_starts(now)
+    query = _downloads_by_others(member).where(Download.created_at >= starts[0])
+    stamps = db.session.scalars(query.with_only_columns(Download.created_at))
+    counts = {(s.year, s.month): 0 for s in starts}
+    for stamp in stamps:
+        local = stamp.astimezone(now.tzinfo)
+        key = (local.year, local.month)
+        if key in counts:
+            counts[key] += 1
+    return [Month(s.strftime("%b %Y"), counts[(s.year, s.month)]) for s in starts]
+
+
+def _regions(member: Member) -> list[tuple[str, int]]:
+    query = (
+        _downloads_by_others(member)
+        .with_only_columns(Download.region, func.count(func.distinct(Download.member_id)))
+        .group_by(Download.region)
+    )
+    pairs = [(region or NO_REGION, count) for region, count in db.session.execute(query)]
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+
+
+def _thanks_received(member: Member) -> list[Thanks]:
+    query = (
+        select(Thanks)
+        .join(Resource, Resource.id == Thanks.resource_id)
+        .where(Resource.owner_id == member.id)
+        .order_by(Thanks.created_at.desc(), Thanks.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+# -- the public summary on a member page ----------------------------------------------
+
+
+def public_thanks_count(member: Member) -> int:
+    """Thanks for the member's published gifts credited by name (anonymous ones stay out)."""
+    query = (
+        select(func.count(Thanks.id))
+        .join(Resource, Resource.id == Thanks.resource_id)
+        .where(
+            Resource.owner_id == member.id,
+            Resource.status == Resource.PUBLISHED,
+            Resource.credit_name != "",
+        )
+    )
+    return db.session.scalar(query) or 0
+
+
+# -- where a member stands: the account's exchange page ----------------------------------
+
+
+@dataclass
+class Taken:
+    resource: Resource
+    last_downloaded: datetime
+    thanked: bool
+
+
+@dataclass
+class Standing:
+    """What a member has given and taken, and what they may take next."""
+
+    shared: list[Gift]
+    taken: list[Taken]
+    allowance_left: int | None  # None: the whole toolkit is open to them
+    starter_total: int
+    my_requests: list[ShareRequest] = field(default_factory=list)
+    asks_to_me: list[ShareRequest] = field(default_factory=list)
+
+
+def standing_of(member: Member, starter_total: int) -> Standing:
+    return Standing(
+        shared=_gifts(member),
+        taken=_taken(member),
+        allowance_left=access.allowance_left(member),
+        starter_total=starter_total,
+        my_requests=_requests(ShareRequest.asker_id == member.id),
+        asks_to_me=_requests(ShareRequest.recipient_id == member.id),
+    )
+
+
+def _taken(member: Member) -> list[Taken]:
+    last = func.max(Download.created_at)
+    query = (
+        select(Resource, last)
+        .join(Download, Download.resource_id == Resource.id)
+        .where(
+            Download.member_id == member.id,
+            Resource.owner_id != member.id,
+            access.visible_clause(member),
+        )
+        .group_by(Resource.id)
+        .order_by(last.desc())
+    )
+    thanked = set(
+        db.session.scalars(select(Thanks.resource_id).where(Thanks.member_id == member.id))
+    )
+    return [Taken(r, when, r.id in thanked) for r, when in db.session.execute(query)]
+
+
+def _requests(condition) -> list[ShareRequest]:
+    query = select(ShareRequest).where(condition).order_by(ShareRequest.created_at.desc())
+    return list(db.session.scalars(query))

@@ -1,0 +1,279 @@
+"""Notifications and email: every event tells each person at most once.
+
+A notification is named by the event it announces (its key: "thanks:12", "answer:7"), and
+writing one is an insert-if-absent on a UNIQUE key. A verb run twice, a job retried, or two
+workers racing therefore leave exactly one row. Emails wait in an outbox under the same
+rule, and ``exchange send-emails`` claims each one with a conditional UPDATE before
+sending it, so overlapping runs never send a message twice: an email whose sending run
+died mid-way stays claimed rather than risk a second copy (the command reports it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select, update
+
+from .extensions import db
+from .models import Member, Notification, OutboxEmail, insert_if_absent, utcnow
+
+log = logging.getLogger(__name__)
+
+# Refusals by the mail server are retried on later runs, this many times in all.
+MAX_ATTEMPTS = 5
+# A claim older than this with no outcome means its run stopped while sending.
+STUCK_AFTER = timedelta(minutes=15)
+SMTP_TIMEOUT_S = 30
+
+
+# -- writing notifications -------------------------------------------------------------
+
+
+def insert_once(model: type[Notification] | type[OutboxEmail], **values) -> bool:
+    """Write the row for an event unless its ``key`` is already there; True if this wrote it."""
+    return insert_if_absent(model, ["key"], **values)
+
+
+def notify(member: Member, key: str, kind: str, message: str, url: str = "") -> bool:
+    """Tell ``member`` about one event, inside the caller's transaction; True if it is news.
+
+    The email (when the member wants them) is queued with the notification, so both are
+    written together or not at all, and a repeat of the event queues nothing new.
+    """
+    created = insert_once(
+        Notification, key=key, member_id=member.id, kind=kind, message=message[:500], url=url
+    )
+    if created and member.email_notifications and not member.suspended:
+        queue_email(member, key, message, url)
+    if created:
+        log.info("notification %s for member %s", key, member.id)
+    return created
+
+
+def queue_email(member: Member, key: str, message: str, url: str = "") -> bool:
+    """Put the email for event ``key`` in the outbox, once."""
+    site = current_app.config["SITE_NAME"]
+    root = site_root()
+    lines = [f"Hello {member.name},", "", message, ""]
+    if url:
+        lines += [f"{root}{url}", ""]
+    lines += [
+        f"— {site}",
+        "",
+        f"You can stop these emails on your exchange page: {root}/account/exchange",
+    ]
+    return insert_once(
+        OutboxEmail,
+        key=f"email:{key}",
+        to_address=member.email,
+        subject=f"{site}: {_one_line(message, 150)}",
+        body="\n".join(lines),
+    )
+
+
+def site_root() -> str:
+    """The site's address for links in emails: ``SITE_URL``, else the current request's."""
+    configured = current_app.config.get("SITE_URL") or ""
+    if configured:
+        return configured.rstrip("/")
+    return request.host_url.rstrip("/") if has_request_context() else ""
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# -- reading notifications -------------------------------------------------------------
+
+
+def unread_count(member: Member) -> int:
+    query = select(func.count(Notification.id)).where(
+        Notification.member_id == member.id, Notification.read_at.is_(None)
+    )
+    return db.session.scalar(query) or 0
+
+
+def recent(member: Member, limit: int = 100) -> list[Notification]:
+    query = (
+        select(Notification)
+        .where(Notification.member_id == member.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def mark_read(member: Member, notification_id: int | None = None) -> int:
+    """Mark one notification (or all) as read; only ever the member's own."""
+    query = update(Notification).where(
+        Notification.member_id == member.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    count = db.session.execute(query.values(read_at=utcnow())).rowcount
+    db.session.commit()
+    return count
+
+
+# -- sending email ---------------------------------------------------------------------
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    stuck: int = 0
+
+    def line(self) -> str:
+        text = f"Sent {self.sent}, will retry {self.retrying}, gave up on {self.failed}."
+        if self.stuck:
+            text += (
+                f" {self.stuck} left claimed by a run that stopped while sending; "
+                "not resent, so nobody gets a message twice."
+            )
+        return text
+
+
+class LogTransport:
+    """Without ``EXCHANGE_SMTP_URL`` emails are written to the log instead of sent."""
+
+    def send(self, message: EmailMessage) -> None:
+        log.info(
+            "email (no SMTP_URL set) to %s: %s\n%s",
+            message["To"],
+            message["Subject"],
+            message.get_content(),
+        )
+
+
+@dataclass
+class SmtpTransport:
+    """``smtp://user:pass@host:25`` (``?starttls=true`` to upgrade) or ``smtps://…:465``."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = ""
+    implicit_tls: bool = False
+    starttls: bool = False
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpTransport:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("EXCHANGE_SMTP_URL must look like smtp://host:25 or smtps://host:465")
+        options = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if parts.scheme == "smtps" else 25),
+            username=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            implicit_tls=parts.scheme == "smtps",
+            starttls=options.get("starttls") in ("1", "true", "yes"),
+        )
+
+    def send(self, message: EmailMessage) -> None:
+        with self._connect() as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.implicit_tls:
+            context = ssl.create_default_context()
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=SMTP_TIMEOUT_S, context=context)
+        return smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_S)
+
+
+def transport() -> LogTransport | SmtpTransport:
+    url = current_app.config.get("SMTP_URL") or ""
+    return SmtpTransport.from_url(url) if url else LogTransport()
+
+
+def send_pending(limit: int = 200) -> SendSummary:
+    """Send up to ``limit`` pending emails, each at most once, however many runs overlap."""
+    summary = SendSummary(stuck=_count_stuck())
+    ids = list(
+        db.session.scalars(
+            select(OutboxEmail.id)
+            .where(OutboxEmail.status == OutboxEmail.PENDING)
+            .order_by(OutboxEmail.id)
+            .limit(limit)
+        )
+    )
+    db.session.commit()
+    sender = transport()
+    for email_id in ids:
+        if claim(email_id):
+            _deliver(email_id, sender, summary)
+    return summary
+
+
+def claim(email_id: int) -> bool:
+    """Take a pending email for this run; False when another run already took it.
+
+    The UPDATE's condition is re-checked under the row lock, so of two runs racing for
+    one email exactly one sees a changed row.
+    """
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email_id, OutboxEmail.status == OutboxEmail.PENDING)
+        .values(status=OutboxEmail.SENDING, claimed_at=utcnow(), attempts=OutboxEmail.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _deliver(email_id: int, sender, summary: SendSummary) -> None:
+    email = db.session.get(OutboxEmail, email_id)
+    try:
+        sender.send(build_message(email))
+    except (smtplib.SMTPException, OSError) as exc:
+        gave_up = email.attempts >= MAX_ATTEMPTS
+        email.status = OutboxEmail.FAILED if gave_up else OutboxEmail.PENDING
+        email.last_error = str(exc)[:300]
+        summary.failed += gave_up
+        summary.retrying += not gave_up
+        log.warning("email %s not sent (attempt %d): %s", email.key, email.attempts, exc)
+    else:
+        email.status = OutboxEmail.SENT
+        email.sent_at = utcnow()
+        summary.sent += 1
+        log.info("email %s sent to %s", email.key, email.to_address)
+    db.session.commit()
+
+
+def build_message(email: OutboxEmail) -> EmailMessage:
+    """The message for an outbox row; its Message-ID comes from the event key, so a mail
+    system that sees the same event twice can tell."""
+    sender = current_app.config.get("MAIL_FROM") or (
+        f"{current_app.config['SITE_NAME']} <no-reply@localhost>"
+    )
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    domain = sender.rsplit("@", 1)[-1].strip(">") or "localhost"
+    message["Message-ID"] = f"<{hashlib.sha256(email.key.encode()).hexdigest()[:32]}@{domain}>"
+    message.set_content(email.body)
+    return message
+
+
+def _count_stuck() -> int:
+    query = select(func.count(OutboxEmail.id)).where(
+        OutboxEmail.status == OutboxEmail.SENDING,
+        OutboxEmail.claimed_at < utcnow() - STUCK_AFTER,
+    )
+    return db.session.scalar(query) or 0

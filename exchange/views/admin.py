@@ -1,0 +1,115 @@
+"""The admins' queue: reports in, and the hide / restore / suspend / reinstate decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import community
+from ..errors import AccessDenied
+from ..extensions import db
+from ..forms import ModerationForm
+from ..models import Member, ModerationAction, Report, Resource
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+RECENT = 30
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    if not current_user.is_admin:
+        raise AccessDenied("Only administrators can see the reports queue.")
+
+
+@bp.route("/reports")
+def reports():
+    return _queue_page(ModerationForm(formdata=None))
+
+
+def _queue_page(form: ModerationForm, status: int = 200, failed_for: str = ""):
+    open_reports = db.session.scalars(
+        select(Report).where(Report.status == Report.OPEN).order_by(Report.created_at)
+    ).all()
+    context = dict(
+        open_reports=open_reports,
+        hidden=db.session.scalars(
+            select(Resource).where(Resource.status == Resource.HIDDEN).order_by(Resource.title)
+        ).all(),
+        suspended=db.session.scalars(
+            select(Member).where(Member.suspended.is_(True)).order_by(Member.name)
+        ).all(),
+        actions=db.session.scalars(
+            select(ModerationAction).order_by(ModerationAction.created_at.desc()).limit(RECENT)
+        ).all(),
+        reasons=community.REPORT_REASONS,
+        form=form,
+        failed_for=failed_for,
+    )
+    return render_template("admin/reports.html", **context), status
+
+
+def _decide(action: Callable[[str], None], done: str):
+    """Run one moderation decision with its note, or show the queue again with the problem.
+
+    The queue holds many small forms; ``form_id`` says which one to show again.
+    """
+    form = ModerationForm()
+    if form.validate_on_submit():
+        try:
+            action(form.note.data)
+        except community.Refused as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(done, "success")
+        return redirect(url_for("admin.reports"))
+    return _queue_page(form, 422, failed_for=request.form.get("form_id", ""))
+
+
+@bp.route("/resources/<int:resource_id>/hide", methods=["POST"])
+def hide(resource_id: int):
+    resource = db.get_or_404(Resource, resource_id)
+    return _decide(
+        lambda note: community.hide_resource(current_user, resource, note),
+        f"“{resource.title}” is hidden.",
+    )
+
+
+@bp.route("/resources/<int:resource_id>/restore", methods=["POST"])
+def restore(resource_id: int):
+    resource = db.get_or_404(Resource, resource_id)
+    return _decide(
+        lambda note: community.restore_resource(current_user, resource, note),
+        f"“{resource.title}” is visible again.",
+    )
+
+
+@bp.route("/members/<int:member_id>/suspend", methods=["POST"])
+def suspend(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    return _decide(
+        lambda note: community.suspend_member(current_user, member, note),
+        f"{member.name} is suspended and their resources are hidden.",
+    )
+
+
+@bp.route("/members/<int:member_id>/reinstate", methods=["POST"])
+def reinstate(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    return _decide(
+        lambda note: community.reinstate_member(current_user, member, note),
+        f"{member.name} is reinstated, with their resources.",
+    )
+
+
+@bp.route("/reports/<int:report_id>/dismiss", methods=["POST"])
+def dismiss(report_id: int):
+    item = db.get_or_404(Report, report_id)
+    return _decide(
+        lambda note: community.dismiss_report(current_user, item, note),
+        "Report dismissed; the reporter has been thanked.",
+    )

@@ -1,0 +1,210 @@
+"""Thanks, the toolkit, impact, notifications, reports and a member's exchange page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import access, community, impact, notify
+from ..errors import AccessDenied
+from ..extensions import db, limiter
+from ..forms import ConfirmForm, ExchangeSettingsForm, ReportForm, ThanksForm
+from ..models import Member, Notification, Resource
+from .helpers import form_page, safe_next
+from .resources import visible_resource_or_404
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("community", __name__)
+
+
+@bp.app_context_processor
+def unread_notifications() -> dict:
+    """The header's unread count; a page still renders if the database is struggling."""
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    try:
+        return {"unread_notifications": notify.unread_count(current_user)}
+    except SQLAlchemyError:
+        log.warning("could not count unread notifications", exc_info=True)
+        db.session.rollback()
+        return {"unread_notifications": 0}
+
+
+def resource_extras(resource: Resource) -> dict:
+    """What the resource page shows around the files: thanks, toolkit, starter downloads."""
+    member = current_user if current_user.is_authenticated else None
+    mine = community.thanks_from(member, resource) if member else None
+    return dict(
+        thanks=community.thanks_for(resource),
+        my_thanks=mine,
+        may_thank=community.may_thank(current_user, resource),
+        thanks_form=ThanksForm(formdata=None, note=mine.note if mine else ""),
+        saved=bool(member) and community.is_saved(member, resource),
+        action_form=ConfirmForm(),
+        allowance_left=access.allowance_left(member) if member else None,
+        starter_total=current_app.config["STARTER_DOWNLOADS"],
+    )
+
+
+# -- thanks ----------------------------------------------------------------------------
+
+
+@bp.route("/resources/<int:resource_id>/thanks", methods=["GET", "POST"])
+@login_required
+def thanks(resource_id: int):
+    resource = visible_resource_or_404(resource_id)
+    if not community.may_thank(current_user, resource):
+        raise AccessDenied(
+            _why_no_thanks(resource),
+            "Back to the resource",
+            url_for("resources.show", resource_id=resource.id),
+        )
+    mine = community.thanks_from(current_user, resource)
+    form = ThanksForm(obj=mine)
+    if form.validate_on_submit():
+        community.thank(current_user, resource, form.note.data)
+        flash("Thank you! The giver will see your note.", "success")
+        return redirect(url_for("resources.show", resource_id=resource.id, _anchor="thanks"))
+    return form_page("community/thanks.html", form, resource=resource, mine=mine)
+
+
+def _why_no_thanks(resource: Resource) -> str:
+    if current_user.id == resource.owner_id:
+        return "This is your own resource: thanks come from the colleagues who use it."
+    return "Download it first, then come back and say how it went."
+
+
+# -- toolkit ---------------------------------------------------------------------------
+
+
+@bp.route("/resources/<int:resource_id>/save", methods=["POST"])
+@login_required
+def save(resource_id: int):
+    resource = visible_resource_or_404(resource_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    saved = community.toggle_saved(current_user, resource)
+    flash("Saved to your toolkit." if saved else "Taken out of your toolkit.", "success")
+    back = request.form.get("next")
+    return redirect(safe_next(back) if back else url_for("resources.show", resource_id=resource.id))
+
+
+@bp.route("/toolkit")
+@login_required
+def toolkit():
+    return render_template(
+        "community/toolkit.html", resources=community.toolkit_of(current_user), form=ConfirmForm()
+    )
+
+
+# -- impact ----------------------------------------------------------------------------
+
+
+@bp.route("/members/<int:member_id>/impact")
+@login_required
+def impact_page(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    if current_user.id != member.id and not current_user.is_admin:
+        raise AccessDenied(
+            f"Only {member.name} can see the full impact of their gifts.",
+            f"See {member.name}’s public page",
+            url_for("members.show", member_id=member.id),
+        )
+    return render_template("community/impact.html", member=member, impact=impact.impact_of(member))
+
+
+# -- my exchange -----------------------------------------------------------------------
+
+
+@bp.route("/account/exchange", methods=["GET", "POST"])
+@login_required
+def exchange():
+    form = ExchangeSettingsForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.email_notifications = form.email_notifications.data
+        db.session.commit()
+        flash("Your notification settings are saved.", "success")
+        return redirect(url_for("community.exchange"))
+    standing = impact.standing_of(current_user, current_app.config["STARTER_DOWNLOADS"])
+    return form_page("community/exchange.html", form, standing=standing)
+
+
+# -- notifications ---------------------------------------------------------------------
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    return render_template(
+        "community/notifications.html",
+        notifications=notify.recent(current_user),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def read_all():
+    if ConfirmForm().validate_on_submit():
+        notify.mark_read(current_user)
+        flash("All caught up.", "success")
+    return redirect(url_for("community.notifications"))
+
+
+@bp.route("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Follow a notification to what it is about, marking it read on the way."""
+    item = db.get_or_404(Notification, notification_id)
+    if item.member_id != current_user.id:
+        abort(404)
+    notify.mark_read(current_user, item.id)
+    return redirect(safe_next(item.url, fallback="community.notifications"))
+
+
+# -- reports ---------------------------------------------------------------------------
+
+
+@bp.route("/resources/<int:resource_id>/report", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])
+def report_resource(resource_id: int):
+    resource = visible_resource_or_404(resource_id)
+    back = url_for("resources.show", resource_id=resource.id)
+    return _report(resource.title, back, resource=resource)
+
+
+@bp.route("/members/<int:member_id>/report", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])
+def report_member(member_id: int):
+    member = db.get_or_404(Member, member_id)
+    back = url_for("members.show", member_id=member.id)
+    return _report(member.name, back, member=member)
+
+
+def _report(subject: str, back: str, **target):
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            community.report(current_user, form.reason.data, form.note.data or "", **target)
+        except community.Refused as exc:
+            form.note.errors = [str(exc)]
+        else:
+            flash("Thank you. An administrator will look at your report.", "success")
+            return redirect(back)
+    return form_page("community/report.html", form, subject=subject, back=back)

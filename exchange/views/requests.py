@@ -1,0 +1,185 @@
+"""The "share a resource with me" board, and asking one member directly."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import community
+from ..errors import AccessDenied
+from ..extensions import db, limiter
+from ..forms import AnswerForm, AskForm, DeclineForm, FulfilForm, RequestForm
+from ..models import Member, Resource, ShareRequest
+from ..vocab import parse_tags
+from .helpers import form_page, page_number
+
+bp = Blueprint("requests", __name__)
+
+PER_PAGE = 20
+BOARD_FILTERS = {"open": ShareRequest.OPEN, "fulfilled": ShareRequest.FULFILLED}
+
+
+@bp.route("/requests")
+def board():
+    shown = request.args.get("status", "open")
+    status = BOARD_FILTERS.get(shown, ShareRequest.OPEN)
+    query = (
+        select(ShareRequest)
+        .join(Member, Member.id == ShareRequest.asker_id)
+        .where(
+            ShareRequest.recipient_id.is_(None),
+            ShareRequest.status == status,
+            Member.suspended.is_(False),
+        )
+        .order_by(ShareRequest.created_at.desc(), ShareRequest.id.desc())
+    )
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template("requests/board.html", page=page, status=status)
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per hour", methods=["POST"])
+def new():
+    form = RequestForm()
+    if form.validate_on_submit():
+        share_request = community.post_request(
+            current_user, form.title.data, form.body.data, parse_tags(form.tags.data or "")
+        )
+        flash("Your request is on the board. We’ll tell you when someone answers.", "success")
+        return redirect(url_for("requests.show", request_id=share_request.id))
+    return form_page("requests/new.html", form)
+
+
+def visible_request_or_404(request_id: int) -> ShareRequest:
+    share_request = db.get_or_404(ShareRequest, request_id)
+    if not community.can_see_request(current_user, share_request):
+        abort(404)
+    return share_request
+
+
+@bp.route("/requests/<int:request_id>")
+def show(request_id: int):
+    share_request = visible_request_or_404(request_id)
+    return _show_page(share_request, answer_form=_answer_form(share_request))
+
+
+def _show_page(share_request: ShareRequest, status: int = 200, **forms):
+    """The request page; forms shown again with problems named come in ``forms``."""
+    answers = community.visible_answers(current_user, share_request)
+    forms.setdefault("answer_form", _answer_form(share_request))
+    forms.setdefault("fulfil_form", _fulfil_form(answers))
+    forms.setdefault("decline_form", DeclineForm())
+    context = dict(
+        share_request=share_request,
+        answers=answers,
+        answer_problem=_answer_problem(share_request),
+        **forms,
+    )
+    return render_template("requests/show.html", **context), status
+
+
+def _answer_problem(share_request: ShareRequest) -> str | None:
+    if not current_user.is_authenticated:
+        return "Log in to answer."
+    return community.may_answer_problem(share_request, current_user)
+
+
+def _answer_form(share_request: ShareRequest) -> AnswerForm:
+    form = AnswerForm()
+    if current_user.is_authenticated:
+        answered = {a.resource_id for a in share_request.answers}
+        own = db.session.scalars(
+            select(Resource)
+            .where(Resource.owner_id == current_user.id, Resource.status == Resource.PUBLISHED)
+            .order_by(Resource.created_at.desc())
+        )
+        form.resource.choices = [(r.id, r.title) for r in own if r.id not in answered]
+    return form
+
+
+def _fulfil_form(answers) -> FulfilForm:
+    form = FulfilForm()
+    form.answer.choices = [(a.id, f"“{a.resource.title}” from {_giver_label(a)}") for a in answers]
+    return form
+
+
+def _giver_label(answer) -> str:
+    return "an anonymous member" if answer.resource.anonymous else answer.giver.name
+
+
+@bp.route("/requests/<int:request_id>/answer", methods=["POST"])
+@login_required
+def answer(request_id: int):
+    share_request = visible_request_or_404(request_id)
+    form = _answer_form(share_request)
+    if form.validate_on_submit():
+        resource = db.get_or_404(Resource, form.resource.data)
+        try:
+            community.answer_request(share_request, current_user, resource, form.note.data or "")
+        except community.Refused as exc:
+            form.resource.errors = [str(exc)]
+        else:
+            flash("Thank you! Your answer is on its way to them.", "success")
+            return redirect(url_for("requests.show", request_id=share_request.id))
+    return _show_page(share_request, 422, answer_form=form)
+
+
+@bp.route("/requests/<int:request_id>/fulfil", methods=["POST"])
+@login_required
+def fulfil(request_id: int):
+    share_request = visible_request_or_404(request_id)
+    answers = community.visible_answers(current_user, share_request)
+    form = _fulfil_form(answers)
+    if form.validate_on_submit():
+        chosen = next((a for a in answers if a.id == form.answer.data), None)
+        try:
+            community.fulfil_request(share_request, current_user, chosen, form.thanks.data or "")
+        except community.Refused as exc:
+            raise AccessDenied(str(exc)) from exc
+        flash("Marked fulfilled. Thank you for letting everyone know.", "success")
+        return redirect(url_for("requests.show", request_id=share_request.id))
+    return _show_page(share_request, 422, fulfil_form=form)
+
+
+@bp.route("/requests/<int:request_id>/decline", methods=["POST"])
+@login_required
+def decline(request_id: int):
+    share_request = visible_request_or_404(request_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            community.decline_request(share_request, current_user, form.reply.data or "")
+        except community.Refused as exc:
+            raise AccessDenied(str(exc)) from exc
+        flash("We’ve let them know, kindly.", "success")
+        return redirect(url_for("community.exchange"))
+    return _show_page(share_request, 422, decline_form=form)
+
+
+@bp.route("/members/<int:member_id>/ask", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per hour", methods=["POST"])
+def ask(member_id: int):
+    recipient = db.get_or_404(Member, member_id)
+    if recipient.suspended and not current_user.is_admin:
+        abort(404)
+    if recipient.id == current_user.id:
+        raise AccessDenied(
+            "You can’t send an ask to yourself.",
+            "Go to the request board",
+            url_for("requests.board"),
+        )
+    form = AskForm()
+    if form.validate_on_submit():
+        try:
+            share_request = community.ask_member(
+                current_user, recipient, form.title.data, form.note.data
+            )
+        except community.Refused as exc:
+            form.note.errors = [str(exc)]
+        else:
+            flash(f"Your ask is on its way to {recipient.name}.", "success")
+            return redirect(url_for("requests.show", request_id=share_request.id))
+    return form_page("requests/ask.html", form, recipient=recipient)
