@@ -1,0 +1,263 @@
+"""Operations: readiness checks, Prometheus metrics, JSON logs, proxies, benchmark baselines."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import logging
+import re
+import time
+
+import pytest
+
+from exchange.config import ConfigError
+from exchange.extensions import db
+from exchange.models import IndexChange
+from tests.fixtures.members import Visitor
+
+
+def registered(app) -> Visitor:
+    """A member signed in through this app's own pages."""
+    visitor = Visitor(app.test_client())
+    assert visitor.register().status_code == 302
+    return visitor
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """One sample's value from a Prometheus text page (0 when the series is absent)."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    pattern = rf"^{re.escape(name)}(?:\{{([^}}]*)\}})? (\S+)$"
+    for match in re.finditer(pattern, text, re.MULTILINE):
+        found = ",".join(sorted((match.group(1) or "").split(","))) if match.group(1) else ""
+        if found == wanted:
+            return float(match.group(2))
+    return 0.0
+
+
+# -- readiness ------------------------------------------------------------------------------
+
+
+def test_readyz_reports_every_store_ready_after_a_share(app):
+    registered(app).share_id()
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ready"
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "database": True,
+        "storage": True,
+        "index": True,
+    }
+    assert body["checks"]["index"]["lag"] == 0
+    assert body["checks"]["index"]["head"] >= 1
+
+
+def test_readyz_names_a_storage_folder_that_cannot_be_used(make_app, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the storage folder should be")
+    app = make_app(STORAGE_URL=(blocker / "files").as_uri())
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    checks = response.get_json()["checks"]
+    assert checks["storage"] == {"ok": False, "error": "StorageError"}
+    assert checks["database"]["ok"] is True
+
+
+def test_readyz_names_an_unreachable_database_quickly(tmp_path):
+    from exchange import create_app
+    from tests.conftest import base_config
+
+    config = base_config(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:9/nowhere")
+    app = create_app(config)
+    started = time.monotonic()
+    response = app.test_client().get("/readyz")
+    assert time.monotonic() - started < 5
+    assert response.status_code == 503
+    checks = response.get_json()["checks"]
+    assert checks["database"]["ok"] is False
+    assert checks["storage"]["ok"] is True
+
+
+def test_readyz_gives_up_on_a_hung_s3_store_within_its_deadline(make_app, seaweedfs, monkeypatch):
+    for name, value in seaweedfs.env().items():
+        monkeypatch.setenv(name, value)
+    app = make_app(STORAGE_URL=f"s3://{seaweedfs.bucket}/ready", READY_TIMEOUT_S=1.0)
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    seaweedfs.freeze()
+    try:
+        started = time.monotonic()
+        response = client.get("/readyz")
+        waited = time.monotonic() - started
+    finally:
+        seaweedfs.thaw()
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["storage"] == {"ok": False, "error": "no answer in time"}
+    assert waited < 2.5
+
+
+def test_readyz_fails_while_the_index_is_too_far_behind_and_recovers(make_app):
+    app = make_app(READY_MAX_INDEX_LAG=0)
+    resource_id = registered(app).share_id()
+    replica = app.extensions["exchange.search"]
+    with open(replica.lock_path, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is busy writing this index
+        with app.app_context():
+            IndexChange.record(resource_id)  # a change made on another node
+            db.session.commit()
+        response = app.test_client().get("/readyz")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["index"]["error"].startswith("1 changes behind")
+    recovered = app.test_client().get("/readyz")
+    assert recovered.status_code == 200
+    assert recovered.get_json()["checks"]["index"]["lag"] == 0
+
+
+def test_healthz_stays_a_cheap_liveness_check(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
+
+
+# -- metrics --------------------------------------------------------------------------------
+
+
+def test_metrics_and_bench_pages_are_not_exposed_by_default(client):
+    for path in ("/metrics", "/bench/hello", "/bench/template"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_metrics_count_shares_downloads_and_time_pages(make_app):
+    app = make_app(METRICS=True)
+    client = app.test_client()
+    before = client.get("/metrics").get_data(as_text=True)
+
+    resource_id = registered(app).share_id()
+    taker = registered(app)
+    taker.share_id(title="Networking map")  # a member who shares takes without limits
+    page = taker.client.get(f"/resources/{resource_id}").get_data(as_text=True)
+    file_url = re.search(rf'href="(/resources/{resource_id}/files/\d+)"', page).group(1)
+    download = taker.client.get(file_url)
+    assert download.headers["Content-Disposition"].startswith("attachment")
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    after = response.get_data(as_text=True)
+    shares = metric_value(after, "exchange_shares_total") - metric_value(
+        before, "exchange_shares_total"
+    )
+    assert shares == 2
+    downloads = "exchange_downloads_total"
+    assert metric_value(after, downloads) - metric_value(before, downloads) == 1
+    shown = {"endpoint": "resources.show", "method": "GET"}
+    series = "exchange_request_duration_seconds_count"
+    assert metric_value(after, series, **shown) - metric_value(before, series, **shown) == 1
+    # Shares are indexed before their request ends; downloads never touch the index.
+    assert metric_value(after, "exchange_index_lag") == 0
+    assert metric_value(after, "exchange_change_log_head") == 2
+    caught_up = after
+    assert metric_value(caught_up, "exchange_index_position") == metric_value(
+        caught_up, "exchange_change_log_head"
+    )
+
+
+def test_metrics_do_not_count_a_refused_share(make_app):
+    app = make_app(METRICS=True)
+    member = registered(app)
+    client = app.test_client()
+    before = metric_value(client.get("/metrics").get_data(as_text=True), "exchange_shares_total")
+    response = member.share(files=[("notes.exe", b"MZ\x90\x00 not a document")])
+    assert response.status_code == 422
+    after = metric_value(client.get("/metrics").get_data(as_text=True), "exchange_shares_total")
+    assert after == before
+
+
+# -- logs -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def log_lines():
+    """Everything the ``exchange`` logger writes during the test, one string per line."""
+    stream = io.StringIO()
+    handlers = [h for h in logging.getLogger("exchange").handlers if getattr(h, "_exchange", 0)]
+    previous = [handler.setStream(stream) for handler in handlers]
+    yield lambda: stream.getvalue().splitlines()
+    for handler, old in zip(handlers, previous, strict=True):
+        handler.setStream(old)
+
+
+def test_json_logs_carry_the_request_id_the_proxy_sent(make_app, log_lines):
+    visitor = Visitor(make_app(LOG_FORMAT="json").test_client())
+    visitor.client.environ_base["HTTP_X_REQUEST_ID"] = "support-ticket-0042"
+    response = visitor.register()
+    assert response.headers["X-Request-ID"] == "support-ticket-0042"
+    entries = [json.loads(line) for line in log_lines()]
+    registered = [e for e in entries if "registered" in e["message"]]
+    assert len(registered) == 1
+    assert registered[0]["request_id"] == "support-ticket-0042"
+    assert registered[0]["level"] == "INFO"
+    assert registered[0]["logger"] == "exchange.accounts"
+
+
+def test_json_logs_make_a_request_id_when_none_is_sent(make_app, log_lines):
+    visitor = Visitor(make_app(LOG_FORMAT="json").test_client())
+    visitor.client.environ_base["HTTP_X_REQUEST_ID"] = "bad id with spaces"
+    response = visitor.register()
+    made = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    entries = [json.loads(line) for line in log_lines()]
+    assert [e["request_id"] for e in entries if "registered" in e["message"]] == [made]
+
+
+# -- proxies --------------------------------------------------------------------------------
+
+FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+
+
+def test_forwarded_headers_are_ignored_unless_a_proxy_is_configured(client):
+    response = client.get("/healthz", headers=FORWARDED)
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_forwarded_headers_are_honoured_behind_a_configured_proxy(make_app):
+    app = make_app(PROXY_FIX=1)
+    seen = {}
+
+    @app.get("/test-remote")
+    def remote():
+        from flask import request
+
+        seen.update(addr=request.remote_addr, scheme=request.scheme, host=request.host)
+        return "ok"
+
+    headers = {**FORWARDED, "X-Forwarded-Host": "toolkit.example.org"}
+    response = app.test_client().get("/test-remote", headers=headers)
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert seen == {"addr": "203.0.113.9", "scheme": "https", "host": "toolkit.example.org"}
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"PROXY_FIX": -1}, {"PROXY_FIX": "yes"}, {"METRICS": "maybe"}, {"READY_TIMEOUT_S": 0}],
+)
+def test_operations_settings_are_checked_at_start(make_app, setting):
+    with pytest.raises(ConfigError, match="EXCHANGE_" + next(iter(setting))):
+        make_app(**setting)
+
+
+# -- benchmark baselines --------------------------------------------------------------------
+
+
+def test_bench_endpoints_answer_when_switched_on(make_app):
+    client = make_app(BENCH_ENDPOINTS=True).test_client()
+    hello = client.get("/bench/hello")
+    assert hello.status_code == 200
+    assert hello.get_data(as_text=True) == "Hello, world!\n"
+    page = client.get("/bench/template")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "A page with the site's layout" in html
+    assert 'role="search"' in html  # the real layout, header search included
