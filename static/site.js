@@ -2,6 +2,16 @@
 (function () {
   "use strict";
 
+  /* What people call each accepted format (the server's own labels, said the same way). */
+  const TYPE_LABELS = {
+    doc: "Word document", docx: "Word document", dotx: "Word template",
+    xls: "Excel spreadsheet", xlsx: "Excel spreadsheet", xltx: "Excel template",
+    ppt: "PowerPoint presentation", pptx: "PowerPoint presentation", potx: "PowerPoint template",
+    odt: "OpenDocument text", ods: "OpenDocument spreadsheet", odp: "OpenDocument presentation",
+    rtf: "Rich Text document", pdf: "PDF", txt: "Text file", csv: "CSV table", md: "Markdown text",
+    png: "Image (PNG)", jpg: "Image (JPEG)", jpeg: "Image (JPEG)", gif: "Image (GIF)", webp: "Image (WebP)"
+  };
+
   function humanSize(bytes) {
     if (bytes < 1024) return bytes + " bytes";
     const units = ["KB", "MB", "GB"];
@@ -11,9 +21,14 @@
     return value.toFixed(1) + " " + units[unit];
   }
 
+  function extension(file) {
+    const parts = file.name.toLowerCase().split(".");
+    return parts.length > 1 ? parts.pop() : "";
+  }
+
   function typeLabel(file) {
-    const ext = (file.name.split(".").pop() || "").toLowerCase();
-    return ext && ext !== file.name.toLowerCase() ? ext.toUpperCase() + " file" : (file.type || "File");
+    const ext = extension(file);
+    return TYPE_LABELS[ext] || (ext ? ext.toUpperCase() + " file" : "File");
   }
 
   /* "Copy credit line" buttons. */
@@ -35,22 +50,23 @@
   /* Standard-topic chips add themselves to the comma-separated Tags field. */
   function enhanceTagChips(root) {
     const input = root.querySelector("input[data-topics]");
-    if (!input) return;
+    const group = root.querySelector("[data-topic-chips]");
+    if (!input || !group) return;
+    group.hidden = false;
     function current() {
       return input.value.split(",").map(function (t) { return t.trim().toLowerCase(); }).filter(Boolean);
     }
     function sync() {
       const tags = current();
-      root.querySelectorAll("[data-add-tag]").forEach(function (chip) {
+      group.querySelectorAll("[data-add-tag]").forEach(function (chip) {
         chip.setAttribute("aria-pressed", tags.indexOf(chip.dataset.addTag) >= 0 ? "true" : "false");
       });
     }
-    root.querySelectorAll("[data-add-tag]").forEach(function (chip) {
+    group.querySelectorAll("[data-add-tag]").forEach(function (chip) {
       chip.addEventListener("click", function () {
         const tags = current();
-        const tag = chip.dataset.addTag;
-        const at = tags.indexOf(tag);
-        if (at >= 0) { tags.splice(at, 1); } else { tags.push(tag); }
+        const at = tags.indexOf(chip.dataset.addTag);
+        if (at >= 0) { tags.splice(at, 1); } else { tags.push(chip.dataset.addTag); }
         input.value = tags.join(", ");
         sync();
       });
@@ -59,93 +75,122 @@
     sync();
   }
 
-  function announce(message) {
-    const region = document.querySelector(".flashes");
-    if (!region) return;
+  /* Say something to screen readers through the page's status region. */
+  function announce(message, region) {
+    const target = region || document.querySelector(".flashes");
+    if (!target) return;
+    if (region) { region.textContent = message; return; }
     const p = document.createElement("p");
     p.className = "flash flash-success";
     p.textContent = message;
-    region.replaceChildren(p);
+    target.replaceChildren(p);
   }
 
   /* Upload forms: drag and drop, a list of chosen files with "Remove", a progress bar,
-     and files kept in the page when the server asks for a correction. */
+     and files kept in the page when the server asks for a correction. The chosen files
+     are held here rather than in the form, so they survive the server's answer replacing
+     the form. */
   let keptFiles = [];
+
+  function accepted(input) {
+    return (input.getAttribute("accept") || "").split(",").map(function (a) {
+      return a.trim().replace(/^\./, "").toLowerCase();
+    }).filter(Boolean);
+  }
+
+  function fileProblem(file, allowed) {
+    const ext = extension(file);
+    if (allowed.length && allowed.indexOf(ext) < 0) {
+      return ext ? "We don’t accept ." + ext + " files." : "This file has no extension, so we can’t tell what it is.";
+    }
+    if (file.size === 0) return "This file is empty.";
+    return "";
+  }
+
+  function totalSize() {
+    return keptFiles.reduce(function (sum, f) { return sum + f.size; }, 0);
+  }
+
+  function fileItem(file, problem, onRemove) {
+    const li = document.createElement("li");
+    if (problem) li.className = "is-refused";
+    const name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = file.name;
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = typeLabel(file) + " · " + humanSize(file.size);
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button small";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", "Remove " + file.name);
+    remove.addEventListener("click", onRemove);
+    li.append(name, meta, remove);
+    if (problem) {
+      const why = document.createElement("span");
+      why.className = "file-problem";
+      why.textContent = problem;
+      li.append(why);
+    }
+    return li;
+  }
 
   function enhanceUploadForm(form) {
     const input = form.querySelector("input[type=file]");
     const list = form.querySelector("[data-file-list]");
     const zone = form.querySelector("[data-dropzone]");
-    if (!input || !window.FormData || !window.XMLHttpRequest) return;
+    const announcer = form.querySelector("[data-file-announcer]");
+    if (!input || !list || !window.FormData || !window.XMLHttpRequest) return;
     const maxBytes = parseInt(form.dataset.maxBytes || "0", 10);
+    const allowed = accepted(input);
+    let problems = 0;
 
     function render() {
-      if (!list) return;
       list.replaceChildren();
+      problems = 0;
       keptFiles.forEach(function (file, index) {
-        const li = document.createElement("li");
-        const name = document.createElement("span");
-        name.className = "file-name";
-        name.textContent = file.name;
-        const meta = document.createElement("span");
-        meta.className = "meta";
-        meta.textContent = typeLabel(file) + " · " + humanSize(file.size);
-        const remove = document.createElement("button");
-        remove.type = "button";
-        remove.className = "button";
-        remove.textContent = "Remove";
-        remove.setAttribute("aria-label", "Remove " + file.name);
-        remove.addEventListener("click", function () {
+        const problem = fileProblem(file, allowed);
+        if (problem) problems += 1;
+        list.append(fileItem(file, problem, function () {
           keptFiles.splice(index, 1);
           render();
           input.focus();
-          announce(file.name + " removed.");
-        });
-        li.append(name, meta, remove);
-        list.append(li);
+          announce(file.name + " removed.", announcer);
+        }));
       });
-      const total = keptFiles.reduce(function (sum, f) { return sum + f.size; }, 0);
-      if (maxBytes && total > maxBytes) {
+      if (maxBytes && totalSize() > maxBytes) {
+        problems += 1;
         const warn = document.createElement("li");
         warn.className = "error";
-        warn.textContent = "These files add up to " + humanSize(total) + ", over the " + humanSize(maxBytes) + " limit. Please remove some.";
+        warn.textContent = "These files add up to " + humanSize(totalSize()) + ", over the " +
+          humanSize(maxBytes) + " limit. Please remove some.";
         list.append(warn);
       }
+      /* This script keeps chosen files, so the note for browsers that cannot is not needed. */
+      const note = form.querySelector("[data-refile-note]");
+      if (note) note.hidden = true;
     }
 
     function add(files) {
+      const added = [];
       Array.prototype.forEach.call(files, function (file) {
         const duplicate = keptFiles.some(function (f) { return f.name === file.name && f.size === file.size; });
-        if (!duplicate) keptFiles.push(file);
+        if (!duplicate) { keptFiles.push(file); added.push(file.name); }
       });
       input.value = "";
       render();
+      if (added.length) announce("Added " + added.join(", ") + ".", announcer);
     }
 
     input.addEventListener("change", function () { add(input.files); });
-    if (zone) {
-      ["dragenter", "dragover"].forEach(function (type) {
-        zone.addEventListener(type, function (event) {
-          event.preventDefault();
-          zone.classList.add("is-dragover");
-        });
-      });
-      ["dragleave", "drop"].forEach(function (type) {
-        zone.addEventListener(type, function (event) {
-          event.preventDefault();
-          zone.classList.remove("is-dragover");
-        });
-      });
-      zone.addEventListener("drop", function (event) {
-        if (event.dataTransfer && event.dataTransfer.files) add(event.dataTransfer.files);
-      });
-    }
+    if (zone) enhanceDropZone(zone, add);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      const total = keptFiles.reduce(function (sum, f) { return sum + f.size; }, 0);
-      if (maxBytes && total > maxBytes) {
+      if (problems) {
         render();
         input.focus();
+        announce("Please remove the files marked with a problem before sending.", announcer);
         return;
       }
       send(form, input);
@@ -153,30 +198,85 @@
     render();
   }
 
+  function enhanceDropZone(zone, add) {
+    let depth = 0;
+    zone.addEventListener("dragenter", function (event) {
+      event.preventDefault();
+      depth += 1;
+      zone.classList.add("is-dragover");
+    });
+    zone.addEventListener("dragover", function (event) { event.preventDefault(); });
+    zone.addEventListener("dragleave", function () {
+      depth = Math.max(0, depth - 1);
+      if (!depth) zone.classList.remove("is-dragover");
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      event.stopPropagation();
+      depth = 0;
+      zone.classList.remove("is-dragover");
+      if (event.dataTransfer && event.dataTransfer.files) add(event.dataTransfer.files);
+    });
+  }
+
+  /* A file dropped just beside the drop zone must not make the browser leave the form. */
+  function guardAgainstStrayDrops() {
+    if (!document.querySelector("form[data-upload-form]")) return;
+    ["dragover", "drop"].forEach(function (type) {
+      window.addEventListener(type, function (event) {
+        if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
   function send(form, input) {
     const data = new FormData(form);
     data.delete(input.name);
     keptFiles.forEach(function (file) { data.append(input.name, file, file.name); });
-    const progress = form.querySelector("[data-progress]");
-    const bar = progress && progress.querySelector("progress");
-    const text = progress && progress.querySelector("[data-progress-text]");
-    const button = form.querySelector("button[type=submit]");
+    const ui = progressUi(form);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.getAttribute("action") || window.location.href);
     xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     xhr.upload.addEventListener("progress", function (event) {
-      if (!event.lengthComputable || !bar) return;
-      const percent = Math.round((event.loaded / event.total) * 100);
-      bar.value = percent;
-      text.textContent = percent + "%";
+      if (event.lengthComputable) ui.show(Math.round((event.loaded / event.total) * 100));
     });
+    xhr.upload.addEventListener("load", function () { ui.show(100); });
     xhr.addEventListener("load", function () { received(xhr); });
     xhr.addEventListener("error", function () {
-      failed(form, button, progress, "The upload was interrupted. Please check your connection and try again.");
+      ui.stop();
+      announce("The upload was interrupted. Please check your connection and try again.");
     });
-    if (progress) progress.hidden = false;
-    if (button) button.disabled = true;
+    ui.start();
     xhr.send(data);
+  }
+
+  /* The progress bar, its percentage, and a note that says what is happening. */
+  function progressUi(form) {
+    const box = form.querySelector("[data-progress]");
+    const bar = box && box.querySelector("progress");
+    const text = box && box.querySelector("[data-progress-text]");
+    const note = box && box.querySelector("[data-progress-note]");
+    const button = form.querySelector("button[type=submit]");
+    function say(message) { if (note) note.textContent = message; }
+    return {
+      start: function () {
+        if (button) button.disabled = true;
+        if (box) box.hidden = false;
+        say("Sending your files…");
+      },
+      show: function (percent) {
+        if (!bar) return;
+        bar.value = percent;
+        text.textContent = percent + "%";
+        if (percent >= 100) say("Upload complete. Checking your files and making previews…");
+      },
+      stop: function () {
+        if (button) button.disabled = false;
+        if (box) box.hidden = true;
+      }
+    };
   }
 
   function received(xhr) {
@@ -185,26 +285,27 @@
       window.location.assign(JSON.parse(xhr.responseText).redirect);
       return;
     }
-    /* The server re-showed the page with a problem named: swap it in, keep the files. */
+    /* The server showed the page again with a problem named: swap it in, keep the files. */
     const page = new DOMParser().parseFromString(xhr.responseText, "text/html");
     const main = page.querySelector("main");
     if (!main) return;
     document.querySelector("main").replaceWith(main);
     document.title = page.title;
     enhance(main);
-    const summary = main.querySelector("#error-summary, .error-page h1");
-    if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); }
+    focusFirst(main, ["#error-summary", ".error-page h1", "h1"]);
   }
 
-  function failed(form, button, progress, message) {
-    if (button) button.disabled = false;
-    if (progress) progress.hidden = true;
-    announce(message);
-  }
-
-  function focusErrorSummary(root) {
-    const summary = root.querySelector("#error-summary");
-    if (summary) summary.focus();
+  /* Move focus to the first of these that exists, so a screen reader starts there. */
+  function focusFirst(root, selectors) {
+    for (let i = 0; i < selectors.length; i += 1) {
+      const target = root.querySelector(selectors[i]);
+      if (target) {
+        if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+        target.focus();
+        return target;
+      }
+    }
+    return null;
   }
 
   /* Facets start folded on phones, so results come first. */
@@ -222,6 +323,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
-    focusErrorSummary(document);
+    guardAgainstStrayDrops();
+    /* After an action: the problems to fix first, else what the action did. */
+    focusFirst(document, ["#error-summary", ".flashes .flash"]);
   });
 })();
