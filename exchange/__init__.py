@@ -46,4 +46,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     register_commands(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx, take the client's address, scheme and host from X-Forwarded-* headers.
+
+    Only as many hops as ``EXCHANGE_PROXY_FIX`` says are trusted: without it a client could
+    forge its address (and dodge rate limits) by sending the headers itself.
+    """
+    hops = app.config["PROXY_FIX"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -113,7 +113,7 @@ def end_all_sessions(member: Member) -> None:
 def load_member(token: str) -> Member | None:
     """Flask-Login's loader: the id and session epoch must both still match."""
     member_id, _, epoch = token.partition(":")
-    if not (member_id.isdigit() and epoch.isdigit()):
+    if not (member_id.isascii() and member_id.isdigit() and epoch.isascii() and epoch.isdigit()):
         return None
     member = db.session.get(Member, int(member_id))
     if member is None or member.session_epoch != int(epoch) or member.suspended:

@@ -6,7 +6,9 @@ Every command here is also available as ``flask --app wsgi <command>``.
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -67,8 +69,15 @@ def create_admin_command(email: str, name: str, password: str | None) -> None:
 
 
 @click.command("reindex")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 16),
+    default=min(2, os.cpu_count() or 1),
+    show_default=True,
+    help="Processes analysing documents in parallel.",
+)
 @with_appcontext
-def reindex_command() -> None:
+def reindex_command(procs: int) -> None:
     """Rebuild this node's search index from the database, with a progress bar."""
     from tqdm import tqdm
 
@@ -80,13 +89,87 @@ def reindex_command() -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        position = get_replica().force_rebuild(progress)
+        position = get_replica().force_rebuild(progress, procs=procs)
     click.echo(f"Search index rebuilt at change-log position {position}.")
 
 
+@click.command("doctor")
+@click.option("--repair", is_flag=True, help="Fix what can be fixed safely.")
+@click.option("--no-checksums", is_flag=True, help="Skip re-hashing every stored file.")
+@with_appcontext
+def doctor_command(repair: bool, no_checksums: bool) -> None:
+    """Check database, file store and search index against each other."""
+    from . import doctor
+
+    report = doctor.run(repair=repair, checksums=not no_checksums)
+    for line in report.lines():
+        click.echo(line)
+    if not report.healthy:
+        raise SystemExit(1)
+
+
+@click.command("send-emails")
+@click.option("--limit", default=200, show_default=True, help="At most this many per run.")
+@with_appcontext
+def send_emails_command(limit: int) -> None:
+    """Send waiting notification emails (by EXCHANGE_SMTP_URL, else to the log).
+
+    Safe to run as often as you like, even overlapping: each email goes out at most once.
+    """
+    from . import notify
+
+    try:
+        summary = notify.send_pending(limit)
+    except ValueError as exc:  # a malformed EXCHANGE_SMTP_URL: say which setting to fix
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary.line())
+
+
+@click.command("export")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def export_command(dest: Path) -> None:
+    """Write every row and stored file to DEST (run again to resume or refresh).
+
+    DEST holds members' emails and password hashes: keep it as safe as the database.
+    """
+    from . import transfer
+
+    for line in transfer.export_all(dest).lines():
+        click.echo(line)
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--owner", help="Email of the member who shares a toolkit folder's resources.")
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", is_flag=True, help="Only check the rows; import nothing.")
+@with_appcontext
+def import_command(source: Path, owner: str | None, csv_path: Path | None, check: bool) -> None:
+    """Import a folder of files described by a CSV, or a folder made by `exchange export`.
+
+    The CSV has a header row with: files (paths inside SOURCE, several separated by ";"),
+    title, synopsis, how_used, tags, kind, audience, licence, and optionally credit and
+    access. Running it again adds nothing already imported.
+    """
+    from . import transfer
+
+    try:
+        report = transfer.run_import(source, owner, csv_path, check_only=check)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_command, create_admin_command, reindex_command):
+    for command in (init_command, create_admin_command, reindex_command, doctor_command):
         app.cli.add_command(command)
+    app.cli.add_command(send_emails_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
 
 
 def _create_app() -> Flask:

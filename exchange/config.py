@@ -30,7 +30,7 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "DATABASE_URL": f"sqlite:///{instance_dir / 'exchange.sqlite3'}",
         "STORAGE_URL": (instance_dir / "files").as_uri(),
         "INDEX_DIR": str(instance_dir / "index"),
-        "SECRET_KEY": None,
+        "SECRET_KEY": None,  # nosec B105: no secret here; validate() insists on a strong one
         "MAX_UPLOAD_MB": 25,
         "STARTER_DOWNLOADS": 3,
         "RATELIMIT_STORAGE_URL": "memory://",
@@ -40,6 +40,19 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "PRESIGN_SECONDS": 60,
         "QUOTA_FILES": 500,
         "QUOTA_MB": 2000,
+        "SITE_URL": "",  # e.g. https://toolkit.example.org, for links in emails and files
+        "SMTP_URL": "",  # smtp://user:pass@host:587?starttls=true; empty: emails go to the log
+        "MAIL_FROM": "",
+        "S3_CONNECT_TIMEOUT_S": 3,
+        "S3_READ_TIMEOUT_S": 20,
+        # Unreferenced objects younger than this may belong to a share still committing.
+        "DOCTOR_ORPHAN_GRACE_S": 3600,
+        # How many proxies (nginx, a load balancer) sit in front; 0 trusts no X-Forwarded-*.
+        "PROXY_FIX": 0,
+        "METRICS": False,
+        "BENCH_ENDPOINTS": False,
+        "READY_TIMEOUT_S": 2.0,
+        "READY_MAX_INDEX_LAG": 100,
     }
 
 
@@ -88,6 +101,22 @@ def validate(config: dict[str, Any]) -> None:
             raise ConfigError(f"EXCHANGE_{name} must be a whole number, 0 or more.")
     if not str(config["STORAGE_URL"]).startswith(("file://", "s3://")):
         raise ConfigError("EXCHANGE_STORAGE_URL must start with file:// or s3://.")
+    validate_operations(config)
+
+
+def validate_operations(config: dict[str, Any]) -> None:
+    """The settings of a production deployment: proxies, metrics, readiness checks."""
+    proxies = config["PROXY_FIX"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise ConfigError("EXCHANGE_PROXY_FIX must be the number of proxies in front, 0 to 5.")
+    for name in ("METRICS", "BENCH_ENDPOINTS"):
+        if config[name] not in (True, False, 0, 1):
+            raise ConfigError(f"EXCHANGE_{name} must be 1 (on) or 0 (off).")
+    timeout = config["READY_TIMEOUT_S"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 30:
+        raise ConfigError("EXCHANGE_READY_TIMEOUT_S must be a number of seconds, up to 30.")
+    if not isinstance(config["READY_MAX_INDEX_LAG"], int) or config["READY_MAX_INDEX_LAG"] < 0:
+        raise ConfigError("EXCHANGE_READY_MAX_INDEX_LAG must be a whole number, 0 or more.")
 
 
 def derive(config: dict[str, Any]) -> None:

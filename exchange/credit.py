@@ -716,7 +716,9 @@ def download_name(title: str, author: str, original_name: str) -> str:
     dot_ext = f".{ext}" if ext else ""
     clean_title = _clean_name_part(title) or "Resource"
     stem = _stem(clean_title, _clean_name_part(person_name(author)), dot_ext)
-    return _not_reserved(stem) + dot_ext
+    # One more pass through the header's own rules, so the name sent is the name built
+    # (an author like "0..0" would otherwise read as a stem plus an extension).
+    return _safe_single_name(_not_reserved(stem) + dot_ext)
 
 
 def _not_reserved(stem: str) -> str:

@@ -6,9 +6,13 @@ import logging
 from dataclasses import dataclass
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    Forbidden,
+    HTTPException,
+    InternalServerError,
+)
 
-from .storage import StorageError
+from .storage import ObjectNotFound, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,8 @@ def handle_http_error(exc: HTTPException):
         return render_error(
             403, message=exc.reason, step_label=exc.step_label, step_url=exc.step_url
         )
+    if code in (413, 503) and exc.description != type(exc).description:
+        return render_error(code, message=exc.description)  # our own, more specific reason
     return render_error(code if code in PAGES else 500)
 
 
@@ -83,5 +89,6 @@ def handle_unexpected(exc: Exception):
 
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(ObjectNotFound, lambda exc: render_error(404))
     app.register_error_handler(StorageError, handle_storage_error)
     app.register_error_handler(InternalServerError, handle_unexpected)

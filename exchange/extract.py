@@ -427,7 +427,7 @@ def _main_part(archive: zipfile.ZipFile, default: str) -> str:
 
 
 def _natural_key(name: str) -> list[Any]:
-    return [int(piece) if piece.isdigit() else piece for piece in re.split(r"(\d+)", name)]
+    return [int(piece) if piece.isdecimal() else piece for piece in re.split(r"(\d+)", name)]
 
 
 def _parts_matching(archive: zipfile.ZipFile, pattern: str) -> list[str]:

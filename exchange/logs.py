@@ -14,6 +14,7 @@ import uuid
 from flask import Flask, Response, g, has_request_context, request
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+QUIET_LIBRARIES = ("boto3", "botocore", "s3transfer", "urllib3")
 
 
 class RequestIdFilter(logging.Filter):
@@ -41,15 +42,20 @@ class JsonFormatter(logging.Formatter):
 def configure(app: Flask) -> None:
     """Attach one handler to the ``exchange`` logger; leave the root logger to the host."""
     logger = logging.getLogger("exchange")
-    if not any(getattr(h, "_exchange", False) for h in logger.handlers):
+    ours = [h for h in logger.handlers if getattr(h, "_exchange", False)]
+    if not ours:
         handler = logging.StreamHandler()
         handler._exchange = True  # type: ignore[attr-defined]
         handler.addFilter(RequestIdFilter())
         logger.addHandler(handler)
-    for handler in logger.handlers:
+        ours = [handler]
+    for handler in ours:  # never touch handlers others attached (test capture, the host)
         handler.setFormatter(_formatter(app.config.get("LOG_FORMAT", "text")))
     logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     logger.propagate = False
+    # Their DEBUG lines carry request signatures and presigned download URLs.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     app.before_request(_assign_request_id)
     app.after_request(_echo_request_id)
 

@@ -18,16 +18,27 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import privacy, search
+from .community import announce_answers
 from .credit import Credit, credit_line
 from .extensions import db
-from .models import Download, IndexChange, Member, Resource, StoredFile, Tag, Taker
+from .models import (
+    Download,
+    IndexChange,
+    Member,
+    Resource,
+    StoredFile,
+    Tag,
+    Taker,
+    insert_if_absent,
+)
 from .storage import Storage, get_storage, new_key
 from .uploads import (
     PreparedFile,
+    QuotaExceeded,
     UploadRefused,
     make_credited_copy,
     make_thumbnail,
@@ -91,7 +102,7 @@ def share_resource(owner: Member, details: ResourceDetails, uploads: Sequence[Up
     if not uploads:
         raise UploadRefused("Please choose at least one file to share.")
     with _workdir() as workdir, _all_or_nothing() as stored:
-        prepared = prepare_files(uploads, details, workdir, budget=_upload_budget())
+        prepared = prepare_files(uploads, details, workdir, _upload_budget(), owner.id)
         resource = Resource(owner_id=owner.id, status=_initial_status(prepared))
         details.apply_to(resource)
         _store_and_commit(resource, prepared, stored)
@@ -101,7 +112,11 @@ def share_resource(owner: Member, details: ResourceDetails, uploads: Sequence[Up
 
 
 def prepare_files(
-    uploads: Sequence[Upload], details: Resource | ResourceDetails, workdir: Path, budget: int
+    uploads: Sequence[Upload],
+    details: Resource | ResourceDetails,
+    workdir: Path,
+    budget: int,
+    owner_id: int,
 ) -> list[PreparedFile]:
     """Stage, identify, read, credit and preview every upload; refuse the lot on any problem."""
     prepared = []
@@ -109,12 +124,35 @@ def prepare_files(
         staged = stage(upload.stream, upload.filename, workdir, budget)
         budget -= staged.size
         prepared.append(staged)
+    check_quota(owner_id, prepared)
     credit = credit_for(details)
     for item in prepared:
         read_text(item)
         make_credited_copy(item, credit)
         make_thumbnail(item)
     return prepared
+
+
+def check_quota(owner_id: int, adding: Sequence[PreparedFile]) -> None:
+    """Refuse uploads that would take a member past their file or space allowance."""
+    if not adding:
+        return
+    config = current_app.config
+    files, size = db.session.execute(
+        select(func.count(StoredFile.id), func.coalesce(func.sum(StoredFile.size), 0))
+        .join(Resource)
+        .where(Resource.owner_id == owner_id)
+    ).one()
+    if files + len(adding) > config["QUOTA_FILES"]:
+        raise QuotaExceeded(
+            f"Your account can hold {config['QUOTA_FILES']} files and this share would go "
+            "over. Please remove files you no longer need, or contact us for more room."
+        )
+    if size + sum(p.size for p in adding) > config["QUOTA_MB"] * 1024 * 1024:
+        raise QuotaExceeded(
+            f"Your account can hold {config['QUOTA_MB']} MB and this share would go over. "
+            "Please remove files you no longer need, or contact us for more room."
+        )
 
 
 def _initial_status(prepared: Sequence[PreparedFile]) -> str:
@@ -230,6 +268,7 @@ def publish_draft(resource: Resource) -> None:
     """The sharer has reviewed the privacy warning and confirms the files are fine."""
     resource.status = Resource.PUBLISHED
     IndexChange.record(resource.id)
+    announce_answers(resource)  # a request it answers hears of it now, not before
     db.session.commit()
     log.info("resource %s published after privacy review", resource.id)
     search.catch_up()
@@ -251,7 +290,9 @@ def edit_resource(
     credit_changed = credit_for(resource) != credit_for(details)
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
-        prepared = prepare_files(uploads, resource, workdir, budget=_upload_budget())
+        prepared = prepare_files(
+            uploads, resource, workdir, _upload_budget(), resource.owner_id
+        )
         stale = [key for f in removing for key in f.storage_keys()]
         if credit_changed:
             kept = [f for f in resource.files if f not in removing]
@@ -319,21 +360,11 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
             member_id=member.id, resource_id=resource.id, file_id=file.id, region=member.region
         )
     )
-    first = _add_taker(member, resource)
+    first = member.id != resource.owner_id and insert_if_absent(
+        Taker, ["resource_id", "member_id"], resource_id=resource.id, member_id=member.id
+    )
     if first:
         resource.download_count = Resource.download_count + 1
-        IndexChange.record(resource.id)
     db.session.commit()
     log.info("member %s downloaded file %s of resource %s", member.id, file.id, resource.id)
     return first
-
-
-def _add_taker(member: Member, resource: Resource) -> bool:
-    if member.id == resource.owner_id:
-        return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(Taker(member_id=member.id, resource_id=resource.id))
-        return True
-    except IntegrityError:
-        return False

@@ -22,6 +22,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -125,6 +126,14 @@ class Storage(ABC):
         """Whether an object is stored under ``key``."""
 
     @abstractmethod
+    def stored_at(self, key: str) -> datetime:
+        """When the object was written (UTC); raises :class:`ObjectNotFound` if absent.
+
+        ``exchange doctor`` uses it to leave young unreferenced objects alone: they may
+        belong to a share whose database transaction has not committed yet.
+        """
+
+    @abstractmethod
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         """Every stored key starting with ``prefix``, in no promised order (for doctor)."""
 
@@ -198,10 +207,19 @@ class LocalStorage(Storage):
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"could not delete {key!r} from {self.root}: {exc}") from exc
+            message = f"could not delete {key!r} from {self.root}: {exc}"  # nosec B608: not SQL
+            raise StorageError(message) from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def stored_at(self, key: str) -> datetime:
+        try:
+            return datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"no object {key!r}") from exc
+        except OSError as exc:
+            raise StorageError(f"cannot read {key!r}: {exc.strerror}") from exc
 
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         start = self.root.joinpath(*_validate_prefix(prefix).split("/")[:-1])
@@ -445,6 +463,12 @@ class S3Storage(Storage):
             return False
         return True
 
+    def stored_at(self, key: str) -> datetime:
+        object_key = self._root + validate_key(key)
+        with self._translated_errors("lookup", key):
+            head = self._client().head_object(Bucket=self.bucket, Key=object_key)
+        return head["LastModified"].astimezone(UTC)
+
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         return self._list(self._root + _validate_prefix(prefix))
 
@@ -574,7 +598,12 @@ class _GuardedStream(io.RawIOBase):
 
 
 def storage_from_url(
-    url: str, *, presign_seconds: int = 60, public_endpoint: str | None = None
+    url: str,
+    *,
+    presign_seconds: int = 60,
+    public_endpoint: str | None = None,
+    connect_timeout: float = 3.0,
+    read_timeout: float = 20.0,
 ) -> Storage:
     """Build the store named by ``EXCHANGE_STORAGE_URL``.
 
@@ -588,7 +617,12 @@ def storage_from_url(
     if parts.scheme == "s3":
         bucket, prefix = _bucket_and_prefix(parts)
         return S3Storage(
-            bucket, prefix, presign_seconds=presign_seconds, public_endpoint=public_endpoint
+            bucket,
+            prefix,
+            presign_seconds=presign_seconds,
+            public_endpoint=public_endpoint,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         )
     raise ValueError(
         f"unsupported storage URL scheme {parts.scheme!r}: "

@@ -14,5 +14,7 @@ def init_app(app: Flask) -> None:
         app.config["STORAGE_URL"],
         presign_seconds=app.config["PRESIGN_SECONDS"],
         public_endpoint=app.config.get("S3_PUBLIC_ENDPOINT") or None,
+        connect_timeout=app.config["S3_CONNECT_TIMEOUT_S"],
+        read_timeout=app.config["S3_READ_TIMEOUT_S"],
     )
     search.init_app(app)

@@ -55,7 +55,9 @@ def stage(stream: BinaryIO, filename: str, workdir: Path, budget: int) -> Prepar
     if size == 0:
         raise UploadRefused(f"“{name}” is empty.")
     try:
-        file_type = detect(path, name)
+        # The name as sent: trailing dots, NUL bytes and double extensions are refused,
+        # not quietly repaired into something that looks allowed.
+        file_type = detect(path, filename)
     except UnsupportedFile as exc:
         raise UploadRefused(str(exc)) from exc
     return PreparedFile(name=name, type=file_type, size=size, sha256=digest, path=path)
@@ -76,6 +78,10 @@ def _copy_hashing(stream: BinaryIO, path: Path, budget: int, name: str) -> tuple
 
 class UploadTooLarge(UploadRefused):
     """The share went over the size limit; shown as the 413 page."""
+
+
+class QuotaExceeded(UploadTooLarge):
+    """The member's account would hold more files or bytes than it may; also a 413."""
 
 
 def read_text(prepared: PreparedFile) -> None:

@@ -149,7 +149,7 @@ def test_sorting_by_newest_and_by_downloads(app, giver):
     taker.register()
     with app.app_context():
         file_id = db.session.get(Resource, first).files[0].id
-    taker.client.get(f"/resources/{first}/files/{file_id}")
+    taker.client.post(f"/resources/{first}/files/{file_id}")  # a confirmed starter download
     assert titles(search(giver.client, q="planner", sort="newest")) == [
         "Newer planner", "Older planner"
     ]

@@ -40,8 +40,13 @@ def nice_date(moment: datetime | None) -> str:
 
 def page_number() -> int:
     """The ``page`` query argument as a positive whole number (1 when missing or odd)."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    number = whole_number(request.args.get("page", "1"))
+    return number if number and number < 100_000 else 1
+
+
+def whole_number(raw: str) -> int | None:
+    """``raw`` as a whole number, or None (``"²".isdigit()`` is True, but ``int("²")`` fails)."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def file_label(fmt: str) -> str:

@@ -16,16 +16,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, operations
+from .. import access, community, operations
 from ..credit import content_disposition, download_name
 from ..errors import AccessDenied
 from ..extensions import db
 from ..forms import ConfirmForm, EditForm, ShareForm
 from ..models import Resource, StoredFile
 from ..storage import get_storage
-from ..uploads import UploadRefused, UploadTooLarge
+from ..uploads import QuotaExceeded, UploadRefused, UploadTooLarge
 from ..vocab import STANDARD_TOPICS, parse_tags
-from .helpers import form_page, page_number, redirect_after_post
+from .helpers import form_page, page_number, redirect_after_post, whole_number
 
 bp = Blueprint("resources", __name__, url_prefix="/resources")
 
@@ -88,24 +88,35 @@ def _form_context(**extra):
 @login_required
 def new():
     form = ShareForm()
+    answering = _answering()
     if request.method == "GET":
         form.credit_name.data = current_user.default_credit
     if form.validate_on_submit():
         uploads = _uploads(form.files)
         try:
             resource = operations.share_resource(current_user, _details(form), uploads)
+        except QuotaExceeded as exc:
+            abort(413, description=str(exc))
         except UploadTooLarge:
             abort(413)
         except UploadRefused as exc:
             form.files.errors = [*form.files.errors, str(exc)]
         else:
-            return _after_share(resource)
+            return _after_share(resource, answering)
     elif form.is_submitted() and not _uploads(form.files):
         form.files.errors = [*form.files.errors, "Please choose at least one file to share."]
-    return form_page("resources/new.html", form, **_form_context())
+    return form_page("resources/new.html", form, **_form_context(answering=answering))
 
 
-def _after_share(resource: Resource):
+def _answering():
+    """The request this share answers (``?answers=<id>``), if the member may answer it."""
+    return community.answerable_request(whole_number(request.args.get("answers", "")), current_user)
+
+
+def _after_share(resource: Resource, answering=None):
+    if answering is not None:
+        community.answer_request(answering, current_user, resource)
+        flash(f"Your resource answers the request “{answering.title}”.", "success")
     if resource.status == Resource.DRAFT:
         flash("Before it’s published, please check one thing about your files.", "warning")
         return redirect_after_post(url_for("resources.review", resource_id=resource.id))
@@ -117,6 +128,8 @@ def _after_share(resource: Resource):
 def show(resource_id: int):
     resource = visible_resource_or_404(resource_id)
     decision = access.download_decision(current_user, resource)
+    from .community import resource_extras  # imported here: that module imports this one
+
     return render_template(
         "resources/show.html",
         resource=resource,
@@ -124,6 +137,7 @@ def show(resource_id: int):
         can_edit=access.can_edit(current_user, resource),
         credit_line=operations.credit_line_for(resource),
         delete_form=ConfirmForm(),
+        **resource_extras(resource),
     )
 
 
@@ -158,6 +172,8 @@ def edit(resource_id: int):
         else:
             try:
                 operations.edit_resource(resource, _details(form), uploads, form.remove_files.data)
+            except QuotaExceeded as exc:
+                abort(413, description=str(exc))
             except UploadTooLarge:
                 abort(413)
             except UploadRefused as exc:
@@ -181,7 +197,7 @@ def delete(resource_id: int):
     return render_template("resources/delete.html", resource=resource, form=form)
 
 
-@bp.route("/<int:resource_id>/files/<int:file_id>")
+@bp.route("/<int:resource_id>/files/<int:file_id>", methods=["GET", "POST"])
 def download(resource_id: int, file_id: int):
     resource = visible_resource_or_404(resource_id)
     stored = db.get_or_404(StoredFile, file_id)
@@ -192,8 +208,22 @@ def download(resource_id: int, file_id: int):
     decision = access.download_decision(current_user, resource)
     if not decision.allowed:
         raise AccessDenied(decision.reason, decision.step_label, decision.step_url)
+    if decision.uses_starter and request.method != "POST":
+        return _confirm_starter(resource, stored)
     operations.record_download(current_user, resource, stored)
     return _send(resource, stored)
+
+
+def _confirm_starter(resource: Resource, stored: StoredFile):
+    """A starter download is spent by a deliberate POST, never by following a link."""
+    return render_template(
+        "community/confirm_download.html",
+        resource=resource,
+        file=stored,
+        form=ConfirmForm(),
+        allowance_left=access.allowance_left(current_user),
+        starter_total=current_app.config["STARTER_DOWNLOADS"],
+    )
 
 
 def _send(resource: Resource, stored: StoredFile):

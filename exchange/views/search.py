@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+import logging
+
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,6 +17,8 @@ from ..models import Resource
 from ..search.snippets import snippets_for
 from ..vocab import AUDIENCES, KINDS, LICENCES
 from .helpers import file_label, page_number
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("search", __name__)
 
@@ -87,7 +91,15 @@ def facet_label(facet: str, value: str) -> str:
 @bp.route("/search")
 def search():
     wanted = _request()
-    results = search_mod.search(wanted)
+    try:
+        results = search_mod.search(wanted)
+    except Exception:
+        log.exception("search failed for %r", wanted.q)
+        abort(
+            503,
+            description="Search is unavailable for a moment while its index is "
+            "repaired. Nothing has been lost; please try again shortly.",
+        )
     resources = _resources_in_order(results.ids)
     return render_template(
         "search.html",

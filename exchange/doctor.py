@@ -1,0 +1,168 @@
+"""``exchange doctor``: check that the database, the file store and the index agree.
+
+The database is the source of truth. Checked in both directions:
+
+- every object a file row names exists in storage (and, with checksums, still has the
+  bytes whose sha256 the row recorded);
+- every object in storage is named by some row (others are orphans: bytes stored for a
+  share whose transaction then failed, or left by a delete that could not reach the store);
+- every resource is in this node's index and the index holds nothing else, at the log head.
+
+``--repair`` deletes orphans older than ``EXCHANGE_DOCTOR_ORPHAN_GRACE_S`` (a younger one
+may belong to a share that is committing right now), re-queues missing or stray index
+entries through the change log, and reports what it could not fix (missing or damaged
+bytes need a person).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .extensions import db
+from .models import IndexChange, Resource, StoredFile
+from .search import get_replica
+from .search.schema import POSITION_DOC_ID
+from .storage import ObjectNotFound, Storage, get_storage
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class Report:
+    orphans: list[str] = field(default_factory=list)
+    young_orphans: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+    not_indexed: list[int] = field(default_factory=list)
+    stray_in_index: list[int] = field(default_factory=list)
+    index_lag: int = 0
+    repaired: list[str] = field(default_factory=list)
+    unrepaired: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        problems = (self.orphans, self.missing, self.damaged, self.not_indexed,
+                    self.stray_in_index)
+        return not any(problems) and self.index_lag == 0
+
+    def lines(self) -> list[str]:
+        return [
+            f"objects in storage nothing refers to: {len(self.orphans)}"
+            + (f" (+{len(self.young_orphans)} too recent to judge)" if self.young_orphans else ""),
+            f"objects the database refers to that are missing: {len(self.missing)}",
+            f"objects whose bytes no longer match their checksum: {len(self.damaged)}",
+            f"resources missing from the search index: {len(self.not_indexed)}",
+            f"index entries for resources that no longer exist: {len(self.stray_in_index)}",
+            f"index behind the change log by: {self.index_lag}",
+            *(f"repaired: {item}" for item in self.repaired),
+            *(f"NOT repaired: {item}" for item in self.unrepaired),
+        ]
+
+
+def run(*, repair: bool, checksums: bool) -> Report:
+    """Examine; when repairing, fix what is safe and examine again (keeping what was done)."""
+    report = examine(checksums)
+    if not repair:
+        return report
+    fix(report)
+    again = examine(checksums)
+    again.repaired, again.unrepaired = report.repaired, report.unrepaired
+    return again
+
+
+def examine(checksums: bool = True, now: datetime | None = None) -> Report:
+    """Compare the three stores; changes nothing."""
+    report = Report()
+    storage = get_storage()
+    referenced = _check_rows(storage, report, checksums)
+    _find_orphans(storage, referenced, report, now or datetime.now(UTC))
+    _check_index(report)
+    return report
+
+
+def _check_rows(storage: Storage, report: Report, checksums: bool) -> set[str]:
+    referenced: set[str] = set()
+    for row in db.session.scalars(select(StoredFile).execution_options(yield_per=200)):
+        referenced.update(row.storage_keys())
+        for key in row.storage_keys():
+            if not storage.exists(key):
+                report.missing.append(key)
+        if checksums and row.storage_key not in report.missing:
+            if _sha256(storage, row.storage_key) != row.sha256:
+                report.damaged.append(row.storage_key)
+    return referenced
+
+
+def _sha256(storage: Storage, key: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open(key) as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _find_orphans(storage: Storage, referenced: set[str], report: Report, now: datetime) -> None:
+    grace = timedelta(seconds=current_app.config["DOCTOR_ORPHAN_GRACE_S"])
+    for key in storage.iter_keys():
+        if key in referenced:
+            continue
+        try:
+            young = now - storage.stored_at(key) < grace
+        except ObjectNotFound:
+            continue  # deleted while we looked
+        (report.young_orphans if young else report.orphans).append(key)
+
+
+def _check_index(report: Report) -> None:
+    replica = get_replica()
+    replica.catch_up(wait=30)
+    position, head = replica.lag()
+    report.index_lag = head - position
+    searcher = replica.searcher()
+    indexed = {
+        int(fields["id"]) for fields in searcher.all_stored_fields()
+        if fields.get("id") != POSITION_DOC_ID
+    }
+    in_database = set(db.session.scalars(select(Resource.id)))
+    report.not_indexed = sorted(in_database - indexed)
+    report.stray_in_index = sorted(indexed - in_database)
+
+
+def fix(report: Report) -> Report:
+    """Fix what can be fixed safely; list the rest in ``report.unrepaired``."""
+    _delete_orphans(get_storage(), report)
+    _requeue(report.not_indexed + report.stray_in_index, report)
+    report.unrepaired += [f"missing object {key}" for key in report.missing]
+    report.unrepaired += [f"damaged object {key}" for key in report.damaged]
+    return report
+
+
+def _delete_orphans(storage: Storage, report: Report) -> None:
+    for key in report.orphans:
+        try:
+            storage.delete(key)
+            report.repaired.append(f"deleted orphaned object {key}")
+            log.info("doctor deleted orphaned object %s", key)
+        except Exception as exc:  # noqa: BLE001 - reported, and the next run tries again
+            report.unrepaired.append(f"could not delete {key}: {exc}")
+
+
+def _requeue(resource_ids: Iterable[int], report: Report) -> None:
+    ids = sorted(set(resource_ids))
+    if not ids:
+        return
+    for resource_id in ids:
+        IndexChange.record(resource_id)
+    db.session.commit()
+    get_replica().catch_up(wait=30)
+    report.repaired += [f"re-indexed resource {resource_id}" for resource_id in ids]
+    log.info("doctor re-queued %d resources for the search index", len(ids))
