@@ -15,8 +15,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from . import account_links
 from .extensions import db
-from .models import Member
+from .models import Member, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,13 @@ def find_by_email(email: str) -> Member | None:
     return db.session.scalar(select(Member).where(Member.email == normalise_email(email)))
 
 
-def register_member(name: str, email: str, password: str) -> Member:
+def register_member(name: str, email: str, password: str, confirmed: bool = False) -> Member:
     """Create a member; raises :class:`EmailTaken` however the address is capitalised."""
     member = Member(
-        name=name.strip(), email=normalise_email(email), password_hash=_hasher().hash(password)
+        name=name.strip(),
+        email=normalise_email(email),
+        password_hash=_hasher().hash(password),
+        confirmed_at=utcnow() if confirmed else None,
     )
     db.session.add(member)
     try:
@@ -87,6 +91,23 @@ def _rehash_if_needed(member: Member, password: str) -> None:
     if _hasher().check_needs_rehash(member.password_hash):
         member.password_hash = _hasher().hash(password)
         db.session.commit()
+
+
+def start_registration(name: str, email: str, password: str) -> str:
+    """Register, or tell the owner of an address that already has an account.
+
+    Either way the visitor sees the same answer and the same work is done, so the
+    response never reveals whether an address belongs to a member. Returns the link that
+    was emailed (shown on the page only on a development server without email).
+    """
+    existing = find_by_email(email)
+    if existing is None:
+        try:
+            return account_links.send_confirmation(register_member(name, email, password))
+        except EmailTaken:  # registered a moment ago by a parallel request
+            existing = find_by_email(email)
+    _hasher().hash(password)  # the same cost as registering
+    return account_links.send_already_registered(existing)
 
 
 def check_password(member: Member, password: str) -> bool:

@@ -61,7 +61,9 @@ def create_admin_command(email: str, name: str, password: str | None) -> None:
         password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
         if len(password) < 10:
             raise click.UsageError("A new account needs a password of at least 10 characters.")
-        member = accounts.register_member(name or email.split("@")[0], email, password)
+        member = accounts.register_member(
+            name or email.split("@")[0], email, password, confirmed=True
+        )
     member.is_admin = True
     db.session.commit()
     log.info("member %s is now an administrator", member.id)

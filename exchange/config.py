@@ -43,6 +43,9 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "SITE_URL": "",  # e.g. https://toolkit.example.org, for links in emails and files
         "SMTP_URL": "",  # smtp://user:pass@host:587?starttls=true; empty: emails go to the log
         "MAIL_FROM": "",
+        # Show account links (confirm, reset) on the page instead of only emailing them:
+        # for a development server without email. Never in production.
+        "MAIL_LINKS_ON_PAGE": None,
         "S3_CONNECT_TIMEOUT_S": 3,
         "S3_READ_TIMEOUT_S": 20,
         # Unreferenced objects younger than this may belong to a share still committing.
@@ -121,6 +124,10 @@ def validate_operations(config: dict[str, Any]) -> None:
 
 def derive(config: dict[str, Any]) -> None:
     """Translate our settings into the names Flask and its extensions read."""
+    if config["MAIL_LINKS_ON_PAGE"] is None:
+        config["MAIL_LINKS_ON_PAGE"] = config["ENV"] == "development" and not config["SMTP_URL"]
+    if config["ENV"] == "production":
+        config["MAIL_LINKS_ON_PAGE"] = False
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     # Room for the form fields around the files; the per-file limit is checked separately.

@@ -50,8 +50,7 @@ class Report:
 
     @property
     def healthy(self) -> bool:
-        problems = (self.orphans, self.missing, self.damaged, self.not_indexed,
-                    self.stray_in_index)
+        problems = (self.orphans, self.missing, self.damaged, self.not_indexed, self.stray_in_index)
         return not any(problems) and self.index_lag == 0
 
     def lines(self) -> list[str]:
@@ -129,7 +128,8 @@ def _check_index(report: Report) -> None:
     report.index_lag = head - position
     searcher = replica.searcher()
     indexed = {
-        int(fields["id"]) for fields in searcher.all_stored_fields()
+        int(fields["id"])
+        for fields in searcher.all_stored_fields()
         if fields.get("id") != POSITION_DOC_ID
     }
     in_database = set(db.session.scalars(select(Resource.id)))

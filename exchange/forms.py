@@ -58,6 +58,28 @@ class RegisterForm(FlaskForm):
     )
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        [
+            _required("Please enter your email address."),
+            Email(message="That doesn’t look like an email address.", check_deliverability=False),
+        ],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        [
+            _required("Please choose a new password."),
+            Length(
+                min=MIN_PASSWORD, max=200, message=f"Please use at least {MIN_PASSWORD} characters."
+            ),
+        ],
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", [_required("Please enter your email address.")])
     password = PasswordField("Password", [_required("Please enter your password.")])

@@ -53,9 +53,7 @@ def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
         except IntegrityError:
             return False
     first_key = model.__mapper__.primary_key[0]
-    statement = (
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
-    )
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
     return db.session.execute(statement.returning(first_key)).first() is not None
 
 
@@ -96,6 +94,8 @@ class Member(UserMixin, db.Model):
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on logout and password change: every cookie issued before stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when the member follows the link emailed at registration; until then no login.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     resources: Mapped[list[Resource]] = relationship(

@@ -221,6 +221,23 @@ def send_pending(limit: int = 200) -> SendSummary:
     return summary
 
 
+def send_now(key: str, to_address: str, subject: str, body: str) -> None:
+    """An account email (a confirmation or reset link): queued once, then sent straight away.
+
+    If the mail server refuses it now, it stays in the outbox for ``exchange send-emails``.
+    """
+    insert_once(OutboxEmail, key=key, to_address=to_address, subject=subject, body=body)
+    db.session.commit()
+    email_id = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key))
+    try:
+        sender = transport()
+    except ValueError:
+        log.error("account email %s waits in the outbox: EXCHANGE_SMTP_URL is malformed", key)
+        return
+    if email_id is not None and claim(email_id):
+        _deliver(email_id, sender, SendSummary())
+
+
 def claim(email_id: int) -> bool:
     """Take a pending email for this run; False when another run already took it.
 

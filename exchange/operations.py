@@ -290,9 +290,7 @@ def edit_resource(
     credit_changed = credit_for(resource) != credit_for(details)
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
-        prepared = prepare_files(
-            uploads, resource, workdir, _upload_budget(), resource.owner_id
-        )
+        prepared = prepare_files(uploads, resource, workdir, _upload_budget(), resource.owner_id)
         stale = [key for f in removing for key in f.storage_keys()]
         if credit_changed:
             kept = [f for f in resource.files if f not in removing]

@@ -31,15 +31,73 @@ def test_passwords_are_stored_as_argon2_hashes(app, member):
     assert PASSWORD not in stored.password_hash
 
 
+def register_form(client, name: str, email: str):
+    """Submit the register form and return the page the visitor lands on."""
+    response = client.post("/register", data={"name": name, "email": email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client.get(response.headers["Location"])
+
+
 def test_email_addresses_are_unique_whatever_their_case(app, new_visitor):
-    new_visitor().register(email="sam@example.org")
-    again = new_visitor()
-    response = again.register(name="Sam Again", email="SAM@Example.ORG")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "An account with this email already exists" in page
-    assert 'value="Sam Again"' in page, "what was typed is shown again"
+    owner = new_visitor()
+    owner.register(email="sam@example.org")
+    links_before = owner.emailed_links()
+    attempt = new_visitor()
+    attempt.email = "SAM@Example.ORG"
+    page = register_form(attempt.client, "Sam Again", "SAM@Example.ORG").get_data(as_text=True)
+    assert "We’ve sent a link to <strong>sam@example.org</strong>" in page
     assert len(members(app)) == 1
+    new_links = owner.emailed_links()[len(links_before) :]
+    assert len(new_links) == 1 and "/password/reset/" in new_links[0], (
+        "the address's owner is told, with a way back in"
+    )
+    assert attempt.client.get("/account").status_code == 302, "nobody is signed in"
+
+
+def test_registering_a_taken_address_looks_exactly_like_a_new_one(app, new_visitor):
+    """Nobody can find out whether an address has an account by trying to register it."""
+    new_visitor().register(email="taken@example.org")
+    taken = register_form(app.test_client(), "X", "taken@example.org").get_data(as_text=True)
+    fresh = register_form(app.test_client(), "X", "fresh@example.org").get_data(as_text=True)
+    assert taken.replace("taken@", "fresh@") == fresh
+
+
+def test_a_new_member_logs_in_only_after_confirming_their_address(app, new_visitor):
+    visitor = new_visitor()
+    visitor.email = "new@example.org"
+    register_form(visitor.client, "New Member", visitor.email)
+    assert visitor.client.get("/account").status_code == 302
+    response = visitor.login()
+    assert response.headers["Location"] == "/check-your-email", "a fresh link is sent"
+    assert visitor.follow_emailed_link().status_code == 302
+    assert visitor.client.get("/account").status_code == 200
+    assert app.test_client().get("/confirm/forged-token").status_code == 302
+
+
+def test_forgotten_password_answers_the_same_for_unknown_addresses(app, member):
+    def ask(email: str) -> str:
+        client = app.test_client()
+        response = client.post("/password/forgot", data={"email": email})
+        assert response.status_code == 302
+        return client.get(response.headers["Location"]).get_data(as_text=True)
+
+    known = ask(member.email)
+    unknown = ask("nobody@example.org")
+    assert known.replace(member.email, "nobody@example.org") == unknown
+    assert "/password/reset/" in member.emailed_links()[-1]
+
+
+def test_a_reset_link_sets_a_new_password_once(app, member):
+    member.logout()
+    app.test_client().post("/password/forgot", data={"email": member.email})
+    link = member.emailed_links()[-1]
+    response = member.client.post(link, data={"new_password": "a brand new passphrase"})
+    assert response.status_code == 302
+    assert member.client.get("/account").status_code == 200
+    member.logout()
+    assert member.login(password="a brand new passphrase").status_code == 302
+    reused = app.test_client().post(link, data={"new_password": "someone else's try"})
+    assert reused.headers["Location"] == "/password/forgot", "the link worked only once"
 
 
 def test_registration_problems_are_named_beside_the_fields(new_visitor):

@@ -108,6 +108,7 @@ def test_the_starter_confirmation_is_protected_against_forged_posts(make_app):
             },
         )
         visitor.email = f"{id(visitor)}@example.org"
+        visitor.follow_emailed_link()
     resource_id = _share_with_token(giver)
     url = file_urls(app, resource_id)[0]
     assert newcomer.client.post(url).status_code == 400

@@ -98,8 +98,25 @@ def test_or_exclusions_and_prefixes(app, giver):
 
 @pytest.mark.parametrize(
     "query",
-    ['"unbalanced quote', "OR", "AND", "-", "NOT", "(((", "*", "a*", "title:", "\x00\x07 x",
-     "x" * 10_000, "word " * 2000, '"" OR -', "^2", "[a TO z]", "你好 世界", "🙂"],
+    [
+        '"unbalanced quote',
+        "OR",
+        "AND",
+        "-",
+        "NOT",
+        "(((",
+        "*",
+        "a*",
+        "title:",
+        "\x00\x07 x",
+        "x" * 10_000,
+        "word " * 2000,
+        '"" OR -',
+        "^2",
+        "[a TO z]",
+        "你好 世界",
+        "🙂",
+    ],
 )
 def test_bad_queries_never_fail(app, giver, query):
     share(giver, "Resume template")
@@ -125,7 +142,9 @@ def test_facets_count_and_combine(app, giver):
     assert titles(both) == ["Quiz one"]
     assert titles(search(giver.client, tag=["strengths", "self-esteem"])) == ["Quiz one"]
     assert titles(search(giver.client, format="docx", licence="cc-by-4.0")) == [
-        "Worksheet", "Quiz two", "Quiz one"
+        "Worksheet",
+        "Quiz two",
+        "Quiz one",
     ]
 
 
@@ -151,10 +170,12 @@ def test_sorting_by_newest_and_by_downloads(app, giver):
         file_id = db.session.get(Resource, first).files[0].id
     taker.client.post(f"/resources/{first}/files/{file_id}")  # a confirmed starter download
     assert titles(search(giver.client, q="planner", sort="newest")) == [
-        "Newer planner", "Older planner"
+        "Newer planner",
+        "Older planner",
     ]
     assert titles(search(giver.client, q="planner", sort="downloads")) == [
-        "Older planner", "Newer planner"
+        "Older planner",
+        "Newer planner",
     ]
 
 

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import account_links, accounts
 from ..extensions import limiter, login_manager
-from ..forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, RegisterForm
+from ..forms import (
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from .helpers import form_page, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -24,6 +41,11 @@ def _start_session(member, remember: bool = False) -> None:
     login_user(member, remember=remember)
 
 
+def _submitted_email() -> str:
+    """The account a request is aimed at, so guessing is limited per account too."""
+    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def register():
@@ -31,24 +53,66 @@ def register():
         return redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            member = accounts.register_member(form.name.data, form.email.data, form.password.data)
-        except accounts.EmailTaken:
-            form.email.errors.append(
-                "An account with this email already exists. Log in, or use another address."
-            )
-        else:
-            _start_session(member)
-            flash(
-                f"Welcome, {member.name}! Share a tool you use and the toolkit opens up.", "success"
-            )
-            return redirect(safe_next(request.args.get("next")))
+        link = accounts.start_registration(form.name.data, form.email.data, form.password.data)
+        return _link_sent("register", form.email.data, link)
     return form_page("auth/register.html", form)
 
 
-def _submitted_email() -> str:
-    """The account a sign-in attempt is aimed at, so guessing is limited per account too."""
-    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+def _link_sent(purpose: str, email: str, link: str):
+    """The same "check your inbox" page whether or not the address has an account."""
+    session["link_sent"] = {
+        "purpose": purpose,
+        "email": accounts.normalise_email(email),
+        "link": link if current_app.config["MAIL_LINKS_ON_PAGE"] else "",
+    }
+    return redirect(url_for("auth.link_sent"))
+
+
+@bp.route("/check-your-email")
+def link_sent():
+    sent = session.get("link_sent")
+    if not sent:
+        return redirect(url_for("main.home"))
+    return render_template("auth/link_sent.html", sent=sent)
+
+
+@bp.route("/confirm/<token>")
+def confirm(token: str):
+    member = account_links.confirm(token)
+    if member is None:
+        flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
+        return redirect(url_for("auth.login"))
+    _start_session(member)
+    flash(f"Welcome, {member.name}! Share a tool you use and the toolkit opens up.", "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        member = accounts.find_by_email(form.email.data)
+        link = account_links.send_reset(member) if member and member.is_active else ""
+        return _link_sent("reset", form.email.data, link)
+    return form_page("auth/forgot.html", form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    member = account_links.member_for_reset(token)
+    if member is None:
+        flash("That link has expired or was already used. Ask for a new one below.", "warning")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.change_password(member, form.new_password.data)
+        account_links.confirm_address(member)
+        _start_session(member)
+        flash("Your new password is set. Other browsers have been signed out.", "success")
+        return redirect(url_for("main.home"))
+    return form_page("auth/reset.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,6 +124,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         member = accounts.authenticate(form.email.data, form.password.data)
+        if member is not None and member.is_active and member.confirmed_at is None:
+            # The password is right, so nothing is revealed by saying what is missing.
+            return _link_sent("confirm", member.email, account_links.send_confirmation(member))
         if member is not None and member.is_active:
             _start_session(member, remember=form.remember.data)
             flash(f"Welcome back, {member.name}.", "success")

@@ -76,6 +76,8 @@ def live_config(root: Path, **overrides) -> dict:
         "RATELIMIT_ENABLED": False,
         # Unexpected errors get the site's 500 page, as in production, not the debugger's.
         "PROPAGATE_EXCEPTIONS": False,
+        # No mail server here: the confirmation link is shown on the page, as in development.
+        "MAIL_LINKS_ON_PAGE": True,
         **overrides,
     }
 

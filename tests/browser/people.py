@@ -87,6 +87,8 @@ def register(page: Page, name: str | None = None) -> str:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.get_by_role("link", name="Open the emailed link").click()
     expect(page.get_by_role("status")).to_contain_text("Welcome")
     return email
 

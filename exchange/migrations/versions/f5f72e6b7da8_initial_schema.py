@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cb7c1835246a
+Revision ID: f5f72e6b7da8
 Revises: 
-Create Date: 2026-11-22 04:14:31.828549
+Create Date: 2026-11-22 05:33:47.594291
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'cb7c1835246a'
+revision = 'f5f72e6b7da8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -41,6 +41,7 @@ def upgrade():
     sa.Column('suspended', sa.Boolean(), nullable=False),
     sa.Column('email_notifications', sa.Boolean(), nullable=False),
     sa.Column('session_epoch', sa.Integer(), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_members')),
     sa.UniqueConstraint('email', name=op.f('uq_members_email'))
