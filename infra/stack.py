@@ -275,6 +275,10 @@ class Stack:
         while self._gunicorn_running(node) and time.monotonic() < deadline:
             time.sleep(0.1)
         _signal_group(node.pid, signal.SIGKILL)
+        started = self._started.pop(node.number, None)
+        if started is not None:
+            started.wait(timeout=5)  # reap our own child, or it lingers as a zombie
+        _wait_for_group_to_go(node.pid)
         node.pid = None
 
     def stop(self, purge: bool = False) -> None:
@@ -287,6 +291,17 @@ class Stack:
         if purge:
             drop_database(self.settings.postgres, self.settings.database)
             forget_rate_limits(self.settings.redis, f"exchange-{self.settings.database}")
+
+
+def _wait_for_group_to_go(pgid: int, timeout: float = 5.0) -> None:
+    """Return once no process of the group is left (a killed worker takes a moment to go)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)
 
 
 def _signal_group(pid: int, signum: int) -> None:

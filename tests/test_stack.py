@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from infra.stack import Settings, Stack, create_database, drop_database
-from tests.fixtures.members import PASSWORD, SHARE_DEFAULTS, docx_bytes
+from tests.fixtures.members import LINK, PASSWORD, SHARE_DEFAULTS, docx_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 
@@ -118,9 +119,12 @@ class Browser:
         )
 
     def register(self, node: int) -> None:
+        """Register, then open the confirmation link the stack emailed (to its outbox)."""
         self.email = f"stack-{uuid.uuid4().hex[:10]}@example.org"
         data = {"name": "Stack Tester", "email": self.email, "password": PASSWORD}
         assert self.post_form(node, "/register", data).status_code == 302
+        confirmed = self.get(node, emailed_path(self.stack, self.email), allow_redirects=False)
+        assert confirmed.status_code == 302 and "/login" not in confirmed.headers["Location"]
 
     def share(self, node: int, title: str, words: str) -> int:
         fields = {**SHARE_DEFAULTS, "title": title}
@@ -131,6 +135,20 @@ class Browser:
 
     def search_titles(self, node: int, query: str) -> str:
         return self.get(node, f"/search?q={query}").text
+
+
+def emailed_path(stack: Stack, address: str) -> str:
+    """The path of the newest account link emailed to ``address`` (read from the outbox)."""
+    engine = create_engine(stack.settings.database_url)
+    try:
+        with engine.connect() as conn:
+            body = conn.execute(
+                text("SELECT body FROM outbox WHERE to_address = :a ORDER BY id DESC"),
+                {"a": address},
+            ).scalar()
+    finally:
+        engine.dispose()
+    return urlsplit(LINK.search(body).group(0)).path
 
 
 def wait_for(check, timeout: float = 15.0) -> bool:

@@ -76,7 +76,7 @@ def _seed_rows(count: int, member_count: int) -> None:
     from argon2 import PasswordHasher
 
     from exchange.extensions import db
-    from exchange.models import Member
+    from exchange.models import Member, utcnow
     from infra.bench.corpus import CorpusSource, generate
     from tests.fixtures.corpus import require_corpus
 
@@ -87,6 +87,7 @@ def _seed_rows(count: int, member_count: int) -> None:
             email=MEMBER_EMAIL.format(n=start + n),
             name=f"Counsellor {n}",
             password_hash=password_hash,
+            confirmed_at=utcnow(),
         )
         for n in range(member_count)
     ]
