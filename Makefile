@@ -46,9 +46,16 @@ stack-up: $(STAMP)
 stack-down:
 	$(BIN)/python infra/stack.py stop --dir $(STACK_DIR)
 
+# Builds 1k, 10k and 100k-resource corpora under /tmp, measures search and reindexing
+# beside bare Whoosh, writes infra/bench/results/search-DATE.{json,md}.
+bench-search: $(STAMP)
+	$(BIN)/python infra/bench/search_bench.py
+
 # Starts its own stack, seeds it, measures, writes infra/bench/results/, stops it.
 bench-load: $(STAMP)
 	$(BIN)/python infra/bench/load.py
+
+bench: bench-search bench-load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

@@ -453,6 +453,8 @@ def _credit_pdf(src: Path, credit: Credit, tmp: Path) -> bool:
     """Append an incremental update (new Info dictionary, and XMP when the file has it)."""
     if src.stat().st_size > MAX_PDF_BYTES or not _starts_like_pdf(src):
         return False
+    if credit.anonymous:
+        return _rewrite_pdf_anonymously(src, credit, tmp)
     with pikepdf.open(src) as pdf:
         if pdf.is_encrypted or _damaged(pdf):
             return False
@@ -465,6 +467,27 @@ def _credit_pdf(src: Path, credit: Credit, tmp: Path) -> bool:
         if not _ends_with_newline(source):
             target.write(b"\n")  # after the original bytes, so they stay a prefix
         _append_update(target, objects, trailer, prev_xref, xref_is_stream, next_number)
+    return _pdf_has_credit(tmp, credit, page_count)
+
+
+def _rewrite_pdf_anonymously(src: Path, credit: Credit, tmp: Path) -> bool:
+    """An anonymous gift's PDF is saved anew instead: an appended update would leave the
+    original Info dictionary, which often names the giver, in the file's bytes. The new
+    Info holds only the anonymous credit; XMP keeps its other entries but no creator."""
+    with pikepdf.open(src) as pdf:
+        if pdf.is_encrypted or _damaged(pdf):
+            return False
+        page_count = len(pdf.pages)
+        pdf.trailer.Info = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Title=pikepdf.String(_one_line(credit.title)),
+                Author=pikepdf.String(creator_text(credit)),
+                Subject=pikepdf.String(description_text(credit)),
+            )
+        )
+        if isinstance(pdf.Root.get("/Metadata"), pikepdf.Stream):
+            _xmp_with_credit(pdf, credit)  # edits the stream in place
+        pdf.save(tmp)  # writes only what the document still refers to
     return _pdf_has_credit(tmp, credit, page_count)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from .extensions import db
 from .models import IndexChange, Resource, StoredFile
 from .search import get_replica
-from .search.schema import POSITION_DOC_ID
+from .search.schema import is_resource_document
 from .storage import ObjectNotFound, Storage, get_storage
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def _check_index(report: Report) -> None:
     indexed = {
         int(fields["id"])
         for fields in searcher.all_stored_fields()
-        if fields.get("id") != POSITION_DOC_ID
+        if is_resource_document(fields.get("id", ""))
     }
     in_database = set(db.session.scalars(select(Resource.id)))
     report.not_indexed = sorted(in_database - indexed)

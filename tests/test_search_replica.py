@@ -18,6 +18,7 @@ from exchange import create_app
 from exchange.extensions import db
 from exchange.models import IndexChange, Member, Resource, StoredFile
 from exchange.search import SearchRequest, Viewer, get_replica
+from exchange.search import replica as replica_module
 from exchange.search.query import run
 
 from .fixtures.members import Visitor, docx_bytes
@@ -105,6 +106,54 @@ def test_reindex_command_rebuilds_with_progress(app, giver):
     assert "Search index rebuilt at change-log position 1" in result.output
     assert "Indexing" in result.output
     assert found_titles(app, "ibis") == ["Ibis chart"]
+
+
+def test_a_rebuild_in_several_segments_keeps_everything_and_its_spellings(app, giver, monkeypatch):
+    """A bulk rebuild writes segments of bounded size and gathers spelling words per batch;
+    search, "did you mean" (for a word only inside the files) and the doctor still agree."""
+    monkeypatch.setattr(replica_module, "BATCH", 2)
+    monkeypatch.setattr(replica_module, "COMMAND_SEGMENT_DOCS", 2)
+    birds = ["Heron", "Egret", "Stork", "Crane", "Plover"]
+    for bird in birds:
+        share(giver, f"{bird} chart", f"wetland {bird.lower()} checklist")
+    result = app.test_cli_runner().invoke(args=["reindex", "--procs", "1"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert len(get_replica().searcher().reader().leaf_readers()) == 3
+    assert found_titles(app, "wetland") == sorted(f"{bird} chart" for bird in birds)
+    page = giver.client.get("/search", query_string={"q": "wetlnd"}).get_data(as_text=True)
+    assert ">wetland</a>?" in page
+    doctor = app.test_cli_runner().invoke(args=["doctor"])
+    assert "index entries for resources that no longer exist: 0" in doctor.output
+    assert "resources missing from the search index: 0" in doctor.output
+
+
+def segment_sizes(app) -> dict[str, int]:
+    """The index's segments by id, with how many documents each holds."""
+    with app.app_context():
+        leaves = get_replica().searcher().reader().leaf_readers()
+        return {reader.segment().segment_id(): reader.doc_count_all() for reader, _ in leaves}
+
+
+def test_live_commits_merge_only_their_own_small_segments(app, giver, monkeypatch):
+    """Whoosh's default policy could merge a rebuild's large segments during one share,
+    keeping it from being searchable for minutes at scale: live commits must not."""
+    monkeypatch.setattr(replica_module, "BATCH", 2)
+    monkeypatch.setattr(replica_module, "COMMAND_SEGMENT_DOCS", 2)
+    for number in range(6):
+        share(giver, f"Old chart {number}", "heron")
+    assert app.test_cli_runner().invoke(args=["reindex", "--procs", "1"]).exit_code == 0
+    # A rebuild's segments hold 2 resources and a vocabulary document each.
+    rebuilt = {segment for segment, size in segment_sizes(app).items() if size == 3}
+    assert len(rebuilt) == 3
+    monkeypatch.setattr(replica_module, "LIVE_MERGE_DOCS", 3)
+    monkeypatch.setattr(replica_module, "LIVE_MERGE_COUNT", 3)
+    for number in range(6):
+        share(giver, f"New chart {number}", "heron")
+    now = set(segment_sizes(app))
+    assert rebuilt <= now, "a rebuilt segment was merged by a live commit"
+    assert len(now - rebuilt) < 6, "live commits' own small segments were never merged"
+    assert len(found_titles(app, "heron")) == 12
 
 
 KILLER = textwrap.dedent(

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, text
 
-from infra.stack import Settings, Stack
-from tests.test_stack import Browser, free_port_pair, postgres_server, require_redis
+from infra.stack import Stack
+from tests.test_stack import Browser, running_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 
@@ -28,23 +28,9 @@ CLIENTS = int(os.environ.get("EXCHANGE_STORM_CLIENTS", "50"))
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = Settings(
-        state_dir=str(tmp_path_factory.mktemp("storm")),
-        database=f"exchange_storm_test_{os.getpid()}",
-        postgres=postgres_server(),
-        redis=require_redis(),
-        nodes=1,
-        workers=4,
-        port=free_port_pair(25000 + 10 * (os.getpid() % 50)),
-        s3_port_base=26000 + 100 * (os.getpid() % 40),
-        env={"EXCHANGE_RATELIMIT_ENABLED": "false", "EXCHANGE_QUOTA_FILES": "100000"},
-    )
-    stack = Stack(settings)
-    try:
-        stack.start()
+    env = {"EXCHANGE_RATELIMIT_ENABLED": "false", "EXCHANGE_QUOTA_FILES": "100000"}
+    with running_stack(tmp_path_factory, "storm", 25000, nodes=1, workers=4, env=env) as stack:
         yield stack
-    finally:
-        stack.stop(purge=True)
 
 
 def word_for(number: int) -> str:

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,26 +72,39 @@ def _free(port: int) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Two nodes of two workers each, behind an (imagined) proxy, on a fresh database."""
-    settings = Settings(
-        state_dir=str(tmp_path_factory.mktemp("stack")),
-        database=f"exchange_stack_test_{os.getpid()}",
-        postgres=postgres_server(),
-        redis=require_redis(),
-        nodes=2,
-        workers=2,
-        port=free_port_pair(23000 + 10 * (os.getpid() % 50)),
-        s3_port_base=24000 + 100 * (os.getpid() % 40),
-        env={"EXCHANGE_PROXY_FIX": "1", "EXCHANGE_PRESIGN_SECONDS": "60"},
+@contextmanager
+def running_stack(
+    tmp_path_factory: pytest.TempPathFactory, name: str, port_base: int, **settings
+) -> Iterator[Stack]:
+    """A stack on a fresh database of its own, stopped and purged afterwards.
+
+    ``port_base`` picks the gunicorn ports and ``port_base + 1000`` the SeaweedFS ones,
+    spread by process id so parallel test runs on one machine do not collide.
+    """
+    stack = Stack(
+        Settings(
+            state_dir=str(tmp_path_factory.mktemp(name)),
+            database=f"exchange_{name}_test_{os.getpid()}",
+            postgres=postgres_server(),
+            redis=require_redis(),
+            port=free_port_pair(port_base + 10 * (os.getpid() % 50)),
+            s3_port_base=port_base + 1000 + 100 * (os.getpid() % 40),
+            **settings,
+        )
     )
-    stack = Stack(settings)
     try:
         stack.start()
         yield stack
     finally:
         stack.stop(purge=True)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Two nodes of two workers each, behind an (imagined) proxy, on a fresh database."""
+    env = {"EXCHANGE_PROXY_FIX": "1", "EXCHANGE_PRESIGN_SECONDS": "60"}
+    with running_stack(tmp_path_factory, "stack", 23000, nodes=2, workers=2, env=env) as stack:
+        yield stack
 
 
 class Browser:

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from flask_login import current_user
 
+from . import whoosh_fixes
 from .query import SearchRequest, SearchResults, Viewer, clean_query
 from .query import run as _run
 from .replica import Replica
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+whoosh_fixes.apply()
 
 READ_YOUR_WRITES_WAIT = 10.0
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_PREFIX_TERMS = 256  # words a prefix* may expand to, per field
 TERM_CACHE_BYTES = 96 * 1024 * 1024  # cached postings per process
+VIEW_TERM_BYTES = 32 * 1024 * 1024  # joined, scored terms per index generation
 
 
 @dataclass
@@ -138,6 +139,37 @@ class IndexView:
     B: float = 0.75
     K1: float = 1.2
     _stats: dict = field(default_factory=dict)
+    _terms: OrderedDict = field(default_factory=OrderedDict)
+    _terms_bytes: int = 0
+    _terms_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def term(self, field_name: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """A term's documents (index-wide numbers) and BM25F scores, joined over every
+        segment once per generation: a query then costs the same however many segments
+        the index has (a rebuild writes several; live commits add more)."""
+        key = (field_name, btext)
+        with self._terms_lock:
+            found = self._terms.get(key)
+            if found is not None:
+                self._terms.move_to_end(key)
+                return found
+        found = self._join_term(field_name, btext)
+        with self._terms_lock:
+            self._terms[key] = found
+            self._terms_bytes += found[0].nbytes + found[1].nbytes
+            while self._terms_bytes > VIEW_TERM_BYTES and len(self._terms) > 1:
+                _, (docs, scores) = self._terms.popitem(last=False)
+                self._terms_bytes -= docs.nbytes + scores.nbytes
+        return found
+
+    def _join_term(self, field_name: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        docs, scores = [EMPTY_DOCS.astype(np.int64)], [np.zeros(0)]
+        for part in self.parts:
+            entry = TERMS.get(part, field_name, btext)
+            if len(entry.docs):
+                docs.append(part.offset + entry.docs.astype(np.int64))
+                scores.append(_scores(self, field_name, btext, entry))
+        return np.concatenate(docs), np.concatenate(scores)
 
     def idf(self, field_name: str, btext: bytes) -> float:
         """Whoosh's BM25F idf: log(all documents / (documents with the term + 1)) + 1."""
@@ -251,12 +283,10 @@ def term_hits(
     """
     hits = into if into is not None else Hits.empty(view.size)
     btext = _to_bytes(view, field_name, text)
-    for part in view.parts if btext is not None else ():
-        entry = TERMS.get(part, field_name, btext)
-        if len(entry.docs):
-            docs = part.offset + entry.docs
-            hits.mask[docs] = True
-            hits.scores[docs] += _scores(view, field_name, btext, entry)
+    if btext is not None:
+        docs, scores = view.term(field_name, btext)
+        hits.mask[docs] = True
+        hits.scores[docs] += scores
     return hits
 
 
@@ -264,8 +294,8 @@ def term_docs(view: IndexView, field_name: str, text: str) -> np.ndarray:
     """A term's matching documents as a mask (for filters: no scores needed)."""
     mask = np.zeros(view.size, dtype=bool)
     btext = _to_bytes(view, field_name, text)
-    for part in view.parts if btext is not None else ():
-        mask[part.offset + TERMS.get(part, field_name, btext).docs] = True
+    if btext is not None:
+        mask[view.term(field_name, btext)[0]] = True
     return mask
 
 
@@ -354,9 +384,17 @@ def _prefix(view: IndexView, searcher: Searcher, query: wq.Prefix) -> Hits:
 
 
 def expand_prefix(view: IndexView, field_name: str, prefix: str) -> list[bytes]:
-    """Indexed words of a field that start with ``prefix``, alphabetically, capped."""
+    """Indexed words of a field that start with ``prefix``, alphabetically, capped
+    (remembered for the generation: every segment's word list is walked to find them)."""
     if field_name not in view.reader.schema:
         return []
+    key = ("prefix", field_name, prefix)
+    if key not in view._stats:
+        view._stats[key] = _words_starting(view, field_name, prefix)
+    return view._stats[key]
+
+
+def _words_starting(view: IndexView, field_name: str, prefix: str) -> list[bytes]:
     words: set[bytes] = set()
     for part in view.parts:
         for btext in part.reader.expand_prefix(field_name, prefix):

@@ -34,7 +34,7 @@ from whoosh.searching import Searcher
 
 from .engine import IndexView, evaluate, view_of
 from .results import facet_counts, filter_mask, page_of, visible_mask
-from .schema import SCHEMA, TEXT_FIELDS
+from .schema import SCHEMA, SPELLING_ALIASES, TEXT_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,9 @@ def suggest(
     """A corrected query, offered only if it finds something this viewer may see."""
     try:
         # A copy: Whoosh's correction edits phrase word lists in place, and parses are cached.
-        corrected = searcher.correct_query(copy.deepcopy(query), text, prefix=1)
+        corrected = searcher.correct_query(
+            copy.deepcopy(query), text, prefix=1, aliases=SPELLING_ALIASES
+        )
     except Exception:  # noqa: BLE001 - a suggestion is a nicety, never an error
         return ""
     if not corrected.string or corrected.string == text:

@@ -23,28 +23,40 @@ import struct
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 from ..extensions import db
 from ..models import IndexChange, Resource, StoredFile
-from .schema import POSITION_DOC_ID, SCHEMA, document_for
+from .schema import POSITION_DOC_ID, SCHEMA, document_for, vocabulary_document
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# Documents one process sorts in memory before writing them out as a segment (Whoosh
+# needs ~50 KB a resource for it). Fewer, larger segments make searches faster, so
+# `exchange reindex`, run by an operator, uses ~1.3 GB per process; a rebuild inside a
+# web worker (the index folder went missing) keeps to ~300 MB.
+SEGMENT_DOCS = 5000
+COMMAND_SEGMENT_DOCS = 25000
 # Segments as separate files, not one compound file: Whoosh opens a compound segment by
 # copying each of its parts into memory (BytesIO over the mmap), which at 100,000
 # documents costs ~0.2 s per segment on every new searcher and hundreds of MB per process.
 WRITER_OPTIONS = {"compound": False}
+# Live commits merge only segments smaller than this, once there are enough of them.
+LIVE_MERGE_DOCS = 1000
+LIVE_MERGE_COUNT = 8
 # Errors that mean "this folder is not a usable index": rebuild it.
 BROKEN_INDEX_ERRORS = (
     whoosh_index.EmptyIndexError,
@@ -169,7 +181,7 @@ class Replica:
                 _write_resource(writer, resource_id, resources.get(resource_id))
             position = changes[-1].id
             writer.update_document(id=POSITION_DOC_ID, position=position)
-            writer.commit()
+            writer.commit(mergetype=merge_small_segments)
         except BaseException:
             writer.cancel()
             raise
@@ -203,7 +215,7 @@ class Replica:
         with self._writer_lock(wait):
             if self._usable():
                 return self.position()  # another process rebuilt it while we queued
-            return self._rebuild_locked(progress)
+            return self._rebuild_locked(progress, 1, SEGMENT_DOCS)
 
     def force_rebuild(
         self, progress: Callable[[int, int], None] | None = None, procs: int = 1
@@ -214,7 +226,7 @@ class Replica:
         segment of its own; only for a command-line process, never a web worker.
         """
         with self._writer_lock(600):
-            return self._rebuild_locked(progress, procs)
+            return self._rebuild_locked(progress, procs, COMMAND_SEGMENT_DOCS)
 
     def _usable(self) -> bool:
         try:
@@ -223,15 +235,16 @@ class Replica:
         except BROKEN_INDEX_ERRORS:
             return False
 
-    def _rebuild_locked(self, progress: Callable[[int, int], None] | None, procs: int = 1) -> int:
+    def _rebuild_locked(
+        self, progress: Callable[[int, int], None] | None, procs: int, segment_docs: int
+    ) -> int:
         fresh = self.path.with_name(f"{self.path.name}.new-{os.getpid()}")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         index = whoosh_index.create_in(str(fresh), SCHEMA)
         with Session(db.engine) as session:
             head = _log_head(session)  # read first: all changes up to it are in what follows
-            count = _write_all(session, index, head, progress, procs)
-        _check_complete(index, count)
+            count = _write_all(session, index, head, progress, procs, segment_docs)
         self._swap_in(fresh)
         self.forget_searchers()
         log.info("search index rebuilt with %d resources at position %d", count, head)
@@ -245,11 +258,26 @@ class Replica:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _check_complete(index: FileIndex, count: int) -> None:
+def merge_small_segments(writer: SegmentWriter, segments: list) -> list:
+    """The merge policy of live commits: fold the small segments they leave behind into
+    one, never touching the large ones a rebuild wrote. Whoosh's own policy may decide to
+    merge everything, which at 100,000 resources keeps one commit busy for minutes while
+    every share waits to become searchable; ``exchange reindex`` compacts instead."""
+    small = [s for s in segments if s.doc_count_all() < LIVE_MERGE_DOCS]
+    if len(small) < LIVE_MERGE_COUNT:
+        return segments
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s.doc_count_all() >= LIVE_MERGE_DOCS]
+
+
+def _check_complete(index: FileIndex, written: BulkCount) -> None:
     """Refuse a rebuilt index that lost documents (a writer process died): keep the old one."""
-    found = index.doc_count() - 1  # less the position document
-    if found != count:
-        raise RuntimeError(f"rebuilt search index holds {found} of {count} resources")
+    found = index.doc_count() - 1 - written.vocabularies  # less the reserved documents
+    if found != written.resources:
+        raise RuntimeError(f"rebuilt search index holds {found} of {written.resources} resources")
 
 
 def _read_position(index: FileIndex) -> int:
@@ -294,34 +322,83 @@ def _write_all(
     index: FileIndex,
     head: int,
     progress: Callable[[int, int], None] | None,
-    procs: int = 1,
+    procs: int,
+    segment_docs: int,
 ) -> int:
+    """Write every resource into ``index`` in segments; returns how many resources.
+
+    Each process writes at most ``segment_docs`` documents into a segment before it is
+    committed: Whoosh sorts a segment's postings in memory up to ``limitmb`` and beyond it
+    spills them to disk and merges them back one by one in Python, which halves the speed.
+    """
     total = session.scalar(select(func.count(Resource.id))) or 0
+    batches = _resource_batches(session)
+    written = BulkCount()
+    while not written.finished:
+        writer = _bulk_writer(index, procs, segment_docs)
+        try:
+            for batch in batches:
+                _add_batch(writer, batch, written)
+                if progress:
+                    progress(written.resources, total)
+                if written.in_segment >= segment_docs * procs:
+                    break
+            else:
+                writer.add_document(id=POSITION_DOC_ID, position=head)
+                written.finished = True
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(merge=False)
+        written.in_segment = 0
+    _check_complete(index, written)
+    return written.resources
+
+
+@dataclass
+class BulkCount:
+    """What a bulk rebuild has written so far."""
+
+    resources: int = 0
+    vocabularies: int = 0
+    in_segment: int = 0
+    finished: bool = False
+
+
+def _bulk_writer(index: FileIndex, procs: int, segment_docs: int) -> SegmentWriter:
+    """A writer whose memory limit holds ``segment_docs`` resources' postings with room to
+    spare (about 40 KB each by Whoosh's own estimate)."""
+    options = {"limitmb": max(64, segment_docs // 16), **WRITER_OPTIONS}
     if procs > 1:
-        writer = index.writer(procs=procs, limitmb=128, multisegment=True, **WRITER_OPTIONS)
-    else:
-        writer = index.writer(limitmb=256, **WRITER_OPTIONS)
-    done = 0
+        return index.writer(procs=procs, multisegment=True, **options)
+    return index.writer(**options)
+
+
+def _resource_batches(session: Session) -> Iterator[list[Resource]]:
+    """Every resource in id order, ``BATCH`` at a time, each batch forgotten after use."""
     last_id = 0
-    while True:
-        batch = list(
-            session.scalars(
-                select(Resource)
-                .where(Resource.id > last_id)
-                .order_by(Resource.id)
-                .limit(BATCH)
-                .options(*_WITH_FILES_AND_TAGS)
-            )
+    while batch := list(
+        session.scalars(
+            select(Resource)
+            .where(Resource.id > last_id)
+            .order_by(Resource.id)
+            .limit(BATCH)
+            .options(*_WITH_FILES_AND_TAGS)
         )
-        if not batch:
-            break
-        for resource in batch:
-            writer.add_document(**document_for(resource))
+    ):
+        yield batch
         last_id = batch[-1].id
-        done += len(batch)
         session.expunge_all()
-        if progress:
-            progress(done, total)
-    writer.add_document(id=POSITION_DOC_ID, position=head)
-    writer.commit()
-    return done
+
+
+def _add_batch(writer: SegmentWriter, batch: list[Resource], written: BulkCount) -> None:
+    """The batch's documents, their spelling words gathered into one vocabulary document."""
+    vocabulary: Counter[str] = Counter()
+    for resource in batch:
+        document = document_for(resource)
+        vocabulary.update(word for word, _ in document.pop("spelling"))
+        writer.add_document(**document)
+    written.vocabularies += 1
+    writer.add_document(**vocabulary_document(written.vocabularies, vocabulary))
+    written.resources += len(batch)
+    written.in_segment += len(batch)

@@ -1,8 +1,17 @@
 """The Whoosh schema and how a resource becomes an index document.
 
 Every text field uses one stemming analyzer so "interviewing" finds "interview". The
-title is boosted; facets (kind, audience, licence, tags, file format) and the fields that
+title is boosted. Facets (kind, audience, licence, tags, file format) and the fields that
 decide who may see a result (status, owner) are exact-match columns.
+
+"Did you mean" draws its words from one ``spelling`` field of unstemmed words with counts
+(:class:`WordCounts`). A resource written on its own carries its distinct words; a bulk
+rebuild instead writes one *vocabulary document* per batch holding the batch's words and
+how many resources use each, which keeps the correction ranking (by frequency) while
+writing a fraction of the postings. Whoosh's own per-field spelling lists tokenized every
+text a second time and cost over a third of a reindex. A word whose resources are later
+deleted may linger in a vocabulary document until the next rebuild; harmless, because a
+suggestion is only offered when it finds something the viewer may see.
 
 Download counts are deliberately *not* indexed: they change on every first download, and
 re-indexing a resource for that would make every process reopen its searcher. Sorting by
@@ -11,10 +20,14 @@ downloads reads them from the database instead (see ``popularity.py``).
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import UTC, datetime
 
-from whoosh.analysis import StemmingAnalyzer
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.analysis import SpaceSeparatedTokenizer, StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, FieldType, Schema
+from whoosh.formats import Frequency
+from whoosh.system import pack_uint
 
 from ..models import Resource
 
@@ -30,8 +43,26 @@ TEXT_FIELDS = {
     "content": 1.0,
 }
 FACET_FIELDS = ("tags", "kind", "audience", "licence", "format")
+# Every text field takes its spelling corrections from the one spelling field.
+SPELLING_ALIASES = dict.fromkeys(TEXT_FIELDS, "spelling")
+# The words worth suggesting: letters only, neither tiny nor absurdly long.
+SPELLABLE_WORD = re.compile(r"[^\W\d_]{3,30}")
 # A reserved document holding the change-log position the index has applied.
 POSITION_DOC_ID = "position"
+# Reserved documents holding a bulk rebuild's spelling vocabulary: "vocabulary-1", …
+VOCABULARY_DOC_PREFIX = "vocabulary-"
+
+
+class WordCounts(Frequency):
+    """The spelling field's format: the value is a list of ``(word, count)`` pairs.
+
+    Whoosh's spelling corrector ranks candidates by their total frequency in the field, so
+    one vocabulary document saying a word is used by 40 resources ranks it as 40 would.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        for word, count in value:
+            yield word, count, float(count), pack_uint(count)
 
 
 def build_schema() -> Schema:
@@ -40,12 +71,13 @@ def build_schema() -> Schema:
         # The same id as a number column, which search reads in bulk (see segments.py).
         resource_id=NUMERIC(int, 64, signed=False, sortable=True, shift_step=0),
         position=NUMERIC(stored=True, bits=64),
-        title=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["title"], spelling=True),
-        synopsis=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["synopsis"], spelling=True),
-        how_used=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["how_used"], spelling=True),
-        content=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["content"], spelling=True),
-        tagtext=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["tagtext"], spelling=True),
+        title=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["title"]),
+        synopsis=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["synopsis"]),
+        how_used=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["how_used"]),
+        content=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["content"]),
+        tagtext=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["tagtext"]),
         contributor=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["contributor"]),
+        spelling=FieldType(WordCounts(), SpaceSeparatedTokenizer()),
         tags=KEYWORD(commas=True, lowercase=True),
         kind=ID(sortable=True),
         audience=ID(sortable=True),
@@ -63,15 +95,17 @@ SCHEMA = build_schema()
 
 def document_for(resource: Resource) -> dict:
     """The index document for a resource: everything a search may match or filter on."""
+    content = content_text(resource)
     return {
         "id": str(resource.id),
         "resource_id": resource.id,
         "title": resource.title,
         "synopsis": resource.synopsis,
         "how_used": resource.how_used,
-        "content": content_text(resource),
+        "content": content,
         "tagtext": " ".join(resource.tag_names),
         "contributor": resource.credit_name,
+        "spelling": [(word, 1) for word in spellable_words(resource, content)],
         "tags": ",".join(resource.tag_names),
         "kind": resource.kind,
         "audience": resource.audience,
@@ -87,6 +121,22 @@ def document_for(resource: Resource) -> dict:
 def content_text(resource: Resource) -> str:
     """The text inside a resource's files, in file order (what snippets are cut from)."""
     return "\n\n".join(f.text for f in resource.files if f.text)
+
+
+def spellable_words(resource: Resource, content: str) -> set[str]:
+    """The distinct words of a resource's texts, lower-cased, to suggest in corrections."""
+    texts = (resource.title, resource.synopsis, resource.how_used, content, *resource.tag_names)
+    return set(SPELLABLE_WORD.findall(" ".join(texts).lower()))
+
+
+def vocabulary_document(number: int, word_counts: Counter[str]) -> dict:
+    """A reserved document standing for a batch of resources' spelling words."""
+    return {"id": f"{VOCABULARY_DOC_PREFIX}{number}", "spelling": sorted(word_counts.items())}
+
+
+def is_resource_document(doc_id: str) -> bool:
+    """Whether an index document id is a resource's (not a reserved document's)."""
+    return doc_id.isdigit()
 
 
 def _naive_utc(moment: datetime) -> datetime:

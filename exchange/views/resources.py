@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import (
     Blueprint,
     abort,
@@ -93,19 +96,26 @@ def new():
         form.credit_name.data = current_user.default_credit
     if form.validate_on_submit():
         uploads = _uploads(form.files)
-        try:
+        with _refusals_named_on(form):
             resource = operations.share_resource(current_user, _details(form), uploads)
-        except QuotaExceeded as exc:
-            abort(413, description=str(exc))
-        except UploadTooLarge:
-            abort(413)
-        except UploadRefused as exc:
-            form.files.errors = [*form.files.errors, str(exc)]
-        else:
             return _after_share(resource, answering)
     elif form.is_submitted() and not _uploads(form.files):
         form.files.errors = [*form.files.errors, "Please choose at least one file to share."]
     return form_page("resources/new.html", form, **_form_context(answering=answering))
+
+
+@contextmanager
+def _refusals_named_on(form) -> Iterator[None]:
+    """Uploads the site refuses: over a quota or the size limit → the 413 page; a file
+    refused for its type or content → named beside the file field, with the form kept."""
+    try:
+        yield
+    except QuotaExceeded as exc:
+        abort(413, description=str(exc))
+    except UploadTooLarge:
+        abort(413)
+    except UploadRefused as exc:
+        form.files.errors = [*form.files.errors, str(exc)]
 
 
 def _answering():
@@ -170,15 +180,8 @@ def edit(resource_id: int):
         if uploads and not form.no_client_data.data:
             form.no_client_data.errors = ["Please confirm the new files contain no client data."]
         else:
-            try:
+            with _refusals_named_on(form):
                 operations.edit_resource(resource, _details(form), uploads, form.remove_files.data)
-            except QuotaExceeded as exc:
-                abort(413, description=str(exc))
-            except UploadTooLarge:
-                abort(413)
-            except UploadRefused as exc:
-                form.files.errors = [*form.files.errors, str(exc)]
-            else:
                 flash("Your changes are saved.", "success")
                 return redirect_after_post(url_for("resources.show", resource_id=resource.id))
     return form_page("resources/edit.html", form, **_form_context(resource=resource))

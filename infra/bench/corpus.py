@@ -17,17 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-KINDS = [
-    "worksheet",
-    "template",
-    "spreadsheet",
-    "quiz",
-    "self-assessment",
-    "exercise",
-    "guide",
-    "presentation",
-    "other",
-]
+from exchange import vocab
+
+# The site's own vocabularies, as lists to draw from (in their declared order).
+KINDS = list(vocab.KINDS)
+AUDIENCES = list(vocab.AUDIENCES)
+LICENCES = list(vocab.LICENCES)
+TOPICS = list(vocab.STANDARD_TOPICS)
+
 KIND_PHRASES = {
     "worksheet": ["skills worksheet", "task reflection worksheet", "interest checklist"],
     "template": ["resume template", "cover letter template", "action plan template"],
@@ -39,37 +36,7 @@ KIND_PHRASES = {
     "presentation": ["workshop slides", "group session slides"],
     "other": ["resource pack", "reading list"],
 }
-AUDIENCES = [
-    "any",
-    "youth",
-    "adults",
-    "job-seekers",
-    "career-changers",
-    "returners",
-    "newcomers",
-    "older-workers",
-    "employees",
-    "practitioners",
-]
-LICENCES = ["cc-by-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "free-with-credit", "exchange-only"]
 FORMATS = [("docx", 5), ("pdf", 4), ("xlsx", 3), ("pptx", 1), ("odt", 1), ("txt", 1)]
-TOPICS = [
-    "career exploration",
-    "self-assessment",
-    "skills",
-    "strengths",
-    "resume writing",
-    "cover letters",
-    "interview skills",
-    "job search",
-    "networking",
-    "self-esteem",
-    "employment barriers",
-    "workplace conflict",
-    "financial wellbeing",
-    "bereavement",
-    "education and training",
-]
 # O*NET (SOC) major groups, as the sector tags counsellors add beside a topic.
 SECTORS = {
     "11": "management",
