@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from . import privacy, search
@@ -348,11 +348,23 @@ def delete_resource(resource: Resource) -> None:
 # -- download ----------------------------------------------------------------------------
 
 
+def _without_waiting_for_the_disk() -> None:
+    """On PostgreSQL, let this transaction commit without waiting for its WAL to be flushed.
+
+    A download record is the most frequent write and the least precious: a database crash
+    may lose the last fraction of a second of them (never corrupt anything), and in
+    exchange a download does not wait for the disk, which is most of its cost under load.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
 def record_download(member: Member, resource: Resource, file: StoredFile) -> bool:
     """Write the download to the ledger; True when it is this member's first of the resource.
 
     Counts shown to everyone are unique members, so only a first download moves the count.
     """
+    _without_waiting_for_the_disk()
     db.session.add(
         Download(
             member_id=member.id, resource_id=resource.id, file_id=file.id, region=member.region

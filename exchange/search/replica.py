@@ -55,7 +55,7 @@ COMMAND_SEGMENT_DOCS = 25000
 # documents costs ~0.2 s per segment on every new searcher and hundreds of MB per process.
 WRITER_OPTIONS = {"compound": False}
 # Live commits merge only segments smaller than this, once there are enough of them.
-LIVE_MERGE_DOCS = 1000
+LIVE_MERGE_DOCS = 100
 LIVE_MERGE_COUNT = 8
 # Errors that mean "this folder is not a usable index": rebuild it.
 BROKEN_INDEX_ERRORS = (
