@@ -375,6 +375,7 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
     )
     if first:
         resource.download_count = Resource.download_count + 1
+    ids = (member.id, file.id, resource.id)  # read before the commit expires the rows
     db.session.commit()
-    log.info("member %s downloaded file %s of resource %s", member.id, file.id, resource.id)
+    log.info("member %s downloaded file %s of resource %s", *ids)
     return first

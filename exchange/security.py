@@ -35,9 +35,10 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint != "static" and (
-        current_user.is_authenticated or "Cache-Control" not in headers
+        not current_user.is_anonymous or "Cache-Control" not in headers
     ):
         # Pages may show a member's own data; no shared or browser cache keeps them.
+        # (is_anonymous, unlike is_authenticated, reads no column a commit has expired.)
         headers["Cache-Control"] = "no-store"
     return response
 

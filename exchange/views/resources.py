@@ -213,8 +213,9 @@ def download(resource_id: int, file_id: int):
         raise AccessDenied(decision.reason, decision.step_label, decision.step_url)
     if decision.uses_starter and request.method != "POST":
         return _confirm_starter(resource, stored)
+    response = _send(resource, stored)  # first: the commit below expires every row read
     operations.record_download(current_user, resource, stored)
-    return _send(resource, stored)
+    return response
 
 
 def _confirm_starter(resource: Resource, stored: StoredFile):
