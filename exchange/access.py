@@ -61,7 +61,8 @@ def has_shared(member: Member) -> bool:
     """Whether the member has given something back: a published resource of their own, or
     an answer to a colleague's request (with a resource that is still published).
 
-    Pages ask this several times, so a request remembers the answer.
+    Pages ask this several times, so a request remembers the answer (the member loader
+    records it along with the member, in the same round trip: see :func:`remember_shared`).
     """
     if not has_request_context():
         return _has_shared(member)
@@ -71,15 +72,26 @@ def has_shared(member: Member) -> bool:
     return known[member.id]
 
 
-def _has_shared(member: Member) -> bool:
+def remember_shared(member: Member, shared: bool) -> None:
+    """Record, for this request, what :func:`shared_clause` said about ``member``."""
+    if has_request_context():
+        g.setdefault("has_shared", {})[member.id] = shared
+
+
+def shared_clause(member_id) -> ColumnElement[bool]:
+    """The SQL condition behind :func:`has_shared`, for ``member_id`` (a value or column)."""
     published = Resource.status == Resource.PUBLISHED
-    own = exists().where(Resource.owner_id == member.id, published)
+    own = exists().where(Resource.owner_id == member_id, published)
     answered = (
         exists()
-        .where(Answer.giver_id == member.id)
+        .where(Answer.giver_id == member_id)
         .where(Resource.id == Answer.resource_id, published)
     )
-    return bool(db.session.scalar(select(or_(own, answered))))
+    return or_(own, answered)
+
+
+def _has_shared(member: Member) -> bool:
+    return bool(db.session.scalar(select(shared_clause(member.id))))
 
 
 def already_downloaded(member: Member, resource: Resource) -> bool:

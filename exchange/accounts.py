@@ -12,10 +12,10 @@ import logging
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from . import account_links
+from . import access, account_links
 from .extensions import db
 from .models import Member, utcnow
 
@@ -136,10 +136,22 @@ def load_member(token: str) -> Member | None:
     member_id, _, epoch = token.partition(":")
     if not (member_id.isascii() and member_id.isdigit() and epoch.isascii() and epoch.isdigit()):
         return None
-    member = db.session.get(Member, int(member_id))
-    if member is None or member.session_epoch != int(epoch) or member.suspended:
+    found = db.session.execute(_member_and_sharing(), {"member_id": int(member_id)}).first()
+    if found is None:
         return None
+    member, shared = found
+    if member.session_epoch != int(epoch) or member.suspended:
+        return None
+    access.remember_shared(member, bool(shared))  # every page asks; one round trip answers
     return member
+
+
+@functools.cache
+def _member_and_sharing():
+    """Built once: on every signed-in request, building the query cost more than running it."""
+    return select(Member, access.shared_clause(Member.id)).where(
+        Member.id == bindparam("member_id")
+    )
 
 
 PROFILE_FIELDS = ("name", "credit_name", "organisation", "role", "region", "bio")

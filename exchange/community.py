@@ -8,20 +8,24 @@ up after the commit, as in :mod:`exchange.operations`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from . import access, notify, search
 from .extensions import db
 from .models import (
     Answer,
+    Download,
     IndexChange,
     Member,
     ModerationAction,
@@ -331,18 +335,43 @@ def decline_request(share_request: ShareRequest, recipient: Member, reply: str =
 # -- thanks ----------------------------------------------------------------------------
 
 
-def may_thank(user, resource: Resource) -> bool:
+@dataclass(frozen=True)
+class Standing:
+    """Where a signed-in member stands with one resource, as its page needs to know."""
+
+    downloaded: bool = False
+    asked_for_it: bool = False  # it answered one of the member's requests
+    saved: bool = False
+
+    @property
+    def took_it(self) -> bool:
+        return self.downloaded or self.asked_for_it
+
+
+def standing(member: Member, resource: Resource) -> Standing:
+    """All of :class:`Standing` in one round trip: resource pages are the most viewed."""
+    ids = {"member_id": member.id, "resource_id": resource.id}
+    return Standing(*db.session.execute(_standing_query(), ids).one())
+
+
+@functools.cache
+def _standing_query() -> Select:
+    member, resource = bindparam("member_id"), bindparam("resource_id")
+    downloaded = exists().where(Download.member_id == member, Download.resource_id == resource)
+    asked = (
+        exists()
+        .where(Answer.resource_id == resource)
+        .where(Answer.request_id == ShareRequest.id, ShareRequest.asker_id == member)
+    )
+    saved = exists().where(ToolkitItem.member_id == member, ToolkitItem.resource_id == resource)
+    return select(downloaded, asked, saved)
+
+
+def may_thank(user, resource: Resource, known: Standing | None = None) -> bool:
     """Takers thank: members who downloaded it, or whose request it answered."""
     if not getattr(user, "is_authenticated", False) or user.id == resource.owner_id:
         return False
-    if access.already_downloaded(user, resource):
-        return True
-    query = select(
-        exists()
-        .where(Answer.resource_id == resource.id)
-        .where(Answer.request_id == ShareRequest.id, ShareRequest.asker_id == user.id)
-    )
-    return bool(db.session.scalar(query))
+    return (known or standing(user, resource)).took_it
 
 
 def thanks_from(member: Member, resource: Resource) -> Thanks | None:
@@ -383,13 +412,18 @@ def _thank(member: Member, resource: Resource, note: str) -> Thanks:
 
 def thanks_for(resource: Resource) -> list[Thanks]:
     """The thanks shown on a resource page, newest first (suspended members' left out)."""
-    query = (
+    return list(db.session.scalars(_thanks_query(), {"resource_id": resource.id}))
+
+
+@functools.cache
+def _thanks_query() -> Select:
+    return (
         select(Thanks)
-        .join(Member, Member.id == Thanks.member_id)
-        .where(Thanks.resource_id == resource.id, Member.suspended.is_(False))
+        .join(Thanks.member)
+        .options(contains_eager(Thanks.member))
+        .where(Thanks.resource_id == bindparam("resource_id"), Member.suspended.is_(False))
         .order_by(Thanks.created_at.desc(), Thanks.id.desc())
     )
-    return list(db.session.scalars(query))
 
 
 def _short(text: str, limit: int = 140) -> str:
@@ -398,10 +432,6 @@ def _short(text: str, limit: int = 140) -> str:
 
 
 # -- toolkit ---------------------------------------------------------------------------
-
-
-def is_saved(member: Member, resource: Resource) -> bool:
-    return db.session.get(ToolkitItem, (member.id, resource.id)) is not None
 
 
 def toggle_saved(member: Member, resource: Resource) -> bool:

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, with_expression
 
 from .extensions import db
 from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES
@@ -211,6 +211,8 @@ class StoredFile(db.Model):
     preview_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # The extracted text can be long: loaded only when asked for (index, previews, snippets).
     text: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    # The start of ``text``, when a query asks for it (``with_excerpt``): pages show only that.
+    excerpt: Mapped[str | None] = query_expression()
     text_status: Mapped[str] = mapped_column(String(20), default=SEARCHABLE)
     text_reason: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -220,6 +222,11 @@ class StoredFile(db.Model):
     @property
     def searchable(self) -> bool:
         return self.text_status == self.SEARCHABLE
+
+    @classmethod
+    def with_excerpt(cls, chars: int = 3000):
+        """A loader option filling :attr:`excerpt` with the text's first ``chars`` characters."""
+        return with_expression(cls.excerpt, func.substr(cls.text, 1, chars))
 
     def storage_keys(self) -> list[str]:
         """Every object this file owns in storage."""

@@ -10,6 +10,7 @@ died mid-way stays claimed rather than risk a second copy (the command reports i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import smtplib
@@ -20,7 +21,7 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from .extensions import db
 from .models import Member, Notification, OutboxEmail, insert_if_absent, utcnow
@@ -96,10 +97,15 @@ def _one_line(text: str, limit: int) -> str:
 
 
 def unread_count(member: Member) -> int:
-    query = select(func.count(Notification.id)).where(
-        Notification.member_id == member.id, Notification.read_at.is_(None)
+    """The header's count, on every signed-in page (so its query is built once)."""
+    return db.session.scalar(_unread_query(), {"member_id": member.id}) or 0
+
+
+@functools.cache
+def _unread_query() -> Select:
+    return select(func.count(Notification.id)).where(
+        Notification.member_id == bindparam("member_id"), Notification.read_at.is_(None)
     )
-    return db.session.scalar(query) or 0
 
 
 def recent(member: Member, limit: int = 100) -> list[Notification]:

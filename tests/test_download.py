@@ -127,6 +127,20 @@ def test_downloads_are_recorded_and_counted_once_per_member(app):
     assert "1</strong> member has downloaded it" in page
 
 
+def test_the_givers_own_downloads_are_logged_but_not_counted(app):
+    giver, taker = two_members(app)
+    resource_id = giver.share_id(files=[("tracker.csv", CSV)])
+    with app.app_context():
+        edited = db.session.get(Resource, resource_id).updated_at
+    fetch(giver.client, file_url(app, resource_id))
+    fetch(taker.client, file_url(app, resource_id))
+    with app.app_context():
+        resource = db.session.get(Resource, resource_id)
+        assert resource.download_count == 1
+        assert len(db.session.scalars(select(Download)).all()) == 2
+        assert resource.updated_at == edited  # a download is not an edit
+
+
 def test_a_file_of_another_resource_is_not_found(app):
     giver, taker = two_members(app)
     first = giver.share_id(files=[("a.csv", CSV)])

@@ -46,13 +46,15 @@ def unread_notifications() -> dict:
 def resource_extras(resource: Resource) -> dict:
     """What the resource page shows around the files: thanks, toolkit, starter downloads."""
     member = current_user if current_user.is_authenticated else None
-    mine = community.thanks_from(member, resource) if member else None
+    thanks = community.thanks_for(resource)
+    standing = community.standing(member, resource) if member else community.Standing()
+    mine = next((t for t in thanks if member and t.member_id == member.id), None)
     return dict(
-        thanks=community.thanks_for(resource),
+        thanks=thanks,
         my_thanks=mine,
-        may_thank=community.may_thank(current_user, resource),
+        may_thank=community.may_thank(current_user, resource, standing),
         thanks_form=ThanksForm(formdata=None, note=mine.note if mine else ""),
-        saved=bool(member) and community.is_saved(member, resource),
+        saved=standing.saved,
         action_form=ConfirmForm(),
         allowance_left=access.allowance_left(member) if member else None,
         starter_total=current_app.config["STARTER_DOWNLOADS"],

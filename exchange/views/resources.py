@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +17,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, community, operations
@@ -35,9 +37,17 @@ bp = Blueprint("resources", __name__, url_prefix="/resources")
 PER_PAGE = 20
 
 
-def visible_resource_or_404(resource_id: int) -> Resource:
-    """The resource if this visitor may see it; otherwise 404, so ids reveal nothing."""
-    resource = db.get_or_404(Resource, resource_id)
+def visible_resource_or_404(resource_id: int, query: Select | None = None) -> Resource:
+    """The resource if this visitor may see it; otherwise 404, so ids reveal nothing.
+
+    ``query`` (with a ``resource_id`` parameter) loads what the caller is about to show.
+    """
+    if query is None:
+        resource = db.session.get(Resource, resource_id)
+    else:
+        resource = db.session.scalars(query, {"resource_id": resource_id}).unique().first()
+    if resource is None:
+        abort(404)
     if not access.can_view(current_user, resource):
         abort(404)
     return resource
@@ -134,9 +144,23 @@ def _after_share(resource: Resource, answering=None):
     return redirect_after_post(url_for("resources.show", resource_id=resource.id))
 
 
+@functools.cache
+def _page_query() -> Select:
+    """What a resource page shows, in two queries rather than one per relationship and file."""
+    return (
+        select(Resource)
+        .where(Resource.id == bindparam("resource_id"))
+        .options(
+            joinedload(Resource.owner),
+            joinedload(Resource.tags),
+            selectinload(Resource.files).options(StoredFile.with_excerpt()),
+        )
+    )
+
+
 @bp.route("/<int:resource_id>")
 def show(resource_id: int):
-    resource = visible_resource_or_404(resource_id)
+    resource = visible_resource_or_404(resource_id, _page_query())
     decision = access.download_decision(current_user, resource)
     from .community import resource_extras  # imported here: that module imports this one
 
@@ -200,12 +224,28 @@ def delete(resource_id: int):
     return render_template("resources/delete.html", resource=resource, form=form)
 
 
+def visible_file_or_404(resource_id: int, file_id: int) -> tuple[Resource, StoredFile]:
+    """A file of a resource this visitor may see, read with its resource in one query."""
+    ids = {"resource_id": resource_id, "file_id": file_id}
+    found = db.session.execute(_file_with_resource(), ids).first()
+    if found is None or not access.can_view(current_user, found[0]):
+        abort(404)
+    return found[0], found[1]
+
+
+@functools.cache
+def _file_with_resource():
+    """Built once per process: downloads are the most frequent request."""
+    return (
+        select(Resource, StoredFile)
+        .join(StoredFile, StoredFile.resource_id == Resource.id)
+        .where(Resource.id == bindparam("resource_id"), StoredFile.id == bindparam("file_id"))
+    )
+
+
 @bp.route("/<int:resource_id>/files/<int:file_id>", methods=["GET", "POST"])
 def download(resource_id: int, file_id: int):
-    resource = visible_resource_or_404(resource_id)
-    stored = db.get_or_404(StoredFile, file_id)
-    if stored.resource_id != resource.id:
-        abort(404)
+    resource, stored = visible_file_or_404(resource_id, file_id)
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     decision = access.download_decision(current_user, resource)
@@ -242,9 +282,8 @@ def _send(resource: Resource, stored: StoredFile):
 
 @bp.route("/<int:resource_id>/files/<int:file_id>/preview.png")
 def preview(resource_id: int, file_id: int):
-    resource = visible_resource_or_404(resource_id)
-    stored = db.get_or_404(StoredFile, file_id)
-    if stored.resource_id != resource.id or not stored.preview_key:
+    _, stored = visible_file_or_404(resource_id, file_id)
+    if not stored.preview_key:
         abort(404)
     with get_storage().open(stored.preview_key) as fh:
         data = fh.read(5 * 1024 * 1024)
