@@ -49,13 +49,14 @@ def resource_extras(resource: Resource) -> dict:
     thanks = community.thanks_for(resource)
     standing = community.standing(member, resource) if member else community.Standing()
     mine = next((t for t in thanks if member and t.member_id == member.id), None)
+    may_thank = community.may_thank(current_user, resource, standing)
+    note = mine.note if mine else ""
     return dict(
         thanks=thanks,
         my_thanks=mine,
-        may_thank=community.may_thank(current_user, resource, standing),
-        thanks_form=ThanksForm(formdata=None, note=mine.note if mine else ""),
+        may_thank=may_thank,
+        thanks_form=ThanksForm(formdata=None, note=note) if may_thank else None,
         saved=standing.saved,
-        action_form=ConfirmForm(),
         allowance_left=access.allowance_left(member) if member else None,
         starter_total=current_app.config["STARTER_DOWNLOADS"],
     )

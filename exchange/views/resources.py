@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, community, operations
@@ -153,7 +153,7 @@ def _page_query() -> Select:
         .options(
             joinedload(Resource.owner),
             joinedload(Resource.tags),
-            selectinload(Resource.files).options(StoredFile.with_excerpt()),
+            joinedload(Resource.files).options(StoredFile.with_excerpt()),
         )
     )
 
@@ -170,7 +170,6 @@ def show(resource_id: int):
         decision=decision,
         can_edit=access.can_edit(current_user, resource),
         credit_line=operations.credit_line_for(resource),
-        delete_form=ConfirmForm(),
         **resource_extras(resource),
     )
 
