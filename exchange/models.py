@@ -7,6 +7,7 @@ changes the search replicas apply.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -58,6 +59,17 @@ def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
 
 
 _UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+# ``session.info`` key: rows of each model written by Core statements in this transaction.
+CORE_WRITES = "exchange_core_writes"
+
+
+def note_core_write(session, model: type, count: int = 1) -> None:
+    """Record rows inserted without the ORM, which its flush events never see.
+
+    Whatever reports on committed rows (the metrics) reads this when the session commits.
+    """
+    session.info.setdefault(CORE_WRITES, Counter())[model] += count
 
 
 def utcnow() -> datetime:

@@ -34,6 +34,7 @@ from .models import (
     Tag,
     Taker,
     insert_if_absent,
+    note_core_write,
     utcnow,
 )
 from .storage import Storage, get_storage, new_key
@@ -375,6 +376,7 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
         first = _ledger_in_one_statement(entry, counts)
     else:
         first = _ledger_step_by_step(entry, counts)
+    note_core_write(db.session, Download)
     db.session.commit()
     log.info("member %s downloaded file %s of resource %s", *ids)
     return first

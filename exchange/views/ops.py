@@ -27,7 +27,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Download, Resource
+from ..models import CORE_WRITES, Download, Resource
 from ..search import get_replica
 from ..storage import get_storage
 
@@ -261,7 +261,10 @@ def _note_new_rows(session: Session, _flush_context: object) -> None:
 
 
 def _count_committed(session: Session) -> None:
-    pending = session.info.pop("ops_pending", None)
+    pending = session.info.pop("ops_pending", None) or Tally()
+    for model, count in session.info.pop(CORE_WRITES, {}).items():
+        if model in _COUNTED:
+            pending[_COUNTED[model]] += count
     if pending:
         metrics = _metrics()
         for name, count in pending.items():
@@ -270,6 +273,7 @@ def _count_committed(session: Session) -> None:
 
 def _forget_pending(session: Session) -> None:
     session.info.pop("ops_pending", None)
+    session.info.pop(CORE_WRITES, None)
 
 
 # -- benchmark baselines --------------------------------------------------------------------
