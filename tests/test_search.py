@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -234,3 +235,36 @@ def test_deleted_and_edited_resources_leave_the_index(app, giver):
     assert titles(search(giver.client, q="pangolin")) == ["Temporary sheet"]
     giver.client.post(f"/resources/{resource_id}/delete")
     assert titles(search(giver.client, q="pangolin")) == []
+
+
+def hrefs(page: str) -> set[str]:
+    return {html.unescape(h) for h in re.findall(r'href="([^"]+)"', page)}
+
+
+def test_links_keep_the_search_and_its_other_filters(app, giver):
+    share(giver, "Quiz one", kind="quiz", tags="strengths, cv & résumé")
+    share(giver, "Quiz two", kind="quiz", tags="strengths")
+    share(giver, "Planner", kind="worksheet", tags="strengths")
+    page = search(giver.client, q="worksheet", kind="quiz", page="1")
+    links = hrefs(page)
+    # Choosing a topic keeps the words and the kind, and starts again at page one.
+    narrower = "/search?q=worksheet&kind=quiz&tag=cv+%26+r%C3%A9sum%C3%A9"
+    assert narrower in links
+    assert "/search?q=worksheet" in links, "the chosen kind's link removes it"
+    assert "/search?tag=strengths" in links, "a card's topic searches for that topic"
+    assert titles(giver.client.get(narrower).get_data(as_text=True)) == ["Quiz one"]
+
+
+def test_result_cards_credit_the_giver_or_keep_them_anonymous(app, giver):
+    share(giver, "Named planner", "planner")
+    share(giver, "Quiet planner", "planner", credit_name="")
+    hide(app, share(giver, "Hidden planner", "planner"), Resource.HIDDEN)
+    page = search(giver.client, q="planner")
+    cards = re.findall(r'<article class="card resource-card">.*?</article>', page, re.S)
+    by_title = {titles(card)[0]: card for card in cards}
+    assert 'Shared by <a href="/members/' in by_title["Named planner"]
+    assert "Dale Briers (Collaborative Career Conversations)" in by_title["Named planner"]
+    assert "Shared anonymously" in by_title["Quiet planner"]
+    assert "Dale Briers" not in by_title["Quiet planner"]
+    assert '<span class="badge badge-warn">Hidden</span>' in by_title["Hidden planner"]
+    assert '<a class="tag" href="/search?tag=misc">misc</a>' in by_title["Hidden planner"]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_login import current_user
+from whoosh.searching import Searcher
 
+from ..extensions import db
 from . import whoosh_fixes
 from .query import SearchRequest, SearchResults, Viewer, clean_query
 from .query import run as _run
@@ -67,6 +69,21 @@ def search(request: SearchRequest, user=None) -> SearchResults:
 
     If pending changes cannot be applied right now, the index as it stands still answers.
     """
-    replica = get_replica()
+    viewer = viewer_of(current_user if user is None else user)
+    return _run(_current_searcher(get_replica()), request, viewer)
+
+
+def _current_searcher(replica: Replica) -> Searcher:
+    """A searcher that has every change logged so far (so a member finds at once what they
+    shared a moment ago, on any node). That is one small query on the request's own session
+    when nothing is pending; a failure to ask is left to :func:`catch_up`, which reports it.
+    """
+    try:
+        searcher = replica.searcher()
+        current = replica.is_current(searcher, db.session)
+    except Exception:  # noqa: BLE001 - catch_up retries and logs
+        current = False
+    if current:
+        return searcher
     catch_up(wait=0)
-    return _run(replica.searcher(), request, viewer_of(current_user if user is None else user))
+    return replica.searcher()

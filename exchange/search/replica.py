@@ -82,7 +82,6 @@ class Replica:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._local = threading.local()
-        self._position_cache = (None, 0)  # (generation, position)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -104,9 +103,26 @@ class Replica:
 
     def position(self) -> int:
         """The change-log position this index has applied."""
-        searcher = self.searcher()
+        return self.position_of(self.searcher())
+
+    def position_of(self, searcher: Searcher) -> int:
+        """The position ``searcher`` sees: fixed for an open searcher, so looked up (a Whoosh
+        document read, the dearest part of a search that finds nothing to apply) once."""
+        known = getattr(self._local, "position", None)
+        if known is not None and known[0] is searcher:
+            return known[1]
         fields = searcher.document(id=POSITION_DOC_ID)
-        return int(fields["position"]) if fields else 0
+        position = int(fields["position"]) if fields else 0
+        self._local.position = (searcher, position)
+        return position
+
+    def is_current(self, searcher: Searcher, session: Session) -> bool:
+        """Whether ``searcher`` has every change logged so far.
+
+        Asked before every search, on the caller's own session: one small indexed query, no
+        second connection (and its ping and rollback) as :meth:`catch_up` needs.
+        """
+        return self.position_of(searcher) >= _log_head(session)
 
     def _identity(self) -> tuple[int, int] | None:
         """Which folder is at ``path`` now (a rebuild swaps in a new one)."""
@@ -137,6 +153,7 @@ class Replica:
             with suppress(Exception):  # closing a broken searcher may fail too
                 state[2].close()
         self._local.state = None
+        self._local.position = None
 
     # -- applying the log --------------------------------------------------------------
 
@@ -286,8 +303,11 @@ def _read_position(index: FileIndex) -> int:
     return int(fields["position"]) if fields else 0
 
 
+_LOG_HEAD = select(func.coalesce(func.max(IndexChange.__table__.c.id), 0))
+
+
 def _log_head(session: Session) -> int:
-    return session.scalar(select(func.coalesce(func.max(IndexChange.id), 0))) or 0
+    return session.connection().scalar(_LOG_HEAD) or 0
 
 
 def _changes_after(session: Session, position: int, limit: int) -> list[IndexChange]:

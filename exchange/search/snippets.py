@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
-from ..models import Resource, StoredFile
+from ..models import StoredFile
 
 WINDOW = 90  # characters of context either side of the first match
 SCAN_LIMIT = 300_000  # characters of a long file text we look through
+
+
+class Described(Protocol):
+    """What snippets read of a resource (a model object, or a row read for a results page)."""
+
+    id: int
+    synopsis: str
+    how_used: str
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ def pattern_for(terms: list[str]) -> re.Pattern | None:
     return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE | re.UNICODE)
 
 
-def snippets_for(resources: list[Resource], terms: list[str]) -> dict[int, Snippet]:
+def snippets_for(resources: list[Described], terms: list[str]) -> dict[int, Snippet]:
     """For each resource, the first place the query's words appear.
 
     The synopsis and "how I use it" come first; file texts (the start of each, read in
@@ -68,19 +77,20 @@ def _first_match(sources: list[tuple[str, str]], pattern: re.Pattern) -> Snippet
     return None
 
 
+# Built once and run in Core (no ORM objects are wanted): most results pages need it.
+_FILES = StoredFile.__table__
+_FILE_TEXTS = (
+    select(_FILES.c.resource_id, _FILES.c.original_name, func.substr(_FILES.c.text, 1, SCAN_LIMIT))
+    .where(_FILES.c.resource_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_FILES.c.resource_id, _FILES.c.position)
+)
+
+
 def _file_texts(resource_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     if not resource_ids:
         return {}
-    rows = db.session.execute(
-        select(
-            StoredFile.resource_id,
-            StoredFile.original_name,
-            func.substr(StoredFile.text, 1, SCAN_LIMIT),
-        )
-        .where(StoredFile.resource_id.in_(resource_ids))
-        .order_by(StoredFile.resource_id, StoredFile.position)
-    )
     texts: dict[int, list[tuple[str, str]]] = {}
+    rows = db.session.connection().execute(_FILE_TEXTS, {"ids": resource_ids})
     for resource_id, name, text in rows:
         texts.setdefault(resource_id, []).append((name, text or ""))
     return texts
@@ -93,18 +103,20 @@ def highlight_window(text: str, pattern: re.Pattern) -> Markup | None:
         return None
     start = max(0, first.start() - WINDOW)
     end = min(len(text), first.end() + WINDOW)
-    window = " ".join(text[start:end].split())
-    marked = _mark(window, pattern)
-    prefix = Markup("… ") if start > 0 else Markup("")  # nosec B704: constant text
-    suffix = Markup(" …") if end < len(text) else Markup("")  # nosec B704: constant text
-    return prefix + marked + suffix
+    pieces = ["… "] if start > 0 else []
+    _mark(" ".join(text[start:end].split()), pattern, pieces)
+    if end < len(text):
+        pieces.append(" …")
+    return Markup("".join(pieces))  # nosec B704: every piece of text was escaped by _mark
 
 
-def _mark(text: str, pattern: re.Pattern) -> Markup:
-    out = Markup("")
+def _mark(text: str, pattern: re.Pattern, pieces: list[str]) -> None:
+    """Append ``text`` to ``pieces``, escaped, with each match inside ``<mark>``.
+
+    Pieces are joined once at the end: each addition to a Markup copied the whole string
+    so far, which made marking the costliest part of a snippet."""
     last = 0
     for match in pattern.finditer(text):
-        out += escape(text[last : match.start()])
-        out += Markup("<mark>") + escape(match.group(0)) + Markup("</mark>")
+        pieces += (escape(text[last : match.start()]), "<mark>", escape(match.group(0)), "</mark>")
         last = match.end()
-    return out + escape(text[last:])
+    pieces.append(escape(text[last:]))
