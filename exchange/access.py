@@ -8,6 +8,7 @@ also keep a resource "for members who share".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
@@ -33,7 +34,14 @@ def _member(user) -> Member | None:
     return user if isinstance(user, Member) and user.is_authenticated else None
 
 
-def can_view(user, resource: Resource) -> bool:
+class Shown(Protocol):
+    """What deciding visibility reads: a resource, or a row read for a results page."""
+
+    status: str
+    owner_id: int
+
+
+def can_view(user, resource: Shown) -> bool:
     """Published resources are public; drafts and hidden ones only to their owner and admins."""
     if resource.status == Resource.PUBLISHED:
         return True
@@ -78,7 +86,7 @@ def remember_shared(member: Member, shared: bool) -> None:
         g.setdefault("has_shared", {})[member.id] = shared
 
 
-def shared_clause(member_id) -> ColumnElement[bool]:
+def shared_clause(member_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     """The SQL condition behind :func:`has_shared`, for ``member_id`` (a value or column)."""
     published = Resource.status == Resource.PUBLISHED
     own = exists().where(Resource.owner_id == member_id, published)

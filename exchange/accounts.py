@@ -12,7 +12,7 @@ import logging
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from . import access, account_links
@@ -147,7 +147,7 @@ def load_member(token: str) -> Member | None:
 
 
 @functools.cache
-def _member_and_sharing():
+def _member_and_sharing() -> Select:
     """Built once: on every signed-in request, building the query cost more than running it."""
     return select(Member, access.shared_clause(Member.id)).where(
         Member.id == bindparam("member_id")

@@ -146,7 +146,7 @@ def _after_share(resource: Resource, answering=None):
 
 @functools.cache
 def _page_query() -> Select:
-    """What a resource page shows, in two queries rather than one per relationship and file."""
+    """What a resource page shows, in one query rather than one per relationship and file."""
     return (
         select(Resource)
         .where(Resource.id == bindparam("resource_id"))
@@ -233,7 +233,7 @@ def visible_file_or_404(resource_id: int, file_id: int) -> tuple[Resource, Store
 
 
 @functools.cache
-def _file_with_resource():
+def _file_with_resource() -> Select:
     """Built once per process: downloads are the most frequent request."""
     return (
         select(Resource, StoredFile)
