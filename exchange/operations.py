@@ -372,31 +372,34 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
     entry.update(region=member.region, created_at=utcnow())
     counts = member.id != resource.owner_id
     _without_waiting_for_the_disk()
-    if db.session.get_bind().dialect.name == "postgresql":
-        first = _ledger_in_one_statement(entry, counts)
+    if not counts:  # the giver's own download: logged, never counted
+        db.session.execute(insert(Download.__table__), entry)
+        first = False
+    elif db.session.get_bind().dialect.name == "postgresql":
+        first = db.session.execute(_LEDGER_STATEMENT, entry).first() is not None
     else:
-        first = _ledger_step_by_step(entry, counts)
+        first = _ledger_step_by_step(entry)
     note_core_write(db.session, Download)
     db.session.commit()
     log.info("member %s downloaded file %s of resource %s", *ids)
     return first
 
 
-def _ledger_step_by_step(entry: dict, counts: bool) -> bool:
+def _ledger_step_by_step(entry: dict) -> bool:
+    """What :data:`_LEDGER_STATEMENT` does, for databases without data-modifying CTEs."""
     db.session.execute(insert(Download.__table__), entry)
-    taker = {name: entry[name] for name in _TAKER_COLUMNS}
-    first = counts and insert_if_absent(Taker, ["resource_id", "member_id"], **taker)
-    if first:
-        db.session.execute(_count_one_more().where(Resource.__table__.c.id == entry["resource_id"]))
+    taker = {name: entry[name] for name in ("resource_id", "member_id", "created_at")}
+    first = insert_if_absent(Taker, ["resource_id", "member_id"], **taker)
+    if first:  # a download is not an edit: updated_at stays as it was
+        resources = Resource.__table__
+        db.session.execute(
+            update(resources)
+            .where(resources.c.id == entry["resource_id"])
+            .values(
+                download_count=resources.c.download_count + 1, updated_at=resources.c.updated_at
+            )
+        )
     return first
-
-
-def _ledger_in_one_statement(entry: dict, counts: bool) -> bool:
-    """Ledger row, taker row (if new) and count, as data-modifying CTEs: one round trip."""
-    if not counts:
-        db.session.execute(insert(Download.__table__), entry)
-        return False
-    return db.session.execute(_LEDGER_STATEMENT, entry).first() is not None
 
 
 # Plain SQL: SQLAlchemy cannot cache a compiled ON CONFLICT, and this runs on every download.
@@ -416,15 +419,3 @@ _LEDGER_STATEMENT = text(
     RETURNING id
     """
 )
-
-
-def _count_one_more():
-    """One more taker; a download is not an edit, so ``updated_at`` stays as it was."""
-    resources = Resource.__table__
-    return update(resources).values(
-        download_count=resources.c.download_count + 1, updated_at=resources.c.updated_at
-    )
-
-
-_LEDGER_COLUMNS = ("member_id", "resource_id", "file_id", "region", "created_at")
-_TAKER_COLUMNS = ("resource_id", "member_id", "created_at")
