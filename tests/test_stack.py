@@ -258,10 +258,11 @@ def test_stack_status_reports_each_node_ready(stack):
 
 def test_stop_ends_every_process_it_started(stack):
     pids = [node.pid for node in stack.nodes] + [Stack.load(stack.dir).status()["s3"]["pid"]]
-    workers = _children(pids[:2])
+    started = {pid: _start_time(pid) for pid in pids + _children(pids[:2])}
     stack.stop()
-    for pid in pids + workers:
-        assert not Path(f"/proc/{pid}").exists() or _zombie(pid), pid
+    for pid, start_time in started.items():
+        # Gone, a zombie, or its number already reused by a newer process of the suite.
+        assert _zombie(pid) or _start_time(pid) != start_time, pid
 
 
 def _children(parents: list[int]) -> list[int]:
@@ -274,6 +275,15 @@ def _children(parents: list[int]) -> list[int]:
         if int(fields.get("PPid", "0").strip()) in parents:
             found.append(int(status.parent.name))
     return found
+
+
+def _start_time(pid: int) -> str | None:
+    """When the process numbered ``pid`` started (None when there is none), to tell it apart
+    from a later process given the same number."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
 def _zombie(pid: int) -> bool:
