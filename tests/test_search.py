@@ -268,3 +268,42 @@ def test_result_cards_credit_the_giver_or_keep_them_anonymous(app, giver):
     assert "Dale Briers" not in by_title["Quiet planner"]
     assert '<span class="badge badge-warn">Hidden</span>' in by_title["Hidden planner"]
     assert '<a class="tag" href="/search?tag=misc">misc</a>' in by_title["Hidden planner"]
+
+
+def result_cards(page: str) -> dict[str, str]:
+    cards = re.findall(r'<article class="card resource-card">.*?</article>', page, re.S)
+    return {titles(card)[0]: card for card in cards}
+
+
+def test_result_cards_show_a_change_at_once(app, giver):
+    """Cards are kept rendered between searches; a change to what they show is never hidden."""
+    from .fixtures.members import SHARE_DEFAULTS
+
+    resource_id = share(giver, "Counted planner", "wombat")
+    card = result_cards(search(giver.client, q="wombat"))["Counted planner"]
+    assert "0 members downloaded" in card
+    taker = Visitor(app.test_client())
+    taker.register()
+    taker.share_id(title="The taker's own sheet")  # a giver, so downloads are free
+    with app.app_context():
+        file_id = db.session.get(Resource, resource_id).files[0].id
+    assert taker.client.get(f"/resources/{resource_id}/files/{file_id}").status_code == 200
+    card = result_cards(search(giver.client, q="wombat"))["Counted planner"]
+    assert "1 member downloaded" in card
+
+    data = {**SHARE_DEFAULTS, "title": "Renamed planner", "tags": "wombats, careers"}
+    data.pop("no_client_data")
+    assert giver.client.post(f"/resources/{resource_id}/edit", data=data).status_code == 302
+    card = result_cards(search(giver.client, q="wombat"))["Renamed planner"]
+    assert '<a class="tag" href="/search?tag=wombats">wombats</a>' in card
+    assert "1 member downloaded" in card
+
+
+def test_result_cards_are_the_cards_every_list_shows(app, giver):
+    share(giver, "Listed planner", "numbat", tags="numbats, careers")
+    from_search = result_cards(search(giver.client, q="numbat"))["Listed planner"]
+    listing = giver.client.get("/resources").get_data(as_text=True)
+    from_listing = result_cards(listing)["Listed planner"]
+    # The passage differs (search shows what matched); the rest of the card is the same.
+    passage = re.compile(r'<p class="(?:snippet|synopsis)">.*?</p>', re.S)
+    assert passage.sub("", from_search).split() == passage.sub("", from_listing).split()

@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
     for module in (requests, community, admin):
         app.register_blueprint(module.bp)
     app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
-    from . import helpers
+    from . import cards, helpers
 
     helpers.register(app)
+    cards.init_app(app)

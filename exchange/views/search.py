@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Resource, Tag, resource_tags
 from ..search.snippets import snippets_for
 from ..vocab import AUDIENCES, KINDS, LICENCES
+from .cards import search_cards
 from .helpers import file_label, page_number, query_quote, request_url
 
 log = logging.getLogger(__name__)
@@ -87,13 +88,20 @@ class Hit:
 
 # Built once, as every results page runs it: the hits with their tag names (all a card
 # shows of tags) in one round trip, where the ORM relationship took a second query.
+# PostgreSQL does not carry ``IN (ids)`` across an outer join: said only of resources, it
+# read every row of resource_tags (the most of this query's time, and growing with the
+# catalogue); said of resource_tags too, it reads their index.
 _RESOURCES = Resource.__table__
 _TAGS = Tag.__table__
+_IDS = bindparam("ids", expanding=True)
 _HITS = (
     select(*(_RESOURCES.c[f.name] for f in fields(Hit)), _TAGS.c.name)
-    .outerjoin(resource_tags, resource_tags.c.resource_id == _RESOURCES.c.id)
+    .outerjoin(
+        resource_tags,
+        (resource_tags.c.resource_id == _RESOURCES.c.id) & resource_tags.c.resource_id.in_(_IDS),
+    )
     .outerjoin(_TAGS, _TAGS.c.id == resource_tags.c.tag_id)
-    .where(_RESOURCES.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_RESOURCES.c.id.in_(_IDS))
     .order_by(_RESOURCES.c.id, _TAGS.c.name)
 )
 
@@ -219,8 +227,7 @@ def search():
         wanted=wanted,
         results=results,
         resources=resources,
-        tags_by_id=tags_by_id,
-        snippets=snippets_for(resources, results.terms),
+        cards=search_cards(resources, snippets_for(resources, results.terms), tags_by_id),
         pages=max(1, -(-results.total // PER_PAGE)),
         filter_args=FILTER_ARGS,
         facets=facets_of(results, links),
