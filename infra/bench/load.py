@@ -55,6 +55,8 @@ TARGETS = {  # phase: (baseline, minimum share of the baseline's throughput)
 
 def seed(count: int, members: int, out: Path) -> None:
     """Fill the stack's database and bucket, unless a previous run already did."""
+    from sqlalchemy import text
+
     from exchange import create_app
     from exchange.extensions import db
     from exchange.models import Member, Resource, StoredFile
@@ -64,6 +66,10 @@ def seed(count: int, members: int, out: Path) -> None:
         have = db.session.query(Resource).count()
         if have < count:
             _seed_rows(count - have, members)
+        # Planner statistics, as autovacuum keeps them on a server that has run a while
+        # (it may be off, as on a test machine: then plans are guessed from table sizes).
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
         pairs = [list(p) for p in db.session.query(StoredFile.resource_id, StoredFile.id)]
         titles = [t for (t,) in db.session.query(Resource.title).limit(2000)]
         emails = [e for (e,) in db.session.query(Member.email).filter(Member.email.like("bench-%"))]
