@@ -195,7 +195,8 @@ class Resource(db.Model):
 
     @property
     def tag_names(self) -> list[str]:
-        return [tag.name for tag in self.tags]
+        """In Python's order, so every page and database lists them alike (not by collation)."""
+        return sorted(tag.name for tag in self.tags)
 
 
 class StoredFile(db.Model):

@@ -8,6 +8,7 @@ is ever rendered as markup.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -38,7 +39,13 @@ class Snippet:
 
 def pattern_for(terms: list[str]) -> re.Pattern | None:
     """A case-insensitive pattern matching any word that starts with one of the stems."""
-    words = sorted({t for t in terms if t}, key=len, reverse=True)
+    return _pattern(tuple(sorted({t for t in terms if t}, key=lambda t: (-len(t), t))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern(words: tuple[str, ...]) -> re.Pattern | None:
+    """Compiled once per worker for each set of words: ``re`` keeps only its last 512, fewer
+    than the distinct searches a site sees, and compiling cost more than the matching."""
     if not words:
         return None
     alternatives = "|".join(re.escape(w) for w in words)
