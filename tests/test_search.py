@@ -307,3 +307,20 @@ def test_result_cards_are_the_cards_every_list_shows(app, giver):
     # The passage differs (search shows what matched); the rest of the card is the same.
     passage = re.compile(r'<p class="(?:snippet|synopsis)">.*?</p>', re.S)
     assert passage.sub("", from_search).split() == passage.sub("", from_listing).split()
+
+
+def test_warming_reads_the_index_so_a_first_search_reads_no_postings(app, giver, monkeypatch):
+    """What the gunicorn master does before forking: workers then start with the postings."""
+    from exchange import search as search_mod
+    from exchange.search import engine
+
+    share(giver, "Warm planner", "Clients list their quagga goals.")
+    assert search_mod.warm(app, seconds=0) == 0, "no time given, nothing read"
+    assert search_mod.warm(app, seconds=30) > 0
+    found = []  # postings read from the index files (a word absent from a field reads none)
+    read = engine.read_postings
+    monkeypatch.setattr(
+        engine, "read_postings", lambda *args: found.append(len(read(*args).docs)) or read(*args)
+    )
+    assert titles(search(giver.client, q="quagga")) == ["Warm planner"]
+    assert not any(found)

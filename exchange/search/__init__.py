@@ -7,6 +7,7 @@ The rest of the app uses only the names exported here: the index for this app
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -14,10 +15,11 @@ from flask_login import current_user
 from whoosh.searching import Searcher
 
 from ..extensions import db
-from . import whoosh_fixes
+from . import engine, whoosh_fixes
 from .query import SearchRequest, SearchResults, Viewer, clean_query
 from .query import run as _run
 from .replica import Replica
+from .schema import FACET_FIELDS, TEXT_FIELDS
 
 __all__ = [
     "SearchRequest",
@@ -28,6 +30,7 @@ __all__ = [
     "get_replica",
     "init_app",
     "search",
+    "warm",
 ]
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 whoosh_fixes.apply()
 
 READ_YOUR_WRITES_WAIT = 10.0
+# What searches read: the words, whose own resources a member sees, and the filters.
+WARM_FIELDS = (*TEXT_FIELDS, "owner", *FACET_FIELDS)
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +61,25 @@ def catch_up(wait: float = READ_YOUR_WRITES_WAIT) -> int | None:
     except Exception:
         log.warning("search index could not catch up; a later search will", exc_info=True)
         return None
+
+
+def warm(app: Flask, seconds: float) -> int:
+    """Read the index's postings into this process's caches, for at most ``seconds``.
+
+    The gunicorn master calls it (infra/gunicorn.conf.py) so that every worker, including
+    each one that replaces a recycled worker, forks with them. Never raises: a node whose
+    index is missing or broken still starts, and repairs it as usual.
+    """
+    deadline = time.monotonic() + seconds
+    with app.app_context():
+        replica = get_replica()
+        try:
+            return engine.warm(replica.searcher(), WARM_FIELDS, deadline)
+        except Exception:  # noqa: BLE001 - warming is an optimisation
+            log.warning("search caches not warmed", exc_info=True)
+            return 0
+        finally:
+            replica.forget_searchers()  # its open files are not for the workers
 
 
 def viewer_of(user) -> Viewer:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,7 +70,7 @@ class TermCache:
 
     def __init__(self, budget: int = TERM_CACHE_BYTES) -> None:
         self._items: OrderedDict[tuple, TermEntry | PositionList] = OrderedDict()
-        self._budget = budget
+        self.budget = budget
         self.nbytes = 0
         self._lock = threading.Lock()
 
@@ -98,7 +100,7 @@ class TermCache:
                 return
             self._items[key] = entry
             self.nbytes += entry.nbytes
-            while self.nbytes > self._budget and len(self._items) > 1:
+            while self.nbytes > self.budget and len(self._items) > 1:
                 _, dropped = self._items.popitem(last=False)
                 self.nbytes -= dropped.nbytes
 
@@ -112,6 +114,24 @@ def _load_term(part: Part, field_name: str, btext: bytes) -> TermEntry:
 
 
 TERMS = TermCache()
+
+
+def warm(searcher: Searcher, fields: Iterable[str], deadline: float) -> int:
+    """Read every term of ``fields`` into :data:`TERMS`, until ``time.monotonic()`` passes
+    ``deadline`` or the cache is nearly full; how many postings lists were read.
+
+    For a process that forks workers: each then starts with them, shared until written,
+    instead of reading postings from disk during its first searches.
+    """
+    loaded = 0
+    for part in view_of(searcher).parts:
+        for field_name in fields:
+            for btext in part.reader.lexicon(field_name):
+                if time.monotonic() > deadline or TERMS.nbytes > TERMS.budget * 0.9:
+                    return loaded
+                TERMS.get(part, field_name, btext)
+                loaded += 1
+    return loaded
 
 
 @dataclass
