@@ -24,6 +24,7 @@ import os
 import secrets
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -141,6 +142,7 @@ class Stack:
 
     def start(self) -> None:
         """Start every part not running yet; safe to run again on a running stack."""
+        self._check_ports_free()
         self.dir.mkdir(parents=True, exist_ok=True)
         self._save()
         create_database(self.settings.postgres, self.settings.database)
@@ -152,6 +154,16 @@ class Stack:
                 self._save()
         for node in self.nodes:
             self._wait_ready(node)
+
+    def _check_ports_free(self) -> None:
+        """A node to start whose port already answers would fail to bind, while the other
+        server (an old stack, say) passed every readiness check in its place."""
+        for node in self.nodes:
+            if not self._gunicorn_running(node) and port_answers(node.port):
+                raise StackError(
+                    f"port {node.port} is in use by another server; stop it, or choose "
+                    "another port for this stack"
+                )
 
     def _start_s3(self) -> None:
         s3_dir = self.dir / "s3"
@@ -309,6 +321,15 @@ def _signal_group(pid: int, signum: int) -> None:
         os.killpg(pid, signum)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def port_answers(port: int) -> bool:
+    """Whether something accepts connections on ``port`` of the loopback address."""
+    try:
+        with socket.create_connection((HOST, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int | None, str]:

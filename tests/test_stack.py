@@ -26,7 +26,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from infra.stack import Settings, Stack, create_database, drop_database
+from infra.stack import Settings, Stack, StackError, create_database, drop_database
 from tests.fixtures.members import LINK, PASSWORD, SHARE_DEFAULTS, docx_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
@@ -291,6 +291,18 @@ def _zombie(pid: int) -> bool:
         return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return True
+
+
+def test_a_stack_will_not_start_where_another_server_holds_its_port(tmp_path):
+    """Else the other server would answer the readiness checks for a node that never ran."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        stack = Stack(Settings(state_dir=str(tmp_path / "stack"), port=port))
+        with pytest.raises(StackError, match=f"port {port} is in use"):
+            stack.start()
+    assert not (tmp_path / "stack").exists(), "nothing was started or written"
 
 
 # -- two nodes migrating at once --------------------------------------------------------------

@@ -75,6 +75,7 @@ def seed(count: int, members: int, out: Path) -> None:
         emails = [e for (e,) in db.session.query(Member.email).filter(Member.email.like("bench-%"))]
     words = sorted({w.lower() for t in titles for w in re.findall(r"[A-Za-z]{6,}", t)})
     plan = {"resources": pairs, "words": words, "members": emails, "password": PASSWORD}
+    plan["store"] = os.environ.get("AWS_ENDPOINT_URL", "http")  # where downloads must lead
     out.write_text(json.dumps(plan))
 
 
@@ -181,8 +182,11 @@ def drive(phase: str, host: str, users: int, seconds: float, plan_path: Path) ->
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=users)
     deadline = time.monotonic() + 60
-    while _Ready.count < users and time.monotonic() < deadline:
+    while _Ready.count + _Ready.failed < users and time.monotonic() < deadline:
         gevent.sleep(0.05)  # everyone signed in before the clock starts
+    if _Ready.count < users:
+        runner.quit()
+        raise SystemExit(f"{phase}: only {_Ready.count} of {users} people could sign in")
     env.stats.reset_all()
     cpu_before, started = time.process_time(), time.monotonic()
     gevent.sleep(seconds)
@@ -194,7 +198,7 @@ def drive(phase: str, host: str, users: int, seconds: float, plan_path: Path) ->
 
 
 class _Ready:
-    count = 0
+    count = failed = 0
 
 
 def _summary(stats: Any, elapsed: float, cpu: float) -> dict:
@@ -219,10 +223,11 @@ def _user_class(phase: str, plan: dict) -> type:
 
         def on_start(self) -> None:
             Person.number += 1
-            n = Person.number
+            n = Person.number + PHASES.index(phase) * 1000  # each phase, other people
             self.headers = {"X-Forwarded-For": f"127.{n // 250 % 250}.{n % 250}.1"}
-            if phase != "hello":
-                self._login(plan["members"][n % len(plan["members"])])
+            if phase != "hello":  # and other accounts, as sign-ins are limited per account
+                members = plan["members"]
+                self._login(members[(Person.number + PHASES.index(phase) * 17) % len(members)])
             if phase == "share":
                 self.token = self._token("/resources/new")
             _Ready.count += 1
@@ -237,9 +242,13 @@ def _user_class(phase: str, plan: dict) -> type:
                 "password": plan["password"],
                 "csrf_token": self._token("/login"),
             }
-            self.client.post(
+            signed_in = self.client.post(
                 "/login", data=data, headers=self.headers, name="setup", allow_redirects=False
             )
+            # A refused sign-in (a limit reached, say) would measure a visitor's pages instead.
+            if signed_in.status_code != 302 or "/login" in signed_in.headers.get("Location", ""):
+                _Ready.failed += 1
+                raise RuntimeError(f"{email} could not sign in: {signed_in.status_code}")
 
         @task
         def act(self) -> None:
@@ -290,6 +299,8 @@ def _download(user: Any, plan: dict) -> None:
         path, headers=user.headers, name="download", allow_redirects=False, catch_response=True
     ) as r:
         _expect(r, 302)
+        if r.status_code == 302 and not r.headers.get("Location", "").startswith(plan["store"]):
+            r.failure(f"redirected to {r.headers.get('Location')}, not to the store")
 
 
 def _share(user: Any, plan: dict) -> None:
