@@ -397,6 +397,14 @@ def _signal_group(pid: int, signum: int) -> None:
 # -- command line ---------------------------------------------------------------------------
 
 
+def _gone(pid: int) -> bool:
+    """Whether the process has exited (a zombie has: only its parent's wait is left)."""
+    try:
+        return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+
+
 def _recorded_pid(data_dir: Path) -> int | None:
     """The pid of the server recorded in ``data_dir`` if it still runs, else None.
 
@@ -422,6 +430,9 @@ def _stop_recorded(data_dir: Path) -> bool:
     while _recorded_pid(data_dir) and time.monotonic() < deadline:
         time.sleep(0.1)
     _signal_group(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5  # a killed server takes a moment to go: wait for it
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     SeaweedFS.load(data_dir)._remove_sockets()
     return True
 
