@@ -293,6 +293,14 @@ class Stack:
         _wait_for_group_to_go(node.pid)
         node.pid = None
 
+    def restart_node(self, node: Node) -> None:
+        """Stop the node and start it again, as a deploy does (the master reads the index
+        it finds, and every worker forks from it)."""
+        self.stop_node(node)
+        node.pid = self._start_node(node)
+        self._save()
+        self._wait_ready(node)
+
     def stop(self, purge: bool = False) -> None:
         """Stop the nodes, then S3; ``purge`` also drops the database and the rate-limit keys."""
         for node in self.nodes:

@@ -256,6 +256,15 @@ def test_stack_status_reports_each_node_ready(stack):
     assert status["s3"]["pid"] is not None
 
 
+def test_a_restarted_node_is_a_new_master_that_serves_again(stack):
+    node = stack.nodes[0]
+    before = (node.pid, _start_time(node.pid))
+    stack.restart_node(node)
+    assert (node.pid, _start_time(node.pid)) != before
+    assert _zombie(before[0]) or _start_time(before[0]) != before[1], "the old master is gone"
+    assert Stack.load(stack.dir).status()["nodes"][node.url] == {"pid": node.pid, "ready": True}
+
+
 def test_stop_ends_every_process_it_started(stack):
     pids = [node.pid for node in stack.nodes] + [Stack.load(stack.dir).status()["s3"]["pid"]]
     started = {pid: _start_time(pid) for pid in pids + _children(pids[:2])}

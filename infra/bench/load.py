@@ -494,6 +494,7 @@ def _measure(stack: Any, args: argparse.Namespace) -> int:
     subprocess.run(command, env=env, check=True, timeout=1800)
     stack.exchange("reindex")
     node = stack.nodes[0]
+    stack.restart_node(node)  # measured as deployed: on the index it serves, not an empty one
     results = {}
     args.load_before = os.getloadavg()[0]
     with MemoryWatch(node.pid) as memory:
