@@ -93,9 +93,7 @@ def when_ready(server) -> None:
 
     started = time.monotonic()
     loaded = warm(app, seconds)
-    server.log.info(
-        "search caches warmed: %d postings lists in %.1f s", loaded, time.monotonic() - started
-    )
+    server.log.info("search caches warmed: %d terms in %.1f s", loaded, time.monotonic() - started)
 
 
 def post_fork(server, worker) -> None:

@@ -322,5 +322,11 @@ def test_warming_reads_the_index_so_a_first_search_reads_no_postings(app, giver,
     monkeypatch.setattr(
         engine, "read_postings", lambda *args: found.append(len(read(*args).docs)) or read(*args)
     )
+    joined = []  # terms joined over the index's segments and scored (absent ones join none)
+    join = engine.IndexView._join_term
+    monkeypatch.setattr(
+        engine.IndexView, "_join_term", lambda *a: joined.append(len(join(*a).docs)) or join(*a)
+    )
     assert titles(search(giver.client, q="quagga")) == ["Warm planner"]
     assert not any(found)
+    assert not any(joined), "a searcher opened after warming finds its terms joined already"

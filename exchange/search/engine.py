@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_PREFIX_TERMS = 256  # words a prefix* may expand to, per field
 TERM_CACHE_BYTES = 96 * 1024 * 1024  # cached postings per process
-VIEW_TERM_BYTES = 32 * 1024 * 1024  # joined, scored terms per index generation
+VIEW_TERM_BYTES = 32 * 1024 * 1024  # joined, scored terms per process
 
 
 @dataclass
@@ -66,10 +66,11 @@ class TermEntry:
 
 
 class TermCache:
-    """Postings by (segment, field, term), least recently used dropped first."""
+    """Postings by (segment, field, term), least recently used dropped first; also terms
+    joined over a generation (:data:`JOINED`). Anything with ``nbytes`` can be kept."""
 
     def __init__(self, budget: int = TERM_CACHE_BYTES) -> None:
-        self._items: OrderedDict[tuple, TermEntry | PositionList] = OrderedDict()
+        self._items: OrderedDict[tuple, TermEntry | PositionList | JoinedTerm] = OrderedDict()
         self.budget = budget
         self.nbytes = 0
         self._lock = threading.Lock()
@@ -94,7 +95,7 @@ class TermCache:
         self._put(key, entry)
         return entry
 
-    def _put(self, key: tuple, entry: TermEntry | PositionList) -> None:
+    def _put(self, key: tuple, entry: TermEntry | PositionList | JoinedTerm) -> None:
         with self._lock:
             if key in self._items:
                 return
@@ -116,22 +117,40 @@ def _load_term(part: Part, field_name: str, btext: bytes) -> TermEntry:
 TERMS = TermCache()
 
 
+@dataclass(frozen=True)
+class JoinedTerm:
+    """A term over a whole index generation: documents and their BM25F scores."""
+
+    docs: np.ndarray  # int64, index-wide document numbers
+    scores: np.ndarray  # float64
+
+    @property
+    def nbytes(self) -> int:
+        return self.docs.nbytes + self.scores.nbytes
+
+
+JOINED = TermCache(VIEW_TERM_BYTES)
+
+
 def warm(searcher: Searcher, fields: Iterable[str], deadline: float) -> int:
-    """Read every term of ``fields`` into :data:`TERMS`, until ``time.monotonic()`` passes
-    ``deadline`` or the cache is nearly full; how many postings lists were read.
+    """Read and join every term of ``fields`` (:data:`TERMS`, :data:`JOINED`), until
+    ``time.monotonic()`` passes ``deadline`` or a cache is nearly full; how many terms.
 
     For a process that forks workers: each then starts with them, shared until written,
     instead of reading postings from disk during its first searches.
     """
-    loaded = 0
-    for part in view_of(searcher).parts:
-        for field_name in fields:
-            for btext in part.reader.lexicon(field_name):
-                if time.monotonic() > deadline or TERMS.nbytes > TERMS.budget * 0.9:
-                    return loaded
-                TERMS.get(part, field_name, btext)
-                loaded += 1
+    view, loaded = view_of(searcher), 0
+    for field_name in fields:
+        for btext in searcher.reader().lexicon(field_name):
+            if time.monotonic() > deadline or _nearly_full(TERMS) or _nearly_full(JOINED):
+                return loaded
+            view.term(field_name, btext)  # every segment's postings, then joined
+            loaded += 1
     return loaded
+
+
+def _nearly_full(cache: TermCache) -> bool:
+    return cache.nbytes > cache.budget * 0.9
 
 
 @dataclass
@@ -159,28 +178,19 @@ class IndexView:
     B: float = 0.75
     K1: float = 1.2
     _stats: dict = field(default_factory=dict)
-    _terms: OrderedDict = field(default_factory=OrderedDict)
-    _terms_bytes: int = 0
-    _terms_lock: threading.Lock = field(default_factory=threading.Lock)
+    generation: tuple = ()  # each segment with its deletions: what the joined terms reflect
 
     def term(self, field_name: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """A term's documents (index-wide numbers) and BM25F scores, joined over every
         segment once per generation: a query then costs the same however many segments
-        the index has (a rebuild writes several; live commits add more)."""
-        key = (field_name, btext)
-        with self._terms_lock:
-            found = self._terms.get(key)
-            if found is not None:
-                self._terms.move_to_end(key)
-                return found
-        found = self._join_term(field_name, btext)
-        with self._terms_lock:
-            self._terms[key] = found
-            self._terms_bytes += found[0].nbytes + found[1].nbytes
-            while self._terms_bytes > VIEW_TERM_BYTES and len(self._terms) > 1:
-                _, (docs, scores) = self._terms.popitem(last=False)
-                self._terms_bytes -= docs.nbytes + scores.nbytes
-        return found
+        the index has (a rebuild writes several; live commits add more).
+
+        Kept by generation, not by searcher, so a searcher opened later on the same index
+        (a worker's, after the master warmed it) finds the terms already joined.
+        """
+        key = (self.generation, field_name, btext)
+        found = JOINED._cached(key, lambda: self._join_term(field_name, btext))
+        return found.docs, found.scores
 
     def _join_term(self, field_name: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         docs, scores = [EMPTY_DOCS.astype(np.int64)], [np.zeros(0)]
@@ -189,7 +199,7 @@ class IndexView:
             if len(entry.docs):
                 docs.append(part.offset + entry.docs.astype(np.int64))
                 scores.append(_scores(self, field_name, btext, entry))
-        return np.concatenate(docs), np.concatenate(scores)
+        return JoinedTerm(np.concatenate(docs), np.concatenate(scores))
 
     def idf(self, field_name: str, btext: bytes) -> float:
         """Whoosh's BM25F idf: log(all documents / (documents with the term + 1)) + 1."""
@@ -231,6 +241,7 @@ def _build_view(searcher: Searcher) -> IndexView:
     arrays = [p.arrays for p in parts] or [empty_segment()]
     codes = {name: _joined([a.codes[name] for a in arrays]) for name in arrays[0].codes}
     view = IndexView(
+        generation=tuple((p.key, p.reader.segment().deleted_count()) for p in parts),
         parts=parts,
         size=searcher.doc_count_all(),
         live=_live(parts, codes["status"]),
