@@ -162,6 +162,18 @@ def test_snippets_show_why_a_file_matched_and_never_raw_html(app, giver):
     assert "&lt;script&gt;" in page
 
 
+def test_a_snippet_is_found_deep_in_a_long_file(app, giver):
+    from exchange.search import snippets
+
+    filler = "Clients reflect on their week. " * (snippets.FIRST_SCAN // 30)
+    share(giver, "Long guide", filler + "The okapi exercise closes the guide.")
+    share(giver, "Short guide", "The okapi exercise opens the guide.")
+    cards = result_cards(search(giver.client, q="okapi"))
+    for title in ("Long guide", "Short guide"):
+        assert "In sheet.docx:" in cards[title], title
+        assert "<mark>okapi</mark> exercise" in cards[title], title
+
+
 def test_sorting_by_newest_and_by_downloads(app, giver):
     first = share(giver, "Older planner", "planner")
     share(giver, "Newer planner", "planner")

@@ -20,7 +20,11 @@ from ..extensions import db
 from ..models import StoredFile
 
 WINDOW = 90  # characters of context either side of the first match
-SCAN_LIMIT = 300_000  # characters of a long file text we look through
+# Characters of each file text read for a snippet: the start first (where most matches
+# are), and only for files longer than that and still without one, up to the limit.
+# Reading the limit at once transferred megabytes per page of long documents.
+FIRST_SCAN = 20_000
+SCAN_LIMIT = 300_000
 
 
 class Described(Protocol):
@@ -56,7 +60,8 @@ def snippets_for(resources: list[Described], terms: list[str]) -> dict[int, Snip
     """For each resource, the first place the query's words appear.
 
     The synopsis and "how I use it" come first; file texts (the start of each, read in
-    one query for just the resources that still need a snippet) after them.
+    one query for just the resources that still need a snippet) after them, then more of
+    the long ones that still have none.
     """
     pattern = pattern_for(terms)
     if pattern is None:
@@ -69,10 +74,15 @@ def snippets_for(resources: list[Described], terms: list[str]) -> dict[int, Snip
         if snippet:
             found[resource.id] = snippet
     missing = [r.id for r in resources if r.id not in found]
-    for resource_id, sources in _file_texts(missing).items():
-        snippet = _first_match(sources, pattern)
-        if snippet:
-            found[resource_id] = snippet
+    for limit in (FIRST_SCAN, SCAN_LIMIT):
+        longer = []
+        for resource_id, sources in _file_texts(missing, limit).items():
+            snippet = _first_match(sources, pattern)
+            if snippet:
+                found[resource_id] = snippet
+            elif any(len(text) == limit for _, text in sources):
+                longer.append(resource_id)  # more text than was read: look further
+        missing = longer
     return found
 
 
@@ -87,17 +97,23 @@ def _first_match(sources: list[tuple[str, str]], pattern: re.Pattern) -> Snippet
 # Built once and run in Core (no ORM objects are wanted): most results pages need it.
 _FILES = StoredFile.__table__
 _FILE_TEXTS = (
-    select(_FILES.c.resource_id, _FILES.c.original_name, func.substr(_FILES.c.text, 1, SCAN_LIMIT))
+    select(
+        _FILES.c.resource_id,
+        _FILES.c.original_name,
+        func.substr(_FILES.c.text, 1, bindparam("limit")),
+    )
     .where(_FILES.c.resource_id.in_(bindparam("ids", expanding=True)))
     .order_by(_FILES.c.resource_id, _FILES.c.position)
 )
 
 
-def _file_texts(resource_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+def _file_texts(resource_ids: list[int], limit: int) -> dict[int, list[tuple[str, str]]]:
+    """The first ``limit`` characters of each file of these resources, in file order."""
     if not resource_ids:
         return {}
     texts: dict[int, list[tuple[str, str]]] = {}
-    rows = db.session.connection().execute(_FILE_TEXTS, {"ids": resource_ids})
+    params = {"ids": resource_ids, "limit": limit}
+    rows = db.session.connection().execute(_FILE_TEXTS, params)
     for resource_id, name, text in rows:
         texts.setdefault(resource_id, []).append((name, text or ""))
     return texts
