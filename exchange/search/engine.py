@@ -192,7 +192,7 @@ class IndexView:
         found = JOINED._cached(key, lambda: self._join_term(field_name, btext))
         return found.docs, found.scores
 
-    def _join_term(self, field_name: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    def _join_term(self, field_name: str, btext: bytes) -> JoinedTerm:
         docs, scores = [EMPTY_DOCS.astype(np.int64)], [np.zeros(0)]
         for part in self.parts:
             entry = TERMS.get(part, field_name, btext)
