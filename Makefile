@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export EXCHANGE_TEST_DATABASE_URL ?=
 
-.PHONY: run test test-fast lint audit bench bench-search bench-load stack-up stack-down clean
+.PHONY: run test test-fast test-load lint audit bench bench-search bench-load stack-up stack-down clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -21,10 +21,14 @@ run: $(STAMP)
 	EXCHANGE_ENV=$${EXCHANGE_ENV:-development} $(BIN)/exchange run --host 127.0.0.1 --port 5000
 
 test: $(STAMP) lint audit
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not load"
 
 test-fast: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow and not browser"
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow and not browser and not load"
+
+# Long load tests (a share storm against gunicorn on PostgreSQL and S3); CI runs them too.
+test-load: $(STAMP)
+	$(BIN)/pytest -m load
 
 lint: $(STAMP)
 	$(BIN)/ruff check exchange tests infra wsgi.py

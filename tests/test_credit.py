@@ -532,25 +532,27 @@ def test_entity_expansion_in_core_properties_is_refused(tmp_path: Path) -> None:
 def test_every_corpus_document_is_credited_or_cleanly_refused(tmp_path: Path) -> None:
     """Nothing in the corpus makes the writer raise, and whatever it writes opens."""
     files = [f for f in manifest() if f.format in CREDITABLE_FORMATS]
-    if not files:
-        pytest.skip("shared corpus not available")
+    assert len(files) >= 40, "the corpus holds dozens of creditable documents"
+    credited = 0
     for item in files:
         dest = tmp_path / f"out.{item.format}"
         if write_credited_copy(item.path, item.format, NAMED, dest):
-            assert_opens(dest, item.format), item.relpath
+            assert_opens(dest, item.format, item.relpath)
             dest.unlink()
+            credited += 1
         assert list(tmp_path.iterdir()) == [], item.relpath
+    assert credited >= len(files) * 3 // 4, f"only {credited} of {len(files)} were credited"
 
 
-def assert_opens(path: Path, fmt: str) -> None:
+def assert_opens(path: Path, fmt: str, relpath: str) -> None:
     if fmt == "pdf":
         with pikepdf.open(path) as pdf:
-            assert str(pdf.docinfo["/Author"]) == NAMED.author
+            assert str(pdf.docinfo["/Author"]) == NAMED.author, relpath
         return
     with zipfile.ZipFile(path) as archive:
-        assert archive.testzip() is None
+        assert archive.testzip() is None, relpath
         props = "meta.xml" if fmt.startswith("od") else "docProps/core.xml"
-        assert NAMED.author.encode() in archive.read(props)
+        assert NAMED.author.encode() in archive.read(props), relpath
 
 
 # --------------------------------------------------------------------------- speed

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from infra.stack import Stack
 from tests.test_stack import Browser, running_stack
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
+pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.xdist_group("stack")]
 
 SHARES = int(os.environ.get("EXCHANGE_STORM_SHARES", "1000"))
 CLIENTS = int(os.environ.get("EXCHANGE_STORM_CLIENTS", "50"))
