@@ -19,7 +19,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
 from exchange.models import Resource, StoredFile, Tag
-from exchange.search import postings
+from exchange.search import engine, segments
+from exchange.search import whoosh_internals as postings
 from exchange.search.engine import evaluate, view_of
 from exchange.search.query import SearchRequest, Viewer, parse, run
 from exchange.search.results import top_k
@@ -128,6 +129,25 @@ def searcher(corpus):
         yield opened
 
 
+def distrust_whoosh_internals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as a process whose start-up check found Whoosh's internals changed: public API
+    only, with caches of its own (nothing read through the internals is reused)."""
+    monkeypatch.setattr(postings, "_trusted", False)
+    monkeypatch.setattr(engine, "TERMS", engine.TermCache())
+    fresh_segments = segments.SegmentCache()
+    monkeypatch.setattr(engine, "SEGMENTS", fresh_segments)
+    monkeypatch.setattr(segments, "SEGMENTS", fresh_segments)
+
+
+@pytest.fixture(params=["internals", "public-api"])
+def any_searcher(request, corpus, monkeypatch):
+    """A searcher, with the engine reading Whoosh through its internals, then without."""
+    if request.param == "public-api":
+        distrust_whoosh_internals(monkeypatch)
+    with corpus[0].searcher() as opened:
+        yield opened
+
+
 def whoosh_ranking(searcher, query) -> list[tuple[int, float]]:
     """Whoosh scoring every match (no top-N shortcuts), best first, ties by document."""
     return [(hit.docnum, hit.score) for hit in searcher.search(query, limit=None)]
@@ -147,7 +167,7 @@ def test_the_index_really_has_several_segments_and_deletions(searcher):
 
 
 def test_bulk_postings_equal_the_public_per_posting_api(searcher):
-    assert postings._BLOCK_API, "the pinned Whoosh still has the block reader"
+    assert postings.bulk_reads(), "the pinned Whoosh's internals are trusted"
     compared = 0
     for reader, _ in searcher.reader().leaf_readers():
         deleted = reader.deleted_docs_set
@@ -173,21 +193,21 @@ def test_bulk_reading_covers_posting_lists_longer_than_one_block(searcher):
 
 
 @pytest.mark.parametrize("text", QUERIES)
-def test_same_matches_as_whoosh(searcher, text):
+def test_same_matches_as_whoosh(any_searcher, text):
     query = parse(text)
-    mine = {doc for doc, _ in engine_ranking(searcher, query)}
-    theirs = {doc for doc, _ in whoosh_ranking(searcher, query)}
+    mine = {doc for doc, _ in engine_ranking(any_searcher, query)}
+    theirs = {doc for doc, _ in whoosh_ranking(any_searcher, query)}
     assert mine == theirs
 
 
 @pytest.mark.parametrize("text", QUERIES)
-def test_same_top_ten_and_scores_as_whoosh(searcher, text, monkeypatch):
+def test_same_top_ten_and_scores_as_whoosh(any_searcher, text, monkeypatch):
     # In segments under 5,000 documents Whoosh may switch to an *unscored* array matcher
     # for a prefix's words; large segments, and this engine, always score them.
     monkeypatch.setattr(wq.Or, "matcher_type", wq.Or.DEFAULT_MATCHER)
     query = parse(text)
-    theirs = whoosh_ranking(searcher, query)
-    mine = engine_ranking(searcher, query)[:10]
+    theirs = whoosh_ranking(any_searcher, query)
+    mine = engine_ranking(any_searcher, query)[:10]
     assert len(mine) == min(10, len(theirs))
     for rank, (doc, score) in enumerate(mine):
         expected = theirs[rank][1]
@@ -196,11 +216,11 @@ def test_same_top_ten_and_scores_as_whoosh(searcher, text, monkeypatch):
         assert doc in tied, f"rank {rank + 1} of {text!r}"
 
 
-def test_counts_and_facets_equal_counting_by_hand(searcher, corpus):
+def test_counts_and_facets_equal_counting_by_hand(any_searcher, corpus):
     resources = corpus[1]
     viewer = Viewer(member_id=2)
     request = SearchRequest(q="career", filters={"tags": ["job search"]}, per_page=500)
-    found = run(searcher, request, viewer)
+    found = run(any_searcher, request, viewer)
     by_hand = [
         r
         for r in resources.values()
@@ -225,30 +245,30 @@ def _matches_career(resource: Resource) -> bool:
     return any("career" in text.lower().split() for text in texts)
 
 
-def test_everyone_sees_only_published_unless_owner_or_admin(searcher, corpus):
+def test_everyone_sees_only_published_unless_owner_or_admin(any_searcher, corpus):
     resources = corpus[1]
-    everyone = run(searcher, SearchRequest(per_page=1000), Viewer())
+    everyone = run(any_searcher, SearchRequest(per_page=1000), Viewer())
     assert sorted(everyone.ids) == sorted(
         i for i, r in resources.items() if r.status == "published"
     )
-    owner = run(searcher, SearchRequest(per_page=1000), Viewer(member_id=3))
+    owner = run(any_searcher, SearchRequest(per_page=1000), Viewer(member_id=3))
     assert sorted(owner.ids) == sorted(
         i for i, r in resources.items() if r.status == "published" or r.owner_id == 3
     )
-    admin = run(searcher, SearchRequest(per_page=1000), Viewer(member_id=1, is_admin=True))
+    admin = run(any_searcher, SearchRequest(per_page=1000), Viewer(member_id=1, is_admin=True))
     assert sorted(admin.ids) == sorted(resources), "the reserved position document never shows"
 
 
-def test_newest_first_and_pages_that_do_not_overlap(searcher, corpus):
+def test_newest_first_and_pages_that_do_not_overlap(any_searcher, corpus):
     published = sorted(
         (r for r in corpus[1].values() if r.status == "published"),
         key=lambda r: r.created_at,
         reverse=True,
     )
-    pages = [run(searcher, SearchRequest(page=n, per_page=25), Viewer()).ids for n in (1, 2, 3)]
+    pages = [run(any_searcher, SearchRequest(page=n, per_page=25), Viewer()).ids for n in (1, 2, 3)]
     assert pages[0] + pages[1] + pages[2] == [r.id for r in published[:75]]
     last = -(-len(published) // 25)
-    beyond = run(searcher, SearchRequest(page=last + 5, per_page=25), Viewer())
+    beyond = run(any_searcher, SearchRequest(page=last + 5, per_page=25), Viewer())
     assert beyond.ids == [r.id for r in published[(last - 1) * 25 :]], "past the end: last page"
 
 
@@ -297,3 +317,39 @@ def test_an_index_written_before_the_id_column_still_finds_resources(tmp_path):
     with whoosh_index.open_dir(str(tmp_path), schema=SCHEMA).searcher() as opened:
         found = run(opened, SearchRequest(), Viewer())
     assert found.ids == [9, 8, 7]
+
+
+# --------------------------------------------------------------------------- trusting Whoosh
+
+
+def test_the_pinned_whoosh_is_installed_and_its_internals_are_trusted():
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    assert f'"{postings.PINNED_DISTRIBUTION}=={postings.PINNED_VERSION}"' in pyproject
+    assert postings.verify() == ""
+    assert postings.bulk_reads()
+
+
+def test_another_whoosh_version_is_not_trusted():
+    assert "2.7.5 is installed, but 2.8.0 is pinned" in postings.verify(expected_version="2.8.0")
+
+
+def test_internals_that_answer_differently_are_not_trusted(monkeypatch):
+    """A Whoosh whose block reader changed meaning (here: weights no longer in the block)."""
+    original = W3LeafMatcher._read_data
+
+    def changed(self):
+        original(self)
+        ids, _weights, values = self._data
+        self._data = (ids, None, values)
+
+    monkeypatch.setattr(W3LeafMatcher, "_read_data", changed)
+    assert "differ from Whoosh's own" in postings.verify()
+
+
+def test_distrusted_internals_are_left_alone_and_warned_about(monkeypatch, caplog):
+    monkeypatch.setattr(postings, "_trusted", None)
+    monkeypatch.setattr(postings, "PINNED_VERSION", "0.0")
+    monkeypatch.setattr(postings.verify, "__defaults__", ("0.0",))
+    assert postings.enable() is False
+    assert "public API" in caplog.text and "0.0 is pinned" in caplog.text
+    assert postings.bulk_reads() is False

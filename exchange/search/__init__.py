@@ -15,7 +15,7 @@ from flask_login import current_user
 from whoosh.searching import Searcher
 
 from ..extensions import db
-from . import engine, whoosh_fixes
+from . import engine, whoosh_internals
 from .query import SearchRequest, SearchResults, Viewer, clean_query
 from .query import run as _run
 from .replica import Replica
@@ -35,14 +35,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-whoosh_fixes.apply()
-
 READ_YOUR_WRITES_WAIT = 10.0
 # What searches read: the words, whose own resources a member sees, and the filters.
 WARM_FIELDS = (*TEXT_FIELDS, "owner", *FACET_FIELDS)
 
 
 def init_app(app: Flask) -> None:
+    whoosh_internals.enable()  # before any index is opened or written
     app.extensions["exchange.search"] = Replica(Path(app.config["INDEX_DIR"]))
 
 

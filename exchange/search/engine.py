@@ -3,7 +3,7 @@
 Whoosh finds matches by stepping matchers through postings one document at a time in
 Python; for a common word that is tens of milliseconds, and counting every hit for facets
 costs as much again. Here a query tree is evaluated on arrays instead: each term's postings
-(read in bulk and cached, see :mod:`.postings`) are scored with BM25F using Whoosh's own
+(read in bulk and cached, see :mod:`.whoosh_internals`) are scored with BM25F using Whoosh's own
 statistics and formula, scattered into one score array for the whole index, and combined
 with boolean masks (And, Or, AndNot, Not, AndMaybe, Require, prefixes, phrases). Anything
 else is handed to Whoosh's own matcher, so every query the parser can produce still works.
@@ -27,11 +27,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import query as wq
 from whoosh.reading import SegmentReader
-from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-from .postings import EMPTY_DOCS, LENGTH_OF_BYTE, PositionList, read_positions, read_postings
 from .segments import NO_VALUE, SEGMENTS, Pairs, SegmentArrays, empty_segment
+from .whoosh_internals import (
+    EMPTY_DOCS,
+    LENGTH_OF_BYTE,
+    PositionList,
+    bm25_parameters,
+    read_positions,
+    read_postings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -251,9 +257,9 @@ def _build_view(searcher: Searcher) -> IndexView:
         pairs={name: _joined_pairs(parts, name) for name in arrays[0].pairs},
         reader=searcher.reader(),
     )
-    weighting = searcher.weighting
-    if isinstance(weighting, BM25F) and not weighting._field_B:
-        view.B, view.K1 = weighting.B, weighting.K1
+    parameters = bm25_parameters(searcher.weighting)
+    if parameters is not None:
+        view.B, view.K1 = parameters
     return view
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh.reading import SegmentReader
 
-from .postings import read_length_bytes, read_number_column, read_postings
 from .schema import TEXT_FIELDS
+from .whoosh_internals import read_length_bytes, read_number_column, read_postings
 
 SINGLE_VALUED = ("kind", "audience", "licence", "status")
 MULTI_VALUED = ("tags", "format")
