@@ -1,0 +1,128 @@
+"""Rate limits count what they are meant to count, and hold however many workers serve.
+
+Login limits count wrong passwords, not sign-ins; the other limits count what was done
+(an email sent, a request posted, a report made), not forms shown again with a mistake;
+members' own actions count per member, not per office address. In production several
+gunicorn workers refuse to start with limits each worker would keep on its own, and with
+Redis four real workers let exactly the limit through between them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .fixtures.members import PASSWORD, Visitor
+
+WRONG = "not the password at all"
+
+
+def visitor_at(app, address: str) -> Visitor:
+    """A person whose browser reaches the site from ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Visitor(client)
+
+
+def registered(app, address: str) -> Visitor:
+    visitor = visitor_at(app, address)
+    assert visitor.register().status_code == 302
+    visitor.logout()
+    return visitor
+
+
+# -- logins: failures count, sign-ins do not -------------------------------------------------
+
+
+def test_signing_in_again_and_again_is_never_refused_but_guessing_still_is(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    counsellor = registered(app, "10.1.0.1")
+    signed_in = []
+    for _ in range(8):  # laptop, phone, the office PC, after each logout...
+        signed_in.append(counsellor.login().status_code)
+        counsellor.logout()
+    assert signed_in == [302] * 8
+
+    guesses = [counsellor.login(password=f"{WRONG} {n}").status_code for n in range(7)]
+    assert guesses == [422] * 5 + [429] * 2  # 5 wrong passwords a minute per account
+
+
+def test_colleagues_behind_one_office_address_all_sign_in(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    team = [registered(app, f"10.2.0.{n + 1}") for n in range(12)]
+    office = "192.0.2.10"
+    signed_in = []
+    for colleague in team:
+        colleague.client.environ_base["REMOTE_ADDR"] = office
+        signed_in.append(colleague.login().status_code)
+    assert signed_in == [302] * 12  # more than the 10 failed logins a minute an address has
+
+
+def test_a_refused_login_gets_the_friendly_page_and_says_when_to_come_back(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    attacker = visitor_at(app, "203.0.113.5")
+    codes = [attacker.login(f"guess{n}@example.org", WRONG).status_code for n in range(10)]
+    refused = attacker.login("guess10@example.org", WRONG)
+    assert codes == [422] * 10
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+
+
+# -- other forms: what was done counts, mistakes do not ---------------------------------------
+
+
+FORMS = {
+    "register": (
+        "/register",
+        {"name": "Sam", "email": "sam@example.org", "password": "short"},
+        {"name": "Sam", "email": "sam@example.org", "password": PASSWORD},
+    ),
+    "forgot password": (
+        "/password/forgot",
+        {"email": "sam@example"},
+        {"email": "sam@example.org"},
+    ),
+}
+
+
+@pytest.mark.parametrize("form", FORMS.values(), ids=FORMS.keys())
+def test_mistakes_on_account_forms_do_not_use_up_the_allowance(make_app, form):
+    app = make_app(RATELIMIT_ENABLED=True)
+    path, mistake, good = form
+    client = visitor_at(app, "198.51.100.7").client
+    mistakes = [client.post(path, data=mistake).status_code for _ in range(12)]
+    assert mistakes == [422] * 12
+    assert client.post(path, data=good).status_code == 302
+
+
+def test_reset_emails_for_one_address_are_still_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = visitor_at(app, "198.51.100.8").client
+    sent = [client.post("/password/forgot", data={"email": "jo@example.org"}) for _ in range(4)]
+    assert [r.status_code for r in sent] == [302, 302, 302, 429]
+
+
+def post_request(visitor: Visitor, title: str = "A values card sort") -> int:
+    data = {"title": title, "body": "For young people choosing a course.", "tags": ""}
+    return visitor.client.post("/requests/new", data=data).status_code
+
+
+def test_mistakes_on_the_request_form_do_not_use_up_the_allowance(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    member = visitor_at(app, "192.0.2.20")
+    member.register()
+    mistakes = [post_request(member, title="") for _ in range(21)]
+    assert mistakes == [422] * 21
+    assert post_request(member) == 302
+
+
+def test_colleagues_at_one_office_address_each_have_their_own_allowance(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    busy, colleague = visitor_at(app, "10.3.0.1"), visitor_at(app, "10.3.0.2")
+    busy.register()
+    colleague.register()
+    for member in (busy, colleague):
+        member.client.environ_base["REMOTE_ADDR"] = "192.0.2.30"
+    posted = [post_request(busy, f"Request {n}") for n in range(21)]
+    assert posted == [302] * 20 + [429]  # 20 requests an hour per member
+    assert post_request(colleague) == 302
