@@ -9,8 +9,22 @@ Redis four real workers let exactly the limit through between them.
 
 from __future__ import annotations
 
-import pytest
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
+import redis
+
+from exchange import create_app
+from exchange.config import ConfigError
+from infra.stack import Settings, Stack, StackError, forget_rate_limits
+from tests.test_stack import Browser, free_port_pair, require_redis
+
+from .conftest import TEST_SECRET
 from .fixtures.members import PASSWORD, Visitor
 
 WRONG = "not the password at all"
@@ -126,3 +140,118 @@ def test_colleagues_at_one_office_address_each_have_their_own_allowance(make_app
     posted = [post_request(busy, f"Request {n}") for n in range(21)]
     assert posted == [302] * 20 + [429]  # 20 requests an hour per member
     assert post_request(colleague) == 302
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+def production(tmp_path: Path, **settings) -> dict:
+    return {
+        "ENV": "production",
+        "SECRET_KEY": TEST_SECRET,
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'exchange.sqlite3'}",
+        **settings,
+    }
+
+
+def test_production_with_several_workers_refuses_limits_kept_per_worker(tmp_path):
+    with pytest.raises(ConfigError, match=r"EXCHANGE_RATELIMIT_STORAGE_URL is memory://"):
+        create_app(production(tmp_path, WORKERS=4))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"WORKERS": 1},
+        {"WORKERS": 4, "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"},
+        {"WORKERS": 4, "RATELIMIT_ENABLED": False},
+    ],
+    ids=["one worker", "shared Redis", "limits off"],
+)
+def test_production_accepts_limits_that_every_worker_shares(tmp_path, settings):
+    assert create_app(production(tmp_path, **settings)).config["WORKERS"] == settings["WORKERS"]
+
+
+@pytest.mark.parametrize("workers", [0, "four", True])
+def test_a_worker_count_that_is_not_a_count_is_refused(tmp_path, workers):
+    with pytest.raises(ConfigError, match="EXCHANGE_WORKERS"):
+        create_app(production(tmp_path, WORKERS=workers))
+
+
+# -- four real gunicorn workers -----------------------------------------------------------------
+
+
+class FolderNode(Stack):
+    """A node of ``infra/stack.py`` on SQLite and a folder store: no PostgreSQL or S3."""
+
+    def env(self, number: int = 0) -> dict[str, str]:
+        node_dir = self.node_dir(number)
+        return {
+            "EXCHANGE_ENV": "production",
+            "EXCHANGE_SECRET_KEY": self._secret(),
+            "EXCHANGE_INSTANCE_DIR": str(node_dir / "instance"),
+            "EXCHANGE_DATABASE_URL": f"sqlite:///{self.dir / 'exchange.sqlite3'}",
+            "EXCHANGE_STORAGE_URL": (self.dir / "files").as_uri(),
+            "EXCHANGE_INDEX_DIR": str(node_dir / "index"),
+            "EXCHANGE_SITE_URL": self.nodes[number].url,
+            "GUNICORN_WARM_SECONDS": "0",
+            **self.settings.env,
+        }
+
+
+@contextmanager
+def gunicorn_node(tmp_path: Path, **env: str) -> Iterator[Stack]:
+    """One gunicorn node of 4 workers (``infra/gunicorn.conf.py``, production settings) with
+    its schema made, stopped afterwards; ``restart_node`` starts it and waits for /readyz."""
+    port = free_port_pair(26000 + 10 * (os.getpid() % 50))
+    stack = FolderNode(Settings(state_dir=str(tmp_path / "stack"), workers=4, port=port, env=env))
+    stack.exchange("init")
+    try:
+        yield stack
+    finally:
+        stack.stop_node(stack.nodes[0])
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("stack")
+def test_four_gunicorn_workers_let_exactly_the_limit_through_together(tmp_path):
+    redis_url = require_redis()
+    prefix = f"exchange-limits-test-{uuid.uuid4().hex[:12]}"
+    env = {"EXCHANGE_RATELIMIT_STORAGE_URL": redis_url, "EXCHANGE_RATELIMIT_KEY_PREFIX": prefix}
+    try:
+        with gunicorn_node(tmp_path, **env) as stack:
+            stack.restart_node(stack.nodes[0])  # starts it and waits for /readyz
+            attacker = Browser(stack)
+            codes = [
+                attacker.post_form(
+                    0, "/login", {"email": f"guess{n}@example.org", "password": WRONG}
+                )
+                for n in range(20)
+            ]
+        assert [r.status_code for r in codes] == [422] * 10 + [429] * 10
+        assert "Too many attempts" in codes[-1].text and int(codes[-1].headers["Retry-After"]) > 0
+        assert _keys(redis_url, prefix), "the counters are in the shared Redis"
+    finally:
+        forget_rate_limits(redis_url, prefix)
+    assert not _keys(redis_url, prefix)
+
+
+def _keys(redis_url: str, prefix: str) -> list[bytes]:
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    try:
+        return list(client.scan_iter(match=f"*{prefix}*"))
+    finally:
+        client.close()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("stack")
+def test_four_gunicorn_workers_refuse_to_start_with_limits_kept_in_each(tmp_path):
+    with gunicorn_node(tmp_path, EXCHANGE_RATELIMIT_STORAGE_URL="memory://") as stack:
+        with pytest.raises(StackError, match="exited") as refused:
+            stack.restart_node(stack.nodes[0])
+        log = (stack.node_dir(0) / "gunicorn.log").read_text()
+    assert "EXCHANGE_RATELIMIT_STORAGE_URL is memory://, so each of the 4 workers" in log
+    assert re.search(r"redis://", str(refused.value))
+    assert "Traceback" not in log, "one clear message, not a stack trace"
