@@ -9,6 +9,7 @@ Redis four real workers let exactly the limit through between them.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import uuid
@@ -25,6 +26,7 @@ from infra.stack import Settings, Stack, StackError, forget_rate_limits
 from tests.test_stack import Browser, free_port_pair, require_redis
 
 from .conftest import TEST_SECRET
+from .fixtures.exchange import share_txt
 from .fixtures.members import PASSWORD, Visitor
 
 WRONG = "not the password at all"
@@ -78,7 +80,8 @@ def test_a_refused_login_gets_the_friendly_page_and_says_when_to_come_back(make_
     refused = attacker.login("guess10@example.org", WRONG)
     assert codes == [422] * 10
     assert refused.status_code == 429
-    assert "Too many attempts" in refused.get_data(as_text=True)
+    page = html.unescape(refused.get_data(as_text=True))
+    assert "Too many attempts" in page and "Please try again in a minute." in page
     assert 0 < int(refused.headers["Retry-After"]) <= 60
 
 
@@ -137,9 +140,35 @@ def test_colleagues_at_one_office_address_each_have_their_own_allowance(make_app
     colleague.register()
     for member in (busy, colleague):
         member.client.environ_base["REMOTE_ADDR"] = "192.0.2.30"
-    posted = [post_request(busy, f"Request {n}") for n in range(21)]
-    assert posted == [302] * 20 + [429]  # 20 requests an hour per member
+    posted = [post_request(busy, f"Request {n}") for n in range(20)]
+    assert posted == [302] * 20
+    refused = busy.client.post("/requests/new", data={"title": "One more", "body": "Please."})
+    assert refused.status_code == 429  # 20 requests an hour per member
     assert post_request(colleague) == 302
+
+
+def test_a_refusal_for_an_hourly_limit_says_how_many_minutes_to_wait(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    member = visitor_at(app, "192.0.2.40")
+    member.register()
+    for n in range(20):
+        post_request(member, f"Request {n}")
+    refused = member.client.post("/requests/new", data={"title": "One more", "body": "Please."})
+    wait = re.search(r"Please try again in (\d+) minutes\.", refused.get_data(as_text=True))
+    assert refused.status_code == 429 and wait, "not “wait a minute” for an hourly limit"
+    assert 1 < int(wait.group(1)) <= 60
+    assert 60 < int(refused.headers["Retry-After"]) <= 3600
+
+
+def test_mistakes_on_the_report_form_do_not_use_up_the_allowance(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    giver, reporter = visitor_at(app, "10.4.0.1"), visitor_at(app, "10.4.0.2")
+    giver.register()
+    reporter.register()
+    path = f"/resources/{share_txt(giver)}/report"
+    no_note = [reporter.client.post(path, data={"reason": "other"}).status_code for _ in range(31)]
+    assert no_note == [422] * 31  # “something else” needs a note
+    assert reporter.client.post(path, data={"reason": "spam"}).status_code == 302
 
 
 # -- configuration ------------------------------------------------------------------------------
