@@ -85,6 +85,21 @@ def test_a_refused_login_gets_the_friendly_page_and_says_when_to_come_back(make_
     assert 0 < int(refused.headers["Retry-After"]) <= 60
 
 
+def test_guessing_the_current_password_from_a_signed_in_browser_is_limited(make_app):
+    """A browser left signed in must not become a way to try passwords without limit."""
+    app = make_app(RATELIMIT_ENABLED=True)
+    member = visitor_at(app, "10.5.0.1")
+    member.register()
+    guesses = [
+        member.client.post(
+            "/account/password",
+            data={"current_password": f"{WRONG} {n}", "new_password": f"{PASSWORD} too"},
+        ).status_code
+        for n in range(7)
+    ]
+    assert guesses == [422] * 5 + [429] * 2
+
+
 # -- other forms: what was done counts, mistakes do not ---------------------------------------
 
 

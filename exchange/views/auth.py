@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import account_links, accounts
-from ..extensions import failed, limiter, login_manager, succeeded
+from ..extensions import failed, limiter, login_manager, member_key, succeeded
 from ..forms import (
     ConfirmForm,
     ForgotPasswordForm,
@@ -165,6 +165,9 @@ def account():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    "5 per minute; 20 per hour", methods=["POST"], key_func=member_key, deduct_when=failed
+)
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
