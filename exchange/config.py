@@ -118,7 +118,7 @@ def validate_rate_limits(config: dict[str, Any]) -> None:
     workers = config["WORKERS"]
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError("EXCHANGE_WORKERS must be the number of worker processes, 1 or more.")
-    if config["ENV"] != "production" or workers == 1 or not config.get("RATELIMIT_ENABLED", 1):
+    if config["ENV"] != "production" or workers == 1 or not config.get("RATELIMIT_ENABLED", True):
         return
     if str(config["RATELIMIT_STORAGE_URL"]).startswith("memory://"):
         raise ConfigError(

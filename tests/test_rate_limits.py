@@ -267,14 +267,15 @@ def test_four_gunicorn_workers_let_exactly_the_limit_through_together(tmp_path):
         with gunicorn_node(tmp_path, **env) as stack:
             stack.restart_node(stack.nodes[0])  # starts it and waits for /readyz
             attacker = Browser(stack)
-            codes = [
+            answers = [
                 attacker.post_form(
                     0, "/login", {"email": f"guess{n}@example.org", "password": WRONG}
                 )
                 for n in range(20)
             ]
-        assert [r.status_code for r in codes] == [422] * 10 + [429] * 10
-        assert "Too many attempts" in codes[-1].text and int(codes[-1].headers["Retry-After"]) > 0
+        assert [r.status_code for r in answers] == [422] * 10 + [429] * 10
+        refused = answers[-1]
+        assert "Too many attempts" in refused.text and int(refused.headers["Retry-After"]) > 0
         assert _keys(redis_url, prefix), "the counters are in the shared Redis"
     finally:
         forget_rate_limits(redis_url, prefix)
