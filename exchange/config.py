@@ -34,6 +34,7 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "MAX_UPLOAD_MB": 25,
         "STARTER_DOWNLOADS": 3,
         "RATELIMIT_STORAGE_URL": "memory://",
+        "WORKERS": 1,  # processes serving this node; infra/gunicorn.conf.py tells the app
         "SITE_NAME": "Toolkit Exchange",
         "EXTRACT_TIMEOUT_S": 20,
         "EXTRACT_MEMORY_MB": 512,
@@ -105,6 +106,27 @@ def validate(config: dict[str, Any]) -> None:
     if not str(config["STORAGE_URL"]).startswith(("file://", "s3://")):
         raise ConfigError("EXCHANGE_STORAGE_URL must start with file:// or s3://.")
     validate_operations(config)
+    validate_rate_limits(config)
+
+
+def validate_rate_limits(config: dict[str, Any]) -> None:
+    """Refuse rate limits that each worker would count on its own.
+
+    With ``memory://`` every worker process keeps its own counters, so N workers let N
+    times the limit through: with 4 workers, 40 password guesses a minute instead of 10.
+    """
+    workers = config["WORKERS"]
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError("EXCHANGE_WORKERS must be the number of worker processes, 1 or more.")
+    if config["ENV"] != "production" or workers == 1 or not config.get("RATELIMIT_ENABLED", True):
+        return
+    if str(config["RATELIMIT_STORAGE_URL"]).startswith("memory://"):
+        raise ConfigError(
+            f"EXCHANGE_RATELIMIT_STORAGE_URL is memory://, so each of the {workers} workers "
+            f"would count rate limits on its own and let {workers} times as many login "
+            "attempts through: set it to a Redis shared by every worker and node, e.g. "
+            "redis://127.0.0.1:6379/0, or run a single worker."
+        )
 
 
 def validate_operations(config: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from flask import Flask, render_template, request
@@ -12,6 +13,7 @@ from werkzeug.exceptions import (
     InternalServerError,
 )
 
+from .extensions import limiter
 from .storage import ObjectNotFound, StorageError
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ PAGES = {
     ),
     429: Page(
         "Too many attempts",
-        "For your account’s safety we’ve paused this for a little while. "
+        "We’ve paused this for a little while to keep the site safe for everyone. "
         "Please wait a minute and try again.",
     ),
     500: Page(
@@ -73,7 +75,21 @@ def handle_http_error(exc: HTTPException):
         )
     if code in (413, 503) and exc.description != type(exc).description:
         return render_error(code, message=exc.description)  # our own, more specific reason
+    if code == 429:
+        return render_error(429, message=_when_to_come_back())
     return render_error(code if code in PAGES else 500)
+
+
+def _when_to_come_back() -> str:
+    """The 429 page's advice, from the limit that refused: a minute for logins, up to an hour
+    for posts (the same wait as the ``Retry-After`` header)."""
+    refused = limiter.current_limit
+    minutes = max(round((refused.reset_at - time.time()) / 60), 1) if refused else 1
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    return (
+        "We’ve paused this for a little while to keep the site safe for everyone. "
+        f"Please try again in {wait}."
+    )
 
 
 def handle_storage_error(exc: StorageError):

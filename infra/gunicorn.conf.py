@@ -16,6 +16,8 @@ Every setting can be changed from the environment without editing this file:
 
 The access log never holds a query string (search words, tokens) or a response's
 ``Location`` (our downloads redirect to presigned URLs that work for anyone who has them).
+With more than one worker, gunicorn refuses to start on ``memory://`` rate limits (each
+worker would count alone): ``on_starting`` tells the app its worker count (``EXCHANGE_WORKERS``).
 """
 
 from __future__ import annotations
@@ -71,11 +73,31 @@ control_socket_disable = not control_socket
 
 
 def on_starting(server) -> None:
-    """Start with an empty metrics folder: figures of workers from an old run are stale."""
+    """Refuse rate limits kept per worker; start with an empty metrics folder (figures of
+    workers from an old run are stale)."""
+    _check_rate_limits(server)
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def _check_rate_limits(server) -> None:
+    """Tell the app how many workers serve it, so it refuses ``memory://`` rate limits.
+
+    Each worker would count on its own and let that many times the limit through. Here the
+    worker count is final (command line included). A preloaded app is checked at once: its
+    ConfigError stops gunicorn with the message alone. Without preloading, each worker
+    checks as it builds its app, from ``EXCHANGE_WORKERS``.
+    """
+    os.environ["EXCHANGE_WORKERS"] = str(server.cfg.workers)
+    app = getattr(server.app, "callable", None)
+    if app is None or not hasattr(app, "config"):
+        return
+    from exchange.config import validate_rate_limits
+
+    app.config["WORKERS"] = server.cfg.workers
+    validate_rate_limits(app.config)
 
 
 def when_ready(server) -> None:

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import account_links, accounts
-from ..extensions import limiter, login_manager
+from ..extensions import failed, limiter, login_manager, member_key, succeeded
 from ..forms import (
     ConfirmForm,
     ForgotPasswordForm,
@@ -47,7 +47,7 @@ def _submitted_email() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("10 per hour", methods=["POST"], deduct_when=succeeded)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -88,8 +88,8 @@ def confirm(token: str):
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
-@limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email)
+@limiter.limit("10 per hour", methods=["POST"], deduct_when=succeeded)
+@limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email, deduct_when=succeeded)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -116,8 +116,10 @@ def reset_password(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])  # per address
-@limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_submitted_email)
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"], deduct_when=failed)  # per address
+@limiter.limit(
+    "5 per minute; 20 per hour", methods=["POST"], key_func=_submitted_email, deduct_when=failed
+)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -163,6 +165,9 @@ def account():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    "5 per minute; 20 per hour", methods=["POST"], key_func=member_key, deduct_when=failed
+)
 def password():
     form = PasswordForm()
     if form.validate_on_submit():

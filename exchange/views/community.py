@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import access, community, impact, notify
 from ..errors import AccessDenied
-from ..extensions import db, limiter
+from ..extensions import db, limiter, member_key, succeeded
 from ..forms import ConfirmForm, ExchangeSettingsForm, ReportForm, ThanksForm
 from ..models import Member, Notification, Resource
 from .helpers import form_page, safe_next
@@ -184,7 +184,7 @@ def open_notification(notification_id: int):
 
 @bp.route("/resources/<int:resource_id>/report", methods=["GET", "POST"])
 @login_required
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)
 def report_resource(resource_id: int):
     resource = visible_resource_or_404(resource_id)
     back = url_for("resources.show", resource_id=resource.id)
@@ -193,7 +193,7 @@ def report_resource(resource_id: int):
 
 @bp.route("/members/<int:member_id>/report", methods=["GET", "POST"])
 @login_required
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)
 def report_member(member_id: int):
     member = db.get_or_404(Member, member_id)
     back = url_for("members.show", member_id=member.id)

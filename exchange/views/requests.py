@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import community
 from ..errors import AccessDenied
-from ..extensions import db, limiter
+from ..extensions import db, limiter, member_key, succeeded
 from ..forms import AnswerForm, AskForm, DeclineForm, FulfilForm, RequestForm
 from ..models import Member, Resource, ShareRequest
 from ..vocab import parse_tags
@@ -40,7 +40,7 @@ def board():
 
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
-@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("20 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)
 def new():
     form = RequestForm()
     if form.validate_on_submit():
@@ -160,7 +160,7 @@ def decline(request_id: int):
 
 @bp.route("/members/<int:member_id>/ask", methods=["GET", "POST"])
 @login_required
-@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("20 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)
 def ask(member_id: int):
     recipient = db.get_or_404(Member, member_id)
     if recipient.suspended and not current_user.is_admin:
