@@ -36,11 +36,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     config.load(app, test_config)
 
-    from . import errors, extensions, logs, security, stores, views
+    from . import errors, extensions, logs, security, stores, transactions, views
     from .cli import register_commands
 
     logs.configure(app)
     extensions.init_app(app)
+    transactions.init_app(app)  # after db: it ends the transaction before db's teardown
     stores.init_app(app)
     views.register(app)
     errors.register(app)

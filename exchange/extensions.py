@@ -66,9 +66,6 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def init_app(app: Flask) -> None:
     """Bind every extension to ``app``; the login view and messages live with the auth views."""
     db.init_app(app)
-    from . import transactions
-
-    transactions.init_app(app)  # after db: it ends the transaction before db's teardown
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
