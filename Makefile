@@ -33,6 +33,7 @@ test-load: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check exchange tests infra wsgi.py
 	$(BIN)/ruff format --check exchange tests infra wsgi.py
+	$(BIN)/lint-imports --no-cache
 
 # bandit: every finding is fixed or carries a "# nosec <id>: reason" beside it.
 # pip-audit: fails on any known vulnerability in the pinned dependencies it can look up.

@@ -28,7 +28,6 @@ from sqlalchemy import select
 from .extensions import db
 from .models import IndexChange, Resource, StoredFile
 from .search import get_replica
-from .search.schema import is_resource_document
 from .storage import ObjectNotFound, Storage, get_storage
 
 log = logging.getLogger(__name__)
@@ -126,12 +125,7 @@ def _check_index(report: Report) -> None:
     replica.catch_up(wait=30)
     position, head = replica.lag()
     report.index_lag = head - position
-    searcher = replica.searcher()
-    indexed = {
-        int(fields["id"])
-        for fields in searcher.all_stored_fields()
-        if is_resource_document(fields.get("id", ""))
-    }
+    indexed = replica.indexed_resource_ids()
     in_database = set(db.session.scalars(select(Resource.id)))
     report.not_indexed = sorted(in_database - indexed)
     report.stray_in_index = sorted(indexed - in_database)

@@ -1,7 +1,8 @@
 """Full-text search: a Whoosh replica of the database, queried with permission filters.
 
-The rest of the app uses only the names exported here: the index for this app
-(:func:`get_replica`), :func:`catch_up` after a change is committed, and :func:`search`.
+The rest of the app uses only the names exported here (``make lint`` checks it): the index
+for this app (:func:`get_replica`: its lag, rebuild and the resources it holds),
+:func:`catch_up` after a change is committed, :func:`search` and :func:`snippets_for`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .query import SearchRequest, SearchResults, Viewer, clean_query
 from .query import run as _run
 from .replica import Replica
 from .schema import FACET_FIELDS, TEXT_FIELDS
+from .snippets import snippets_for
 
 __all__ = [
     "SearchRequest",
@@ -30,6 +32,7 @@ __all__ = [
     "get_replica",
     "init_app",
     "search",
+    "snippets_for",
     "warm",
 ]
 

@@ -39,7 +39,13 @@ from whoosh.writing import SegmentWriter
 
 from ..extensions import db
 from ..models import IndexChange, Resource, StoredFile
-from .schema import POSITION_DOC_ID, SCHEMA, document_for, vocabulary_document
+from .schema import (
+    POSITION_DOC_ID,
+    SCHEMA,
+    document_for,
+    is_resource_document,
+    vocabulary_document,
+)
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +184,15 @@ class Replica:
         """(applied position, log head): how far this node's index is behind the database."""
         with Session(db.engine) as session:
             return self.position(), _log_head(session)
+
+    def indexed_resource_ids(self) -> set[int]:
+        """The resources this node's index holds, for ``exchange doctor`` to compare with the
+        database (the index's own bookkeeping documents left out)."""
+        return {
+            int(fields["id"])
+            for fields in self.searcher().all_stored_fields()
+            if is_resource_document(fields.get("id", ""))
+        }
 
     def _apply_until(self, session: Session, head: int) -> int:
         index = self._open_index()

@@ -15,7 +15,6 @@ from .. import access
 from .. import search as search_mod
 from ..extensions import db
 from ..models import Resource, Tag, resource_tags
-from ..search.snippets import snippets_for
 from ..vocab import AUDIENCES, KINDS, LICENCES
 from .cards import search_cards
 from .helpers import file_label, page_number, query_quote, request_url
@@ -214,12 +213,13 @@ def search():
         )
     resources, tags_by_id = _hits_in_order(results.ids)
     links = SearchLinks(request_url("search.search"), request.args)
+    snippets = search_mod.snippets_for(resources, results.terms)
     return render_template(
         "search.html",
         wanted=wanted,
         results=results,
         resources=resources,
-        cards=search_cards(resources, snippets_for(resources, results.terms), tags_by_id),
+        cards=search_cards(resources, snippets, tags_by_id),
         pages=max(1, -(-results.total // PER_PAGE)),
         filter_args=FILTER_ARGS,
         facets=facets_of(results, links),
