@@ -358,11 +358,7 @@ def standing(member: Member, resource: Resource) -> Standing:
 def _standing_query() -> Select:
     member, resource = bindparam("member_id"), bindparam("resource_id")
     downloaded = exists().where(Download.member_id == member, Download.resource_id == resource)
-    asked = (
-        exists()
-        .where(Answer.resource_id == resource)
-        .where(Answer.request_id == ShareRequest.id, ShareRequest.asker_id == member)
-    )
+    asked = access.answers_request_of(member, resource)
     saved = exists().where(ToolkitItem.member_id == member, ToolkitItem.resource_id == resource)
     return select(downloaded, asked, saved)
 
