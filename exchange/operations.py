@@ -119,13 +119,18 @@ def prepare_files(
     workdir: Path,
     budget: int,
     owner_id: int,
+    kept_names: Sequence[str] = (),
 ) -> list[PreparedFile]:
-    """Stage, identify, read, credit and preview every upload; refuse the lot on any problem."""
+    """Stage, identify, read, credit and preview every upload; refuse the lot on any problem.
+
+    ``kept_names`` are the names of the resource's files already stored.
+    """
     prepared = []
     for upload in uploads:
         staged = stage(upload.stream, upload.filename, workdir, budget)
         budget -= staged.size
         prepared.append(staged)
+    name_apart(prepared, kept_names)
     check_quota(owner_id, prepared)
     credit = credit_for(details)
     for item in prepared:
@@ -133,6 +138,21 @@ def prepare_files(
         make_credited_copy(item, credit)
         make_thumbnail(item)
     return prepared
+
+
+def name_apart(prepared: Sequence[PreparedFile], kept_names: Sequence[str] = ()) -> None:
+    """Give each file of a resource a name of its own ("sheet (2).docx" after "sheet.docx"):
+    pages list files by name, and a download is saved under it."""
+    taken = {name.casefold() for name in kept_names}
+    for item in prepared:
+        stem, dot, ext = item.name.rpartition(".")
+        if not stem:  # no extension (or a name like ".profile")
+            stem, dot, ext = item.name, "", ""
+        number = 1
+        while item.name.casefold() in taken:
+            number += 1
+            item.name = f"{stem} ({number}){dot}{ext}"
+        taken.add(item.name.casefold())
 
 
 def check_quota(owner_id: int, adding: Sequence[PreparedFile]) -> None:
@@ -292,7 +312,9 @@ def edit_resource(
     credit_changed = credit_for(resource) != credit_for(details)
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
-        prepared = prepare_files(uploads, resource, workdir, _upload_budget(), resource.owner_id)
+        kept = [f.original_name for f in resource.files if f not in removing]
+        budget = _upload_budget()
+        prepared = prepare_files(uploads, resource, workdir, budget, resource.owner_id, kept)
         stale = [key for f in removing for key in f.storage_keys()]
         if credit_changed:
             kept = [f for f in resource.files if f not in removing]
