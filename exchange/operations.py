@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from . import privacy, search
-from .community import announce_answers
+from .community import Refused, add_answer, announce_answers, may_answer_problem
 from .credit import Credit, credit_line
 from .extensions import db
 from .models import (
@@ -30,6 +30,7 @@ from .models import (
     IndexChange,
     Member,
     Resource,
+    ShareRequest,
     StoredFile,
     Tag,
     Taker,
@@ -95,19 +96,32 @@ def credit_line_for(resource: Resource) -> str:
 # -- share -------------------------------------------------------------------------------
 
 
-def share_resource(owner: Member, details: ResourceDetails, uploads: Sequence[Upload]) -> Resource:
+def share_resource(
+    owner: Member,
+    details: ResourceDetails,
+    uploads: Sequence[Upload],
+    answers: ShareRequest | None = None,
+) -> Resource:
     """Publish a new resource with its files, or raise :class:`UploadRefused` storing nothing.
 
     A resource whose files look like they hold a client's personal data is kept as a draft
-    until the sharer has reviewed the warning.
+    until the sharer has reviewed the warning. A share that ``answers`` a request is stored
+    with its answer in one transaction: if the answer is refused (:class:`Refused`, checked
+    before anything is stored and again as it is written) nothing of the share remains.
     """
     if not uploads:
         raise UploadRefused("Please choose at least one file to share.")
+    problem = answers and may_answer_problem(answers, owner)
+    if problem:
+        raise Refused(problem)
     with _workdir() as workdir, _all_or_nothing() as stored:
         prepared = prepare_files(uploads, details, workdir, _upload_budget(), owner.id)
         resource = Resource(owner_id=owner.id, status=_initial_status(prepared))
         details.apply_to(resource)
-        _store_and_commit(resource, prepared, stored)
+        _store(resource, prepared, stored)
+        if answers is not None:
+            add_answer(answers, owner, resource)
+        db.session.commit()
     log.info("member %s shared resource %s (%d files)", owner.id, resource.id, len(prepared))
     search.catch_up()
     return resource
@@ -205,10 +219,8 @@ def _all_or_nothing() -> Iterator[list[str]]:
         raise
 
 
-def _store_and_commit(
-    resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]
-) -> None:
-    """Store the bytes, then commit rows and the change-log entry in one transaction."""
+def _store(resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]) -> None:
+    """Store the bytes, then write the rows and the change-log entry; the caller commits."""
     storage = get_storage()
     first = len(resource.files)
     for position, item in enumerate(prepared, start=first):
@@ -216,7 +228,6 @@ def _store_and_commit(
     db.session.add(resource)
     db.session.flush()
     IndexChange.record(resource.id)
-    db.session.commit()
 
 
 def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
@@ -321,7 +332,8 @@ def edit_resource(
             stale += recredit_files(kept, workdir, stored)
         for row in removing:
             resource.files.remove(row)
-        _store_and_commit(resource, prepared, stored)
+        _store(resource, prepared, stored)
+        db.session.commit()
     discard_objects(stale)
     log.info("resource %s edited (%d added, %d removed)", resource.id, len(uploads), len(removing))
     search.catch_up()
