@@ -398,7 +398,8 @@ def _without_waiting_for_the_disk() -> None:
 def record_download(member: Member, resource: Resource, file: StoredFile) -> bool:
     """Write the download to the ledger; True when it is this member's first of the resource.
 
-    Counts shown to everyone are unique members, so only a first download moves the count.
+    Counts shown to everyone are unique members (:mod:`exchange.counts`), so only a first
+    download moves the count.
     The most frequent write on the site: Core statements, and on PostgreSQL one statement.
     """
     ids = (member.id, file.id, resource.id)  # read before the commit expires the rows

@@ -42,7 +42,7 @@ from flask import current_app
 from sqlalchemy import DateTime, func, select
 from tqdm import tqdm
 
-from . import operations, search
+from . import counts, operations, search
 from .extensions import db
 from .filetypes import UnsupportedFile, detect
 from .models import Download, IndexChange, Member, Resource, Taker
@@ -652,7 +652,7 @@ def _restore_history(
             setattr(resource, name, datetime.fromisoformat(values[name]))
     new_file_ids = {row["id"]: f.id for row, f in zip(item.files, resource.files, strict=True)}
     _restore_ledger(resource, new_file_ids, members, item)
-    resource.download_count = values.get("download_count") or 0
+    counts.recount([resource.id])  # from the ledger as restored, not the exported number
     IndexChange.record(resource.id)
     db.session.commit()
     search.catch_up()
