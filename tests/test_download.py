@@ -13,7 +13,7 @@ from exchange.extensions import db
 from exchange.models import Download, Resource
 from exchange.storage import get_storage
 
-from .fixtures.members import Visitor, docx_bytes
+from .fixtures.members import SHARE_DEFAULTS, Visitor, docx_bytes
 
 CSV = b"Employer,Role,Applied on,Follow up\nAcme,Clerk,2026-01-04,2026-01-11\n"
 
@@ -126,6 +126,23 @@ def test_files_sent_under_one_name_are_told_apart_when_shared(app):
         "Tracker — sheet — shared by Dale Briers.csv",
         "Tracker — sheet (2) — shared by Dale Briers.csv",
     }
+
+
+def test_a_file_added_under_a_name_already_there_is_told_apart(app):
+    giver, _ = two_members(app)
+    resource_id = giver.share_id(files=[("tracker.docx", docx_bytes("First edition"))])
+    data = {
+        **SHARE_DEFAULTS,
+        "no_client_data": "y",
+        "files": [(io.BytesIO(docx_bytes("Second edition")), "Tracker.docx")],
+    }
+    response = giver.client.post(
+        f"/resources/{resource_id}/edit", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        names = [f.original_name for f in db.session.get(Resource, resource_id).files]
+    assert names == ["tracker.docx", "Tracker (2).docx"]
 
 
 def test_an_anonymous_gift_names_nobody(store_app):
