@@ -14,7 +14,7 @@ from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 
 from .extensions import db
-from .models import Answer, Download, Member, Resource
+from .models import Answer, Download, Member, Resource, ShareRequest
 
 
 @dataclass(frozen=True)
@@ -102,19 +102,33 @@ def _has_shared(member: Member) -> bool:
     return bool(db.session.scalar(select(shared_clause(member.id))))
 
 
-def already_downloaded(member: Member, resource: Resource) -> bool:
-    query = select(
-        exists().where(Download.member_id == member.id, Download.resource_id == resource.id)
+def answers_request_of(
+    member_id: int | ColumnElement[int], resource_id: int | ColumnElement[int]
+) -> ColumnElement[bool]:
+    """The SQL condition "this resource was given in answer to one of this member's
+    requests" (on the board or asked directly): such a gift is theirs to take, free."""
+    return (
+        exists()
+        .where(Answer.resource_id == resource_id)
+        .where(Answer.request_id == ShareRequest.id, ShareRequest.asker_id == member_id)
     )
+
+
+def free_to_take(member: Member, resource: Resource) -> bool:
+    """Taken before (taking again never costs), or given in answer to their own request."""
+    taken = exists().where(Download.member_id == member.id, Download.resource_id == resource.id)
+    query = select(or_(taken, answers_request_of(member.id, resource.id)))
     return bool(db.session.scalar(query))
 
 
 def starter_downloads_used(member: Member) -> int:
-    """How many different resources of others this member has taken so far."""
+    """How many different resources of others this member has taken so far, leaving out
+    answers to their own requests (those were given to them, not taken from the allowance)."""
     query = (
         select(func.count(func.distinct(Download.resource_id)))
         .join(Resource, Resource.id == Download.resource_id)
         .where(Download.member_id == member.id, Resource.owner_id != member.id)
+        .where(~answers_request_of(member.id, Resource.id))
     )
     return db.session.scalar(query) or 0
 
@@ -127,7 +141,11 @@ def allowance_left(member: Member) -> int | None:
 
 
 def download_decision(user, resource: Resource) -> Decision:
-    """May ``user`` download from ``resource``? If not, why, and the one step that unlocks it."""
+    """May ``user`` download from ``resource``? If not, why, and the one step that unlocks it.
+
+    A resource given in answer to the member's own request is always theirs, whatever the
+    giver's "for members who share" setting, and never spends a starter download.
+    """
     member = _member(user)
     if member is None:
         return Decision(False, "Please log in to download.", "Log in", url_for("auth.login"))
@@ -135,8 +153,8 @@ def download_decision(user, resource: Resource) -> Decision:
         return Decision(False, "This resource isn’t available.")
     if can_edit(member, resource) or has_shared(member):
         return ALLOWED  # givers take freely, "for members who share" included
-    if already_downloaded(member, resource):
-        return ALLOWED  # taking it again never costs an allowance
+    if free_to_take(member, resource):
+        return ALLOWED  # a repeat, or a gift to them: neither costs an allowance
     return _give_to_get(member, resource)
 
 

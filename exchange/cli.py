@@ -145,14 +145,18 @@ def export_command(dest: Path) -> None:
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--owner", help="Email of the member who shares a toolkit folder's resources.")
 @click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--check", is_flag=True, help="Only check the rows; import nothing.")
+@click.option(
+    "--check", is_flag=True, help="Only check the rows and say how many would be imported."
+)
 @with_appcontext
 def import_command(source: Path, owner: str | None, csv_path: Path | None, check: bool) -> None:
     """Import a folder of files described by a CSV, or a folder made by `exchange export`.
 
     The CSV has a header row with: files (paths inside SOURCE, several separated by ";"),
     title, synopsis, how_used, tags, kind, audience, licence, and optionally credit and
-    access. Running it again adds nothing already imported.
+    access. A missing credit column or an empty credit cell credits the owner as the share
+    form does; the word "anonymous" shares without a name. Running it again adds nothing
+    already imported.
     """
     from . import transfer
 

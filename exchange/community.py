@@ -233,6 +233,16 @@ def answer_request(
     The asker hears about it once the resource is published (at once, or after the
     giver's privacy review: see :func:`announce_answers`).
     """
+    answer = add_answer(share_request, giver, resource, note)
+    db.session.commit()
+    return answer
+
+
+def add_answer(
+    share_request: ShareRequest, giver: Member, resource: Resource, note: str = ""
+) -> Answer:
+    """:func:`answer_request` without the commit: a new share answers in its own
+    transaction, so the share and its answer are stored together or not at all."""
     problem = answer_problem(share_request, giver, resource)
     if problem:
         raise Refused(problem)
@@ -246,8 +256,7 @@ def answer_request(
         raise Refused("That resource already answers this request.") from exc
     if resource.status == Resource.PUBLISHED:
         _announce(answer)
-    db.session.commit()
-    log.info("member %s answered request %s with %s", giver.id, share_request.id, resource.id)
+    log.info("member %s answers request %s with %s", giver.id, share_request.id, resource.id)
     return answer
 
 
@@ -269,12 +278,16 @@ def _announce(answer: Answer) -> None:
     )
 
 
-def answerable_request(request_id: int | None, member: Member) -> ShareRequest | None:
-    """The open request ``member`` may answer with a new share, or None."""
+def answerable_request(
+    request_id: int | None, member: Member
+) -> tuple[ShareRequest | None, str | None]:
+    """The open request ``member`` may answer with a new share, or why they can't: the
+    request may have closed while they were filling in the share form."""
     share_request = db.session.get(ShareRequest, request_id) if request_id else None
-    if share_request is None or may_answer_problem(share_request, member):
-        return None
-    return share_request
+    if share_request is None or not can_see_request(member, share_request):
+        return None, "That request isn’t available any more."
+    problem = may_answer_problem(share_request, member)
+    return (None, problem) if problem else (share_request, None)
 
 
 def visible_answers(user, share_request: ShareRequest) -> list[Answer]:
@@ -358,11 +371,7 @@ def standing(member: Member, resource: Resource) -> Standing:
 def _standing_query() -> Select:
     member, resource = bindparam("member_id"), bindparam("resource_id")
     downloaded = exists().where(Download.member_id == member, Download.resource_id == resource)
-    asked = (
-        exists()
-        .where(Answer.resource_id == resource)
-        .where(Answer.request_id == ShareRequest.id, ShareRequest.asker_id == member)
-    )
+    asked = access.answers_request_of(member, resource)
     saved = exists().where(ToolkitItem.member_id == member, ToolkitItem.resource_id == resource)
     return select(downloaded, asked, saved)
 

@@ -669,6 +669,7 @@ _WRITERS: dict[str, _Writer] = {
 MAX_NAME_CHARS = 150
 MAX_NAME_BYTES = 240  # most file systems stop at 255 UTF-8 bytes
 MAX_PERSON_CHARS = 60
+MAX_FILE_PART_CHARS = 60
 _KEEP_FORMAT_CHARS = {"\u200c", "\u200d"}  # ZWNJ/ZWJ: needed by Persian, Indic scripts, emoji
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)
@@ -720,25 +721,39 @@ def _fits(name: str) -> bool:
     return len(name) <= MAX_NAME_CHARS and len(name.encode("utf-8")) <= MAX_NAME_BYTES
 
 
-def _stem(title: str, person: str, dot_ext: str) -> str:
-    """Title plus "— shared by <person>", trimming the title first and the person only
-    when their name alone would not leave room (very long or many-byte names)."""
-    for person_limit in (MAX_PERSON_CHARS, 30, 15):
+def _stem(title: str, file_part: str, person: str, dot_ext: str) -> str:
+    """Title, "— <file>" and "— shared by <person>", trimming the title first, then the
+    file's and the person's names only when they alone would not leave room (very long or
+    many-byte names)."""
+    for person_limit, part_limit in ((MAX_PERSON_CHARS, MAX_FILE_PART_CHARS), (30, 40), (15, 20)):
+        middle = f" — {_trim(file_part, part_limit)}" if file_part else ""
         suffix = f" — shared by {_trim(person, person_limit)}" if person else ""
-        for title_limit in range(MAX_NAME_CHARS - len(suffix) - len(dot_ext), 0, -1):
-            stem = _trim(title, title_limit) + suffix
+        room = MAX_NAME_CHARS - len(middle) - len(suffix) - len(dot_ext)
+        for title_limit in range(room, 0, -1):
+            stem = _trim(title, title_limit) + middle + suffix
             if _fits(stem + dot_ext):
                 return stem
     return _trim(title, 15)  # unreachable with a 10-character extension, kept as a floor
 
 
+def _file_part(original_name: str, clean_title: str) -> str:
+    """The file's own name without its extension; "" when it only repeats the title."""
+    base = re.split(r"[/\\]", original_name)[-1]
+    ext = _extension(base)
+    part = _clean_name_part(base[: -len(ext) - 1] if ext else base)
+    return "" if part.casefold() == clean_title.casefold() else part
+
+
 def download_name(title: str, author: str, original_name: str) -> str:
-    """ "Job Search Tracker — shared by Dale Briers.xlsx": a single safe file name that
-    credits the giver wherever the file is saved. Anonymous gifts: the title only."""
+    """ "Values card sort — worksheet — shared by Dale Briers.docx": a single safe file name
+    that says which resource and which of its files this is, and credits the giver wherever
+    the file is saved. The file's own name keeps two files of one resource (two .docx, say)
+    from saving over each other. Anonymous gifts: no "shared by"."""
     ext = _extension(original_name).lower()
     dot_ext = f".{ext}" if ext else ""
     clean_title = _clean_name_part(title) or "Resource"
-    stem = _stem(clean_title, _clean_name_part(person_name(author)), dot_ext)
+    file_part = _file_part(original_name, clean_title)
+    stem = _stem(clean_title, file_part, _clean_name_part(person_name(author)), dot_ext)
     # One more pass through the header's own rules, so the name sent is the name built
     # (an author like "0..0" would otherwise read as a stem plus an extension).
     return _safe_single_name(_not_reserved(stem) + dot_ext)

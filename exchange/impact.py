@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import access
+from . import access, counts
 from .extensions import db
-from .models import Download, Member, Resource, ShareRequest, Taker, Thanks
+from .models import Download, Member, Resource, ShareRequest, Thanks
 
 CHART_MONTHS = 12
 NO_REGION = "Not given"
@@ -21,12 +21,20 @@ NO_REGION = "Not given"
 
 @dataclass
 class Gift:
-    """One shared resource and what came of it."""
+    """One shared resource and what came of it (counted as :mod:`exchange.counts` says)."""
 
     resource: Resource
-    takers: int = 0  # unique members
-    downloads: int = 0  # every download, repeats included
+    file_downloads: int = 0  # every file fetched by others, repeats included
     thanks: int = 0
+
+    @property
+    def downloads(self) -> int:
+        """Members who took it, each once: the number its page and cards show."""
+        return self.resource.download_count
+
+    @property
+    def public(self) -> bool:
+        return counts.is_public_gift(self.resource)
 
 
 @dataclass
@@ -39,13 +47,18 @@ class Month:
 class Impact:
     gifts: list[Gift]
     months: list[Month]
-    regions: list[tuple[str, int]]  # region, unique members
+    regions: list[tuple[str, int]]  # region, colleagues
     thanks: list[Thanks]
     unique_members: int = 0
 
     @property
     def total_downloads(self) -> int:
-        return sum(g.downloads for g in self.gifts)
+        return counts.giver_downloads(g.resource for g in self.gifts)
+
+    @property
+    def public_downloads(self) -> int:
+        """What the giver's public page shows: anonymous and unpublished gifts left out."""
+        return counts.giver_downloads(g.resource for g in self.gifts if g.public)
 
     @property
     def busiest_month(self) -> int:
@@ -60,43 +73,23 @@ def impact_of(member: Member, now: datetime | None = None) -> Impact:
         months=_months(member, now or datetime.now().astimezone()),
         regions=_regions(member),
         thanks=_thanks_received(member),
-        unique_members=_unique_members(member),
-    )
-
-
-def _downloads_by_others(member: Member):
-    """Download rows of ``member``'s resources taken by someone else."""
-    return (
-        select(Download)
-        .join(Resource, Resource.id == Download.resource_id)
-        .where(Resource.owner_id == member.id, Download.member_id != member.id)
+        unique_members=counts.colleagues_reached(member),
     )
 
 
 def _gifts(member: Member) -> list[Gift]:
     gifts = {r.id: Gift(r) for r in member.resources}
-    counts = [
-        (Download, "downloads"),
-        (Taker, "takers"),
-        (Thanks, "thanks"),
-    ]
-    for model, attribute in counts:
-        query = (
-            select(model.resource_id, func.count())
-            .join(Resource, Resource.id == model.resource_id)
-            .where(Resource.owner_id == member.id, model.member_id != member.id)
-            .group_by(model.resource_id)
-        )
-        for resource_id, count in db.session.execute(query):
-            setattr(gifts[resource_id], attribute, count)
-    return list(gifts.values())
-
-
-def _unique_members(member: Member) -> int:
-    query = select(func.count(func.distinct(Taker.member_id))).join(
-        Resource, Resource.id == Taker.resource_id
+    for resource_id, count in counts.file_downloads_by_resource(member).items():
+        gifts[resource_id].file_downloads = count
+    thanks = (
+        select(Thanks.resource_id, func.count())
+        .join(Resource, Resource.id == Thanks.resource_id)
+        .where(Resource.owner_id == member.id, Thanks.member_id != member.id)
+        .group_by(Thanks.resource_id)
     )
-    return db.session.scalar(query.where(Resource.owner_id == member.id)) or 0
+    for resource_id, count in db.session.execute(thanks):
+        gifts[resource_id].thanks = count
+    return list(gifts.values())
 
 
 def month_starts(now: datetime, count: int = CHART_MONTHS) -> list[datetime]:
@@ -112,25 +105,19 @@ def month_starts(now: datetime, count: int = CHART_MONTHS) -> list[datetime]:
 
 
 def _months(member: Member, now: datetime) -> list[Month]:
+    """Downloads per month, each dated by the colleague's first download of the resource."""
     starts = month_starts(now)
-    query = _downloads_by_others(member).where(Download.created_at >= starts[0])
-    stamps = db.session.scalars(query.with_only_columns(Download.created_at))
-    counts = {(s.year, s.month): 0 for s in starts}
-    for stamp in stamps:
+    counted = {(s.year, s.month): 0 for s in starts}
+    for stamp in counts.first_downloads_since(member, starts[0]):
         local = stamp.astimezone(now.tzinfo)
         key = (local.year, local.month)
-        if key in counts:
-            counts[key] += 1
-    return [Month(s.strftime("%b %Y"), counts[(s.year, s.month)]) for s in starts]
+        if key in counted:
+            counted[key] += 1
+    return [Month(s.strftime("%b %Y"), counted[(s.year, s.month)]) for s in starts]
 
 
 def _regions(member: Member) -> list[tuple[str, int]]:
-    query = (
-        _downloads_by_others(member)
-        .with_only_columns(Download.region, func.count(func.distinct(Download.member_id)))
-        .group_by(Download.region)
-    )
-    pairs = [(region or NO_REGION, count) for region, count in db.session.execute(query)]
+    pairs = [(region or NO_REGION, n) for region, n in counts.colleagues_by_region(member)]
     return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from . import privacy, search
-from .community import announce_answers
+from .community import Refused, add_answer, announce_answers, may_answer_problem
 from .credit import Credit, credit_line
 from .extensions import db
 from .models import (
@@ -30,6 +30,7 @@ from .models import (
     IndexChange,
     Member,
     Resource,
+    ShareRequest,
     StoredFile,
     Tag,
     Taker,
@@ -95,19 +96,32 @@ def credit_line_for(resource: Resource) -> str:
 # -- share -------------------------------------------------------------------------------
 
 
-def share_resource(owner: Member, details: ResourceDetails, uploads: Sequence[Upload]) -> Resource:
+def share_resource(
+    owner: Member,
+    details: ResourceDetails,
+    uploads: Sequence[Upload],
+    answers: ShareRequest | None = None,
+) -> Resource:
     """Publish a new resource with its files, or raise :class:`UploadRefused` storing nothing.
 
     A resource whose files look like they hold a client's personal data is kept as a draft
-    until the sharer has reviewed the warning.
+    until the sharer has reviewed the warning. A share that ``answers`` a request is stored
+    with its answer in one transaction: if the answer is refused (:class:`Refused`, checked
+    before anything is stored and again as it is written) nothing of the share remains.
     """
     if not uploads:
         raise UploadRefused("Please choose at least one file to share.")
+    problem = answers and may_answer_problem(answers, owner)
+    if problem:
+        raise Refused(problem)
     with _workdir() as workdir, _all_or_nothing() as stored:
         prepared = prepare_files(uploads, details, workdir, _upload_budget(), owner.id)
         resource = Resource(owner_id=owner.id, status=_initial_status(prepared))
         details.apply_to(resource)
-        _store_and_commit(resource, prepared, stored)
+        _store(resource, prepared, stored)
+        if answers is not None:
+            add_answer(answers, owner, resource)
+        db.session.commit()
     log.info("member %s shared resource %s (%d files)", owner.id, resource.id, len(prepared))
     search.catch_up()
     return resource
@@ -119,13 +133,18 @@ def prepare_files(
     workdir: Path,
     budget: int,
     owner_id: int,
+    kept_names: Sequence[str] = (),
 ) -> list[PreparedFile]:
-    """Stage, identify, read, credit and preview every upload; refuse the lot on any problem."""
+    """Stage, identify, read, credit and preview every upload; refuse the lot on any problem.
+
+    ``kept_names`` are the names of the resource's files already stored.
+    """
     prepared = []
     for upload in uploads:
         staged = stage(upload.stream, upload.filename, workdir, budget)
         budget -= staged.size
         prepared.append(staged)
+    name_apart(prepared, kept_names)
     check_quota(owner_id, prepared)
     credit = credit_for(details)
     for item in prepared:
@@ -133,6 +152,21 @@ def prepare_files(
         make_credited_copy(item, credit)
         make_thumbnail(item)
     return prepared
+
+
+def name_apart(prepared: Sequence[PreparedFile], kept_names: Sequence[str] = ()) -> None:
+    """Give each file of a resource a name of its own ("sheet (2).docx" after "sheet.docx"):
+    pages list files by name, and a download is saved under it."""
+    taken = {name.casefold() for name in kept_names}
+    for item in prepared:
+        stem, dot, ext = item.name.rpartition(".")
+        if not stem:  # no extension (or a name like ".profile")
+            stem, dot, ext = item.name, "", ""
+        number = 1
+        while item.name.casefold() in taken:
+            number += 1
+            item.name = f"{stem} ({number}){dot}{ext}"
+        taken.add(item.name.casefold())
 
 
 def check_quota(owner_id: int, adding: Sequence[PreparedFile]) -> None:
@@ -185,10 +219,8 @@ def _all_or_nothing() -> Iterator[list[str]]:
         raise
 
 
-def _store_and_commit(
-    resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]
-) -> None:
-    """Store the bytes, then commit rows and the change-log entry in one transaction."""
+def _store(resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]) -> None:
+    """Store the bytes, then write the rows and the change-log entry; the caller commits."""
     storage = get_storage()
     first = len(resource.files)
     for position, item in enumerate(prepared, start=first):
@@ -196,7 +228,6 @@ def _store_and_commit(
     db.session.add(resource)
     db.session.flush()
     IndexChange.record(resource.id)
-    db.session.commit()
 
 
 def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
@@ -292,14 +323,17 @@ def edit_resource(
     credit_changed = credit_for(resource) != credit_for(details)
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
-        prepared = prepare_files(uploads, resource, workdir, _upload_budget(), resource.owner_id)
+        kept = [f.original_name for f in resource.files if f not in removing]
+        budget = _upload_budget()
+        prepared = prepare_files(uploads, resource, workdir, budget, resource.owner_id, kept)
         stale = [key for f in removing for key in f.storage_keys()]
         if credit_changed:
             kept = [f for f in resource.files if f not in removing]
             stale += recredit_files(kept, workdir, stored)
         for row in removing:
             resource.files.remove(row)
-        _store_and_commit(resource, prepared, stored)
+        _store(resource, prepared, stored)
+        db.session.commit()
     discard_objects(stale)
     log.info("resource %s edited (%d added, %d removed)", resource.id, len(uploads), len(removing))
     search.catch_up()
@@ -364,7 +398,8 @@ def _without_waiting_for_the_disk() -> None:
 def record_download(member: Member, resource: Resource, file: StoredFile) -> bool:
     """Write the download to the ledger; True when it is this member's first of the resource.
 
-    Counts shown to everyone are unique members, so only a first download moves the count.
+    Counts shown to everyone are unique members (:mod:`exchange.counts`), so only a first
+    download moves the count.
     The most frequent write on the site: Core statements, and on PostgreSQL one statement.
     """
     ids = (member.id, file.id, resource.id)  # read before the commit expires the rows

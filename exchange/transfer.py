@@ -42,8 +42,9 @@ from flask import current_app
 from sqlalchemy import DateTime, func, select
 from tqdm import tqdm
 
-from . import operations, search
+from . import counts, operations, search
 from .extensions import db
+from .filetypes import UnsupportedFile, detect
 from .models import Download, IndexChange, Member, Resource, Taker
 from .storage import ObjectNotFound, get_storage
 from .uploads import UploadRefused
@@ -65,6 +66,7 @@ HEADER_ALIASES = {
     "who can download": "access",
 }
 FILE_SEPARATORS = re.compile(r"[;|\n]")
+ANONYMOUS = "anonymous"  # the credit cell's word for sharing without a name
 
 
 # -- reports --------------------------------------------------------------------------------
@@ -79,6 +81,8 @@ class ImportReport:
     problems: list[tuple[int, str]] = field(default_factory=list)  # (row, message)
     notes: list[tuple[int, str]] = field(default_factory=list)  # imported, but look at it
     members_created: int = 0
+    check_only: bool = False
+    would_import: list[int] = field(default_factory=list)  # rows, when only checking
 
     @property
     def ok(self) -> bool:
@@ -87,13 +91,27 @@ class ImportReport:
     def lines(self) -> list[str]:
         out = [f"row {row}: {message}" for row, message in sorted(self.problems)]
         out += [f"row {row}: {message}" for row, message in sorted(self.notes)]
-        out.append(
-            f"{len(self.imported)} imported, {len(self.existing)} already there, "
-            f"{len(self.problems)} with problems (nothing imported from those)."
-        )
+        out.append(self._summary())
         if self.members_created:
             out.append(f"{self.members_created} member accounts created.")
         return out
+
+    def _summary(self) -> str:
+        if self.check_only:
+            would = len(self.would_import)
+            return (
+                f"Checked only, nothing imported: {would} {_rows(would)} would be imported, "
+                f"{len(self.existing)} already there, {len(self.problems)} refused "
+                "(reasons above)."
+            )
+        return (
+            f"{len(self.imported)} imported, {len(self.existing)} already there, "
+            f"{len(self.problems)} with problems (nothing imported from those)."
+        )
+
+
+def _rows(count: int) -> str:
+    return "row" if count == 1 else "rows"
 
 
 @dataclass
@@ -129,7 +147,7 @@ def import_toolkit(
     folder: Path, csv_path: Path, owner: Member, check_only: bool = False
 ) -> ImportReport:
     """Share every good row of the CSV as ``owner``; report the bad ones and skip them."""
-    report = ImportReport()
+    report = ImportReport(check_only=check_only)
     rows = []
     for number, raw in read_csv(csv_path):
         checked = check_row(number, raw, folder, owner)
@@ -137,9 +155,9 @@ def import_toolkit(
             report.problems.append((number, checked))
         else:
             rows.append(checked)
-    if not check_only:
-        for item in _progress(rows, "Importing"):
-            _share_row(item, owner, report)
+    handle = _check_share_row if check_only else _share_row
+    for item in _progress(rows, "Checking" if check_only else "Importing"):
+        handle(item, owner, report)
     return report
 
 
@@ -180,16 +198,28 @@ def check_row(number: int, raw: dict[str, str], folder: Path, owner: Member) -> 
         paths = _files(raw["files"], folder)
     except ValueError as exc:
         return str(exc)
-    credit = raw["credit"] if "credit" in raw else owner.default_credit
     details = operations.ResourceDetails(
         title=raw["title"],
         synopsis=raw["synopsis"],
         how_used=raw["how_used"],
         tags=tags,
-        credit_name=credit,
+        credit_name=credit_from_cell(raw.get("credit", ""), owner),
         **choices,
     )
     return ToolkitRow(number, paths, details)
+
+
+def credit_from_cell(cell: str, owner: Member) -> str:
+    """The credit a CSV row asks for, as the share form would give it.
+
+    The form starts filled in with the member's own credit, so a missing column or an
+    empty cell (nothing typed over it) means that credit too; only the word "anonymous"
+    (in any case) shares without a name, as clearing the form's field does.
+    """
+    cell = cell.strip()
+    if cell.casefold() == ANONYMOUS:
+        return ""
+    return cell or owner.default_credit
 
 
 def _choice(value: str, vocab: dict[str, str], name: str) -> str:
@@ -256,6 +286,23 @@ def _share_row(item: ToolkitRow, owner: Member, report: ImportReport) -> None:
                 f"{resource.id}); review and publish it on the site",
             )
         )
+
+
+def _check_share_row(item: ToolkitRow, owner: Member, report: ImportReport) -> None:
+    """What :func:`_share_row` would do, storing nothing: a file that is not what its name
+    says is refused here too (the rest of the reading happens only on a real import)."""
+    digests = [file_sha256(path) for path in item.paths]
+    found = find_existing(owner, item.details.title, digests)
+    if found is not None:
+        report.existing.append((item.row, found))
+        return
+    try:
+        for path in item.paths:
+            detect(path, path.name)
+    except UnsupportedFile as exc:
+        report.problems.append((item.row, str(exc)))
+        return
+    report.would_import.append(item.row)
 
 
 def share_from_paths(
@@ -468,16 +515,27 @@ def import_export(source: Path, check_only: bool = False) -> ImportReport:
     Members are matched by email, resources by the idempotency key; rows of other tables
     (requests, thanks, notifications…) stay in the export and are not merged.
     """
-    report = ImportReport()
+    report = ImportReport(check_only=check_only)
     members = _import_members(source / "rows" / "members.jsonl", report, check_only)
     for item in _progress(list(_exported_resources(source / "rows")), "Importing"):
         owner = members.get(item.values["owner_id"])
         problem = _check_exported(item, owner, source)
         if problem:
             report.problems.append((item.row, problem))
-        elif not check_only:
+        elif check_only:
+            _check_restore(item, owner, report)
+        else:
             _restore_resource(item, owner, members, source, report)
     return report
+
+
+def _check_restore(item: ExportedResource, owner: Member, report: ImportReport) -> None:
+    digests = [row["sha256"] for row in item.files]
+    found = find_existing(owner, item.values["title"], digests) if owner.id else None
+    if found is not None:
+        report.existing.append((item.row, found))
+    else:
+        report.would_import.append(item.row)
 
 
 def _import_members(path: Path, report: ImportReport, check_only: bool) -> dict[int, Member]:
@@ -594,7 +652,7 @@ def _restore_history(
             setattr(resource, name, datetime.fromisoformat(values[name]))
     new_file_ids = {row["id"]: f.id for row, f in zip(item.files, resource.files, strict=True)}
     _restore_ledger(resource, new_file_ids, members, item)
-    resource.download_count = values.get("download_count") or 0
+    counts.recount([resource.id])  # from the ledger as restored, not the exported number
     IndexChange.record(resource.id)
     db.session.commit()
     search.catch_up()

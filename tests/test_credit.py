@@ -581,16 +581,32 @@ def test_large_files_are_credited_quickly(tmp_path: Path) -> None:
 
 def test_download_name_credits_the_person_not_the_organisation() -> None:
     name = download_name("Job Search Tracker", NAMED.author, "tracker.XLSX")
+    assert name == "Job Search Tracker — tracker — shared by Dale Briers.xlsx"
+
+
+def test_each_file_of_a_resource_keeps_its_own_name() -> None:
+    names = [
+        download_name("Values card sort", NAMED.author, original)
+        for original in ("worksheet.docx", "Facilitator notes.docx")
+    ]
+    assert names == [
+        "Values card sort — worksheet — shared by Dale Briers.docx",
+        "Values card sort — Facilitator notes — shared by Dale Briers.docx",
+    ]
+
+
+def test_a_file_named_like_its_resource_is_not_named_twice() -> None:
+    name = download_name("Job Search Tracker", NAMED.author, "job search tracker.xlsx")
     assert name == "Job Search Tracker — shared by Dale Briers.xlsx"
 
 
-def test_anonymous_download_name_is_the_title_only() -> None:
-    assert download_name("Job Search Tracker", "", "x.xlsx") == "Job Search Tracker.xlsx"
+def test_anonymous_download_name_is_the_title_and_file_only() -> None:
+    assert download_name("Job Search Tracker", "", "x.xlsx") == "Job Search Tracker — x.xlsx"
 
 
 def test_download_name_keeps_accents_and_typographic_quotes() -> None:
     name = download_name("Ma fiche d’auto-évaluation", "Zoe\u0308", "fiche.docx")
-    assert name == "Ma fiche d’auto-évaluation — shared by Zoë.docx"
+    assert name == "Ma fiche d’auto-évaluation — fiche — shared by Zoë.docx"
     assert unicodedata.is_normalized("NFC", name)
 
 
@@ -631,7 +647,12 @@ def test_hostile_titles_give_one_safe_name_with_the_real_extension(title: str) -
 def test_long_names_are_trimmed_in_the_title_never_the_extension() -> None:
     name = download_name("T" * 300, "Dale Briers", "sheet.xlsx")
     assert len(name) == 150
-    assert name.endswith("… — shared by Dale Briers.xlsx")
+    assert name.endswith("… — sheet — shared by Dale Briers.xlsx")
+
+
+def test_long_file_names_stay_apart_when_the_title_is_long_too() -> None:
+    names = {download_name("T" * 300, "Dale Briers", f"{'part ' * 8}{n}.docx") for n in (1, 2)}
+    assert len(names) == 2 and all(len(name) <= 150 for name in names)
 
 
 def parsed_back(header: str) -> tuple[str, dict[str, str], str]:

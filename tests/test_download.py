@@ -13,7 +13,7 @@ from exchange.extensions import db
 from exchange.models import Download, Resource
 from exchange.storage import get_storage
 
-from .fixtures.members import Visitor, docx_bytes
+from .fixtures.members import SHARE_DEFAULTS, Visitor, docx_bytes
 
 CSV = b"Employer,Role,Applied on,Follow up\nAcme,Clerk,2026-01-04,2026-01-11\n"
 
@@ -55,7 +55,7 @@ def test_download_gives_back_the_bytes_that_were_shared(store_app):
     body, headers = fetch(taker.client, file_url(store_app, resource_id))
     assert body == CSV
     assert headers["Content-Disposition"].startswith("attachment;")
-    assert disposition_name(headers) == "Job Search Tracker — shared by Dale Briers.csv"
+    assert disposition_name(headers) == "Job Search Tracker — tracker — shared by Dale Briers.csv"
 
 
 def test_a_credited_office_file_carries_the_credit_and_the_original_is_kept(store_app):
@@ -63,7 +63,7 @@ def test_a_credited_office_file_carries_the_credit_and_the_original_is_kept(stor
     original = docx_bytes("Values card sort: pick the ten values that matter most.")
     resource_id = giver.share_id(files=[("values.docx", original)])
     body, headers = fetch(taker.client, file_url(store_app, resource_id))
-    assert disposition_name(headers) == "Job Search Tracker — shared by Dale Briers.docx"
+    assert disposition_name(headers) == "Job Search Tracker — values — shared by Dale Briers.docx"
     assert "officedocument.wordprocessingml" in headers["Content-Type"]
 
     from docx import Document
@@ -88,17 +88,68 @@ def test_non_ascii_titles_and_names_survive_in_the_file_name(store_app):
         credit_name="Zoë Lefèvre (Carrières Québec)",
     )
     _, headers = fetch(taker.client, file_url(store_app, resource_id))
-    assert disposition_name(headers) == "Fiche d’auto-évaluation — shared by Zoë Lefèvre.csv"
+    assert (
+        disposition_name(headers) == "Fiche d’auto-évaluation — fiche — shared by Zoë Lefèvre.csv"
+    )
     fallback = Message()
     fallback["Content-Disposition"] = headers["Content-Disposition"]
     assert fallback.get_filename().isascii() or "’" in fallback.get_filename()
+
+
+def test_two_files_of_one_type_download_under_their_own_names(store_app):
+    giver, taker = two_members(store_app)
+    files = [
+        ("worksheet.docx", docx_bytes("Pick the ten values that matter most.")),
+        ("facilitator notes.docx", docx_bytes("Run it in pairs, then as a group.")),
+    ]
+    resource_id = giver.share_id(files=files, title="Values card sort")
+    names = [
+        disposition_name(fetch(taker.client, file_url(store_app, resource_id, n))[1])
+        for n in (0, 1)
+    ]
+    assert names == [
+        "Values card sort — worksheet — shared by Dale Briers.docx",
+        "Values card sort — facilitator notes — shared by Dale Briers.docx",
+    ]
+
+
+def test_files_sent_under_one_name_are_told_apart_when_shared(app):
+    giver, taker = two_members(app)
+    same = [("sheet.csv", CSV), ("sheet.csv", CSV + b"Beta,Porter,2026-02-01,\n")]
+    resource_id = giver.share_id(files=same, title="Tracker")
+    page = taker.client.get(f"/resources/{resource_id}").get_data(as_text=True)
+    assert "sheet.csv" in page and "sheet (2).csv" in page
+    names = {
+        disposition_name(fetch(taker.client, file_url(app, resource_id, n))[1]) for n in (0, 1)
+    }
+    assert names == {
+        "Tracker — sheet — shared by Dale Briers.csv",
+        "Tracker — sheet (2) — shared by Dale Briers.csv",
+    }
+
+
+def test_a_file_added_under_a_name_already_there_is_told_apart(app):
+    giver, _ = two_members(app)
+    resource_id = giver.share_id(files=[("tracker.docx", docx_bytes("First edition"))])
+    data = {
+        **SHARE_DEFAULTS,
+        "no_client_data": "y",
+        "files": [(io.BytesIO(docx_bytes("Second edition")), "Tracker.docx")],
+    }
+    response = giver.client.post(
+        f"/resources/{resource_id}/edit", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        names = [f.original_name for f in db.session.get(Resource, resource_id).files]
+    assert names == ["tracker.docx", "Tracker (2).docx"]
 
 
 def test_an_anonymous_gift_names_nobody(store_app):
     giver, taker = two_members(store_app)
     resource_id = giver.share_id(files=[("tracker.csv", CSV)], credit_name="")
     body, headers = fetch(taker.client, file_url(store_app, resource_id))
-    assert disposition_name(headers) == "Job Search Tracker.csv"
+    assert disposition_name(headers) == "Job Search Tracker — tracker.csv"
     page = taker.client.get(f"/resources/{resource_id}").get_data(as_text=True)
     assert "Shared anonymously" in page
     assert "Dale Briers" not in page

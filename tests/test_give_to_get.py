@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from exchange.extensions import db
 from exchange.models import Download
 
-from .fixtures.exchange import file_urls, page, share_txt, take
+from .fixtures.exchange import file_urls, member_id, page, share_txt, take
 from .fixtures.members import Visitor
 
 PERSONAL = "Client: Jo Bloggs, jo.bloggs@outlook.com, phone 020 7946 0958. Goals: retrain."
@@ -191,3 +191,62 @@ def test_the_number_of_starter_downloads_is_configurable(make_app):
     response = newcomer.client.get(file_urls(app, ids[1])[0])
     assert response.status_code == 403
     assert "You’ve used your 1 starter downloads" in response.get_data(as_text=True)
+
+
+# -- a resource given in answer to the member's own request ---------------------------------
+
+ASK_NOTE = (
+    "I run a weekly job club for newcomers in Leeds and your interview practice cards "
+    "look like exactly what my group needs before their first panel interviews."
+)
+
+
+def _ask_directly(app, asker: Visitor, giver: Visitor) -> int:
+    response = asker.client.post(
+        f"/members/{member_id(app, giver)}/ask",
+        data={"title": "Interview practice cards", "note": ASK_NOTE},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _answer_with(giver: Visitor, request_id: int, resource_id: int) -> None:
+    response = giver.client.post(
+        f"/requests/{request_id}/answer", data={"resource": str(resource_id), "note": ""}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+
+
+def test_an_answer_to_your_direct_ask_is_yours_after_the_starter_downloads(app):
+    giver, newcomer, ids = giver_and_newcomer(app, 3)
+    for resource_id in ids:
+        take(app, newcomer, resource_id)
+    kept = share_txt(giver, "Interview practice cards", access="sharers")
+    _answer_with(giver, _ask_directly(app, newcomer, giver), kept)
+    assert "Interview practice cards" in page(newcomer, "/notifications")
+    text = page(newcomer, f"/resources/{kept}")
+    assert "starter downloads" not in text and "kept this resource" not in text
+    url = file_urls(app, kept)[0]
+    assert f'href="{url}"' in text  # a plain download link, no confirmation
+    response = newcomer.client.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert "0 of 3 starter downloads left" in page(newcomer, "/account/exchange")
+
+
+def test_an_answer_on_the_board_is_free_for_the_member_who_asked(app):
+    giver, newcomer, _ = giver_and_newcomer(app, 0)
+    response = newcomer.client.post(
+        "/requests/new", data={"title": "A budgeting sheet", "body": "For young adults."}
+    )
+    request_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    answer = share_txt(giver, "Budget worksheet")
+    _answer_with(giver, request_id, answer)
+    url = file_urls(app, answer)[0]
+    assert "starter downloads" not in page(newcomer, f"/resources/{answer}")
+    response = newcomer.client.get(url)  # no "this uses 1 of your 3" page on the way
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert "3 of 3 starter downloads left" in page(newcomer, "/account/exchange")
+    # Someone else's answer is still theirs to spend an allowance on, not this member's.
+    other = Visitor(app.test_client())
+    other.register()
+    assert "This uses 1 of your 3 starter downloads" in page(other, url)

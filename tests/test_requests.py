@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from exchange.community import normalise_note
 from exchange.extensions import db
-from exchange.models import Answer, ShareRequest
+from exchange.models import Answer, Resource, ShareRequest
 
 from .fixtures.exchange import (
     file_urls,
@@ -168,6 +168,91 @@ def test_you_can_only_answer_with_your_own_resource_and_not_your_own_request(app
     assert page(asker, f"/resources/new?answers={request_id}").count("You’re answering") == 0
     with app.app_context():
         assert db.session.scalars(select(Answer)).all() == []
+
+
+def _share_form_data(title: str) -> dict:
+    import io
+
+    from .fixtures.members import SHARE_DEFAULTS
+
+    data = {**SHARE_DEFAULTS, "title": title, "synopsis": "Forty questions, easiest first."}
+    data["files"] = [(io.BytesIO(f"{title}: questions.".encode()), "deck.txt")]
+    return data
+
+
+def stored_objects(app) -> list[str]:
+    from exchange.storage import get_storage
+
+    with app.app_context():
+        return list(get_storage().iter_keys())
+
+
+def test_a_request_closed_while_sharing_refuses_the_answer_and_stores_nothing(app):
+    asker, giver = people(app, "Ana Asker", "Dale Briers")
+    request_id = post_request(asker, "Interview practice cards")
+    assert "You’re answering" in page(giver, f"/resources/new?answers={request_id}")
+    asker.client.post(f"/requests/{request_id}/fulfil", data={})  # meanwhile, it closes
+    response = giver.client.post(
+        f"/resources/new?answers={request_id}",
+        data=_share_form_data("Interview cards, deck two"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    text = html.unescape(response.get_data(as_text=True))
+    assert "This request is closed, so it can’t take new answers." in text
+    assert "please choose your files again" in text
+    assert 'value="Interview cards, deck two"' in text  # what was typed is kept
+    assert "Forty questions, easiest first." in text
+    assert 'action="/resources/new"' in text  # sending it again shares without answering
+    with app.app_context():
+        assert db.session.scalars(select(Resource)).all() == []
+        assert db.session.scalars(select(Answer)).all() == []
+    assert stored_objects(app) == []
+    again = giver.client.post(
+        "/resources/new",
+        data=_share_form_data("Interview cards, deck two"),
+        content_type="multipart/form-data",
+    )
+    assert again.status_code == 302
+
+
+def test_the_share_form_for_a_closed_request_says_so_and_shares_without_answering(app):
+    asker, giver = people(app, "Ana Asker", "Dale Briers")
+    request_id = post_request(asker, "Interview practice cards")
+    asker.client.post(f"/requests/{request_id}/fulfil", data={})
+    text = html.unescape(page(giver, f"/resources/new?answers={request_id}"))
+    assert "This request is closed, so it can’t take new answers." in text
+    assert "You’re answering" not in text and 'action="/resources/new"' in text
+
+
+def test_a_refused_answer_from_the_share_operation_leaves_no_share_behind(app):
+    import io
+
+    from exchange import community, operations
+    from exchange.models import Member
+
+    asker, giver = people(app, "Ana Asker", "Dale Briers")
+    request_id = post_request(asker, "Interview practice cards")
+    asker.client.post(f"/requests/{request_id}/fulfil", data={})
+    details = operations.ResourceDetails(
+        "Cards",
+        "Forty questions.",
+        "In pairs.",
+        [],
+        "worksheet",
+        "job-seekers",
+        "cc-by-4.0",
+        "everyone",
+        "Dale Briers",
+    )
+    with app.test_request_context():
+        owner = db.session.scalars(select(Member).where(Member.email == giver.email)).one()
+        closed = db.session.get(ShareRequest, request_id)
+        upload = operations.Upload(io.BytesIO(b"Forty questions."), "deck.txt")
+        with pytest.raises(community.Refused, match="This request is closed"):
+            operations.share_resource(owner, details, [upload], answers=closed)
+        assert db.session.scalars(select(Resource)).all() == []
+    assert stored_objects(app) == []
 
 
 def test_an_answer_waiting_for_privacy_review_is_announced_only_once_published(app):

@@ -161,7 +161,57 @@ def test_bad_rows_are_reported_by_number_and_nothing_of_them_is_imported(app, ow
 def test_check_only_reports_and_imports_nothing(app, owner, toolkit):
     result = run(app, "import", str(toolkit), "--owner", owner.email, "--check")
     assert result.exit_code == 0, result.output
+    assert "nothing imported: 3 rows would be imported, 0 already there, 0 refused" in (
+        result.output
+    )
     assert resources_of(app, owner.email) == []
+
+
+def test_check_only_counts_the_rows_it_would_import_and_those_it_refuses(app, owner, toolkit):
+    (toolkit / "program.docx").write_bytes(b"MZ\x90\x00" + bytes(range(256)) * 8)
+    assert run(app, "import", str(toolkit), "--owner", owner.email).exit_code == 0
+    rows = [
+        toolkit_row("budget-worksheet.docx", "Budget worksheet, second edition"),
+        toolkit_row("four-page-guide.pdf", "Odd kind", kind="Poster"),
+        toolkit_row("program.docx", "Not really a document"),
+    ]
+    write_csv(toolkit / "toolkit.csv", [*GOOD_ROWS, *rows])
+    result = run(app, "import", str(toolkit), "--owner", owner.email, "--check")
+    assert result.exit_code == 1
+    assert "row 6: kind “Poster” is not one of" in result.output
+    assert "row 7: " in result.output
+    assert "nothing imported: 1 row would be imported, 3 already there, 2 refused" in (
+        result.output
+    )
+    assert len(resources_of(app, owner.email)) == 3
+
+
+CREDIT_HEADER = [*HEADER, "Credit"]
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "credited"),
+    [
+        (HEADER, None, "Dale Briers"),  # no credit column
+        (CREDIT_HEADER, "", "Dale Briers"),  # an empty cell, as a spreadsheet leaves it
+        (CREDIT_HEADER, "  ", "Dale Briers"),
+        (CREDIT_HEADER, "Dale B. (Northside Careers)", "Dale B. (Northside Careers)"),
+        (CREDIT_HEADER, "Anonymous", ""),  # said in so many words
+    ],
+)
+def test_the_credit_cell_defaults_to_the_owner_as_the_share_form_does(
+    app, owner, toolkit, header, cell, credited
+):
+    row = toolkit_row("budget-worksheet.docx", "Budget worksheet")
+    with open(toolkit / "toolkit.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerow(row if cell is None else [*row, cell])
+    assert run(app, "import", str(toolkit), "--owner", owner.email).exit_code == 0
+    (resource,) = resources_of(app, owner.email)
+    assert resource.credit_name == credited
+    page = owner.client.get(f"/resources/{resource.id}").get_data(as_text=True)
+    assert ("Shared anonymously" in page) == (not credited)
 
 
 def test_a_toolkit_import_needs_a_known_owner(app, toolkit):

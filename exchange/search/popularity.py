@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from ..counts import RESOURCE_DOWNLOADS
 from ..extensions import db
 from ..models import Download, Resource
 
@@ -56,7 +57,7 @@ class DownloadCounts:
 
 def _read_counts() -> np.ndarray:
     rows = db.session.execute(
-        select(Resource.id, Resource.download_count).where(Resource.download_count > 0)
+        select(Resource.id, RESOURCE_DOWNLOADS).where(RESOURCE_DOWNLOADS > 0)
     ).all()
     if not rows:
         return np.zeros(0, dtype=np.int64)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from ..access import visible_clause
+from ..counts import RESOURCE_DOWNLOADS
 from ..extensions import db
 from ..models import Resource
 from ..search import get_replica
@@ -21,8 +22,8 @@ def home():
     visible = select(Resource).where(visible_clause(current_user))
     newest = db.session.scalars(visible.order_by(Resource.created_at.desc()).limit(HOME_LIST_SIZE))
     most_used = db.session.scalars(
-        visible.where(Resource.download_count > 0)
-        .order_by(Resource.download_count.desc(), Resource.created_at.desc())
+        visible.where(RESOURCE_DOWNLOADS > 0)
+        .order_by(RESOURCE_DOWNLOADS.desc(), Resource.created_at.desc())
         .limit(HOME_LIST_SIZE)
     )
     return render_template("home.html", newest=list(newest), most_used=list(most_used))

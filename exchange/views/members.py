@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import visible_clause
+from ..counts import giver_downloads, is_public_gift
 from ..extensions import db
 from ..impact import public_thanks_count
 from ..models import Member, Resource
@@ -24,7 +25,8 @@ def show(member_id: int):
     ).all()
     # Anonymous gifts are never tied to their giver in public.
     credited = [r for r in shared if not r.anonymous or _is_self(member)]
-    taken = sum(r.download_count for r in credited if r.status == Resource.PUBLISHED)
+    # The same number for every viewer, the giver included (see exchange.counts).
+    taken = giver_downloads(r for r in credited if is_public_gift(r))
     return render_template(
         "members/show.html",
         member=member,

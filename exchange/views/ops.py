@@ -159,7 +159,9 @@ def _metrics() -> Any:
         ),
         shares=Counter("exchange_shares", "Resources shared (committed).", registry=registry),
         downloads=Counter(
-            "exchange_downloads", "Downloads recorded (committed).", registry=registry
+            "exchange_downloads",
+            "File downloads recorded (committed), repeats included.",
+            registry=registry,
         ),
     )
 

@@ -26,7 +26,7 @@ from ..credit import content_disposition, download_name
 from ..errors import AccessDenied
 from ..extensions import db
 from ..forms import ConfirmForm, EditForm, ShareForm
-from ..models import Resource, StoredFile
+from ..models import Resource, ShareRequest, StoredFile
 from ..storage import get_storage
 from ..uploads import QuotaExceeded, UploadRefused, UploadTooLarge
 from ..vocab import STANDARD_TOPICS, parse_tags
@@ -101,23 +101,29 @@ def _form_context(**extra):
 @login_required
 def new():
     form = ShareForm()
-    answering = _answering()
+    answering, answer_problem = _answering()
     if request.method == "GET":
         form.credit_name.data = current_user.default_credit
     if form.validate_on_submit():
         uploads = _uploads(form.files)
         with _refusals_named_on(form):
-            resource = operations.share_resource(current_user, _details(form), uploads)
+            if answer_problem:  # the request closed while the form was being filled in
+                raise community.Refused(answer_problem)
+            resource = operations.share_resource(current_user, _details(form), uploads, answering)
             return _after_share(resource, answering)
     elif form.is_submitted() and not _uploads(form.files):
         form.files.errors = [*form.files.errors, "Please choose at least one file to share."]
-    return form_page("resources/new.html", form, **_form_context(answering=answering))
+    context = _form_context(answering=answering, answer_problem=answer_problem)
+    # A request that can't be answered any more: the form shares without answering.
+    action = url_for("resources.new") if answer_problem else request.full_path.rstrip("?")
+    return form_page("resources/new.html", form, form_action=action, **context)
 
 
 @contextmanager
 def _refusals_named_on(form) -> Iterator[None]:
     """Uploads the site refuses: over a quota or the size limit → the 413 page; a file
-    refused for its type or content → named beside the file field, with the form kept."""
+    refused for its type or content, or an answer the request can't take → named beside
+    the file field, with the rest of the form kept (nothing was shared)."""
     try:
         yield
     except QuotaExceeded as exc:
@@ -126,16 +132,26 @@ def _refusals_named_on(form) -> Iterator[None]:
         abort(413)
     except UploadRefused as exc:
         form.files.errors = [*form.files.errors, str(exc)]
+    except community.Refused as exc:
+        form.files.errors = [*form.files.errors, f"{exc} {NOTHING_SHARED}"]
 
 
-def _answering():
-    """The request this share answers (``?answers=<id>``), if the member may answer it."""
-    return community.answerable_request(whole_number(request.args.get("answers", "")), current_user)
+NOTHING_SHARED = (
+    "Nothing has been shared yet: please choose your files again and press “Share it” to "
+    "share your resource without answering."
+)
+
+
+def _answering() -> tuple[ShareRequest | None, str | None]:
+    """The request this share answers (``?answers=<id>``), or why it can't be answered."""
+    request_id = whole_number(request.args.get("answers", ""))
+    if request_id is None:
+        return None, None
+    return community.answerable_request(request_id, current_user)
 
 
 def _after_share(resource: Resource, answering=None):
     if answering is not None:
-        community.answer_request(answering, current_user, resource)
         flash(f"Your resource answers the request “{answering.title}”.", "success")
     if resource.status == Resource.DRAFT:
         flash("Before it’s published, please check one thing about your files.", "warning")

@@ -106,7 +106,9 @@ def test_share_by_drag_and_drop_then_another_member_finds_it_inside_the_file_and
     with taker.expect_download() as download_info:
         download_control(taker, "tracker.docx").click()
     download = download_info.value
-    assert download.suggested_filename == "Application tracker — shared by Dale Briers.docx"
+    assert (
+        download.suggested_filename == "Application tracker — tracker — shared by Dale Briers.docx"
+    )
     saved = tmp_path / "downloaded.docx"
     download.save_as(saved)
     from docx import Document
