@@ -1,0 +1,30 @@
+"""resource visibility: anyone on the web, or signed-in members only
+
+Revision ID: 9c1d7e2a4b60
+Revises: f5f72e6b7da8
+Create Date: 2026-12-06 21:20:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '9c1d7e2a4b60'
+down_revision = 'f5f72e6b7da8'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # Existing resources stay as they were: public. The search index learns the new field
+    # on its next rebuild (`exchange reindex`); until then nothing in it is members-only.
+    with op.batch_alter_table('resources', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('visibility', sa.String(length=20), server_default='public', nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('resources', schema=None) as batch_op:
+        batch_op.drop_column('visibility')
