@@ -228,7 +228,8 @@ class RequestForm(FlaskForm):
     body = TextAreaField(
         "What you’re looking for",
         [_required("Please describe what you’re looking for."), Length(max=2000)],
-        description="Who it’s for, how you’d use it, and anything you’ve tried already.",
+        description="Who it’s for, how you’d use it, and anything you’ve tried already. "
+        "At least 40 characters; generic requests are turned away.",
     )
     tags = StringField(
         "Tags",

@@ -56,11 +56,16 @@ def _visible_answer_counts(request_ids: list[int]) -> dict[int, int]:
 def new():
     form = RequestForm()
     if form.validate_on_submit():
-        share_request = community.post_request(
-            current_user, form.title.data, form.body.data, parse_tags(form.tags.data or "")
-        )
-        flash("Your request is on the board. We’ll tell you when someone answers.", "success")
-        return redirect(url_for("requests.show", request_id=share_request.id))
+        tags = parse_tags(form.tags.data or "")
+        try:
+            share_request = community.post_request(
+                current_user, form.title.data, form.body.data, tags
+            )
+        except community.Refused as exc:
+            form.body.errors = [str(exc)]
+        else:
+            flash("Your request is on the board. We’ll tell you when someone answers.", "success")
+            return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/new.html", form)
 
 
