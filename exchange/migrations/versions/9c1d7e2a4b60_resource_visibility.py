@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade():
-    # Existing resources stay as they were: public. The search index learns the new field
-    # on its next rebuild (`exchange reindex`); until then nothing in it is members-only.
+    # Existing resources stay as they were: public. No reindex is needed: an index document
+    # without the field counts as public, and a resource whose setting changes is logged
+    # and re-indexed with it.
     with op.batch_alter_table('resources', schema=None) as batch_op:
         batch_op.add_column(
             sa.Column('visibility', sa.String(length=20), server_default='public', nullable=False)
