@@ -3,6 +3,11 @@
 The exchange runs on give-to-get: a member who has not shared yet may take a few
 resources to see the value; sharing one published resource unlocks the rest. A giver may
 also keep a resource "for members who share".
+
+Visitors who are not signed in see a public catalogue: published resources' pages,
+synopses, credit and search results (counsellors find tools by web search), never a
+download. A giver may keep a resource to signed-in members only; then no visitor finds it
+anywhere, and its address answers 404 as if it did not exist.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import current_app, g, has_request_context, url_for
-from sqlalchemy import ColumnElement, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from .extensions import db
 from .models import Answer, Download, Member, Resource, ShareRequest
@@ -39,13 +44,15 @@ class Shown(Protocol):
 
     status: str
     owner_id: int
+    visibility: str
 
 
 def can_view(user, resource: Shown) -> bool:
-    """Published resources are public; drafts and hidden ones only to their owner and admins."""
-    if resource.status == Resource.PUBLISHED:
-        return True
+    """Published resources are seen by members, and by visitors unless kept to members;
+    drafts and hidden ones only by their owner and admins."""
     member = _member(user)
+    if resource.status == Resource.PUBLISHED:
+        return member is not None or resource.visibility != Resource.MEMBERS_ONLY
     return member is not None and (member.is_admin or member.id == resource.owner_id)
 
 
@@ -61,7 +68,7 @@ def visible_clause(user) -> ColumnElement[bool]:
         return true()
     published = Resource.status == Resource.PUBLISHED
     if member is None:
-        return published
+        return and_(published, Resource.visibility != Resource.MEMBERS_ONLY)
     return or_(published, Resource.owner_id == member.id)
 
 

@@ -153,10 +153,10 @@ def import_command(source: Path, owner: str | None, csv_path: Path | None, check
     """Import a folder of files described by a CSV, or a folder made by `exchange export`.
 
     The CSV has a header row with: files (paths inside SOURCE, several separated by ";"),
-    title, synopsis, how_used, tags, kind, audience, licence, and optionally credit and
-    access. A missing credit column or an empty credit cell credits the owner as the share
-    form does; the word "anonymous" shares without a name. Running it again adds nothing
-    already imported.
+    title, synopsis, how_used, tags, kind, audience, licence, and optionally credit,
+    access and visibility ("who can find it"). A missing credit column or an empty credit
+    cell credits the owner as the share form does; the word "anonymous" shares without a
+    name. Running it again adds nothing already imported.
     """
     from . import transfer
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -29,6 +29,8 @@ from .models import (
     IndexChange,
     Member,
     ModerationAction,
+    Notification,
+    OutboxEmail,
     Report,
     Resource,
     ShareRequest,
@@ -76,7 +78,11 @@ class Refused(ValueError):
 
 
 def post_request(asker: Member, title: str, body: str, tags: Sequence[str]) -> ShareRequest:
-    """Put a request on the public board."""
+    """Put a request on the public board; refused (with the reason) unless it says what the
+    member is looking for and why, as a direct ask must (see :func:`board_note_problem`)."""
+    problem = board_note_problem(asker, title, body)
+    if problem:
+        raise Refused(problem)
     share_request = ShareRequest(
         asker_id=asker.id, title=title.strip(), body=body.strip(), tags=",".join(tags)
     )
@@ -150,6 +156,46 @@ def note_problem(asker: Member, recipient: Member, note: str) -> str | None:
             "right colleague to ask?"
         )
     return None
+
+
+def board_note_problem(asker: Member, title: str, body: str) -> str | None:
+    """The courteous-note rule for the public board: what is wanted, for whom and why.
+
+    The title counts towards the note's own words ("A values card sort for young people"
+    says a lot), but "pls" over "please share" says nothing anyone could answer.
+    """
+    if len(body.strip()) < MIN_NOTE_CHARS:
+        return (
+            f"Please say a little more about what you’re looking for — at least "
+            f"{MIN_NOTE_CHARS} characters. A line about your clients or what you’re working "
+            "on helps colleagues choose the right tool."
+        )
+    words = set(normalise_note(f"{title} {body}").split())
+    if len({w for w in words if w not in STOCK_WORDS and not w.isdigit()}) < MIN_OWN_WORDS:
+        return (
+            "That reads like a note anyone could send to anyone. Please tell colleagues "
+            "what you’re looking for: who it’s for, what you’re working on, or what you’ve "
+            "tried already."
+        )
+    if _open_board_request_saying(asker, body):
+        return (
+            "You already have this same request open on the board. Colleagues can see it "
+            "there; if you’re asking again, please say what has changed."
+        )
+    return None
+
+
+def _open_board_request_saying(asker: Member, body: str) -> bool:
+    """Whether the asker has an open board request with the same words (a repost)."""
+    bodies = db.session.scalars(
+        select(ShareRequest.body).where(
+            ShareRequest.asker_id == asker.id,
+            ShareRequest.recipient_id.is_(None),
+            ShareRequest.status == ShareRequest.OPEN,
+        )
+    )
+    wanted = normalise_note(body)
+    return any(normalise_note(existing) == wanted for existing in bodies)
 
 
 def _open_ask_between(asker: Member, recipient: Member) -> bool:
@@ -389,7 +435,8 @@ def thanks_from(member: Member, resource: Resource) -> Thanks | None:
 
 
 def thank(member: Member, resource: Resource, note: str) -> Thanks:
-    """Say (or change) how you used a resource; the giver hears about it once."""
+    """Say (or change) how you used a resource; the giver is emailed about it once, and their
+    notification always quotes the note as it now reads."""
     if not may_thank(member, resource):
         raise Refused("Download it first, then come back and say how it went.")
     thanks = _thank(member, resource, note)
@@ -398,9 +445,10 @@ def thank(member: Member, resource: Resource, note: str) -> Thanks:
 
 
 def _thank(member: Member, resource: Resource, note: str) -> Thanks:
+    """A member thanks a resource once; thanking again changes that one note."""
     thanks = thanks_from(member, resource)
     if thanks is not None:
-        thanks.note = note.strip()
+        _revise_thanks(thanks, member, resource, note)
         return thanks
     thanks = Thanks(member_id=member.id, resource_id=resource.id, note=note.strip())
     try:
@@ -408,15 +456,38 @@ def _thank(member: Member, resource: Resource, note: str) -> Thanks:
             db.session.add(thanks)
     except IntegrityError:  # the same member thanking from two tabs at once
         return _thank(member, resource, note)
-    notify.notify(
-        resource.owner,
-        f"thanks:{thanks.id}",
-        "thanks",
-        f"{member.name} thanked you for “{resource.title}”: “{_short(thanks.note)}”",
-        url_for("resources.show", resource_id=resource.id, _anchor="thanks"),
-    )
+    notify.notify(resource.owner, *_thanks_notice(thanks, member, resource), _thanks_url(resource))
     log.info("member %s thanked the giver of resource %s", member.id, resource.id)
     return thanks
+
+
+def _thanks_notice(thanks: Thanks, member: Member, resource: Resource) -> tuple[str, str, str]:
+    """The key, kind and message of the giver's notice of ``thanks``, quoting its note."""
+    message = f"{member.name} thanked you for “{resource.title}”: “{_short(thanks.note)}”"
+    return f"thanks:{thanks.id}", "thanks", message
+
+
+def _thanks_url(resource: Resource) -> str:
+    return url_for("resources.show", resource_id=resource.id, _anchor="thanks")
+
+
+def _revise_thanks(thanks: Thanks, member: Member, resource: Resource, note: str) -> None:
+    """Change the note, and the giver's notice with it, so the notice never quotes words
+    the member took back: it shows the new note (unread again, so the giver sees it), and
+    an email not yet sent is rewritten. An email already sent is not sent again: each event
+    is emailed at most once."""
+    thanks.note = note.strip()
+    key, _, message = _thanks_notice(thanks, member, resource)
+    db.session.execute(
+        update(Notification)
+        .where(Notification.key == key)
+        .values(message=message[:500], read_at=None)
+    )
+    unsent = delete(OutboxEmail).where(
+        OutboxEmail.key == f"email:{key}", OutboxEmail.status == OutboxEmail.PENDING
+    )
+    if db.session.execute(unsent).rowcount:
+        notify.queue_email(resource.owner, key, message, _thanks_url(resource))
 
 
 def thanks_for(resource: Resource) -> list[Thanks]:

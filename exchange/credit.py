@@ -284,15 +284,41 @@ def _is_blank(parent: ET.Element, tag: str) -> bool:
 
 
 def _apply_credit(props: ET.Element, credit: Credit, creator_tags: tuple[str, ...]) -> None:
-    """Set creator, description and (only when empty) title on a properties element."""
+    """Set creator, description and title on a properties element.
+
+    The title is always the resource's: a file's own title is often left over from a
+    template ("Slide 1", "Document1") and is what viewers show as the document's name.
+    """
     for tag in creator_tags:
         _set_child_text(props, tag, creator_text(credit))
     _set_child_text(props, "dc:description", description_text(credit))
-    if _is_blank(props, "dc:title"):
-        _set_child_text(props, "dc:title", _one_line(credit.title))
+    _set_child_text(props, "dc:title", _one_line(credit.title))
+
+
+def _remove_children(parent: ET.Element, tags: tuple[str, ...]) -> None:
+    """Drop properties that would name the giver of an anonymous gift."""
+    for tag in tags:
+        for child in parent.findall(_q(tag)):
+            parent.remove(child)
 
 
 # --------------------------------------------------------------------------- OOXML
+
+
+# The extended (app.xml) properties that name a person or their workplace: an anonymous
+# gift's copy leaves them out. Custom properties (custom.xml) are left as they are: their
+# names and uses are the author's own, and document-management systems rely on them.
+APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+APP_PERSONAL_TAGS = (f"{{{APP_NS}}}Company", f"{{{APP_NS}}}Manager")
+# Removed by editing the text, so every other byte of the part stays as it was (and no
+# namespace prefix is renamed): these elements hold plain text, never other elements.
+APP_PERSONAL_ELEMENT = re.compile(
+    r"<((?:[\w.-]+:)?(?:Company|Manager))(?:\s[^<>]*)?(?:/>|>[^<]*</\1\s*>)"
+)
+APP_REL_TYPES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/extendedProperties",
+)
 
 
 def _ooxml_creator_tags(credit: Credit) -> tuple[str, ...]:
@@ -337,13 +363,34 @@ def _ooxml_changes(
         _declare_core_part(archive, types_name, core_name, replaced)
     _apply_credit(core, credit, _ooxml_creator_tags(credit))
     target[core_name] = _serialise(core)
+    if credit.anonymous:
+        replaced.update(_anonymous_app_properties(archive, _parse(rels), names))
     return replaced, added
+
+
+def _anonymous_app_properties(
+    archive: zipfile.ZipFile, rels: ET.Element, names: dict[str, str]
+) -> dict[str, bytes]:
+    """The extended properties part without its company and manager, if it has either."""
+    app_name = _part_target(rels, names, APP_REL_TYPES)
+    if app_name is None or app_name not in set(archive.namelist()):
+        return {}
+    data = _read_small_entry(archive, app_name)
+    app = _parse(data)  # refuses entity tricks before the text is edited
+    if not any(app.find(tag) is not None for tag in APP_PERSONAL_TAGS):
+        return {}
+    return {app_name: APP_PERSONAL_ELEMENT.sub("", data.decode("utf-8")).encode("utf-8")}
 
 
 def _core_target(rels: ET.Element, names: dict[str, str]) -> str | None:
     """Where the package's relationships say its core properties live, if they say."""
+    return _part_target(rels, names, CORE_REL_TYPES)
+
+
+def _part_target(rels: ET.Element, names: dict[str, str], types: tuple[str, ...]) -> str | None:
+    """Where the package's relationships say a part of one of ``types`` lives, if they say."""
     for rel in rels.iter(f"{{{REL_NS}}}Relationship"):
-        if rel.get("Type") in CORE_REL_TYPES and rel.get("TargetMode") != "External":
+        if rel.get("Type") in types and rel.get("TargetMode") != "External":
             target = rel.get("Target", "").lstrip("/")
             if not target or target.endswith("/"):
                 raise UnsafePackage(f"core properties target {target!r}")
@@ -394,6 +441,8 @@ def _append_child(data: bytes, root_name: str, element: str) -> bytes:
 # --------------------------------------------------------------------------- OpenDocument
 
 ODF_CREATOR_TAGS = ("meta:initial-creator", "dc:creator")
+# Who last printed the document: a person's name, left out of an anonymous gift's copy.
+ODF_PERSONAL_TAGS = ("meta:printed-by",)
 
 
 def _credit_odf(src: Path, credit: Credit, tmp: Path) -> bool:
@@ -425,6 +474,8 @@ def _odf_meta_with_credit(document: ET.Element, credit: Credit) -> bytes:
     if props is None:
         props = ET.SubElement(document, _q("office:meta"))
     _apply_credit(props, credit, ODF_CREATOR_TAGS)
+    if credit.anonymous:
+        _remove_children(props, ODF_PERSONAL_TAGS)
     return _serialise(document)
 
 
@@ -538,8 +589,7 @@ def _info_with_credit(pdf: pikepdf.Pdf, credit: Credit) -> tuple[tuple[int, int]
     info = pikepdf.Dictionary(dict(existing.items())) if has_info else pikepdf.Dictionary()
     info["/Author"] = pikepdf.String(creator_text(credit))
     info["/Subject"] = pikepdf.String(description_text(credit))
-    if not str(info.get("/Title", "")).strip():
-        info["/Title"] = pikepdf.String(_one_line(credit.title))
+    info["/Title"] = pikepdf.String(_one_line(credit.title))
     indirect = has_info and existing.is_indirect
     ref = existing.objgen if indirect else (int(pdf.trailer.Size), 0)
     return ref, info.unparse()
@@ -558,13 +608,31 @@ def _xmp_with_credit(pdf: pikepdf.Pdf, credit: Credit) -> tuple[tuple[int, int],
         ) as xmp:
             xmp["dc:creator"] = [creator_text(credit)]
             xmp["dc:description"] = _xml_text(description_text(credit))
-            if not str(xmp.get("dc:title", "")).strip():
-                xmp["dc:title"] = _xml_text(_one_line(credit.title))
+            xmp["dc:title"] = _xml_text(_one_line(credit.title))
+            if credit.anonymous:
+                _drop_xmp_names(xmp)
     except (ValueError, KeyError):  # XMP we cannot read: keep it as it is
         return None
     data = pdf.Root.Metadata.read_bytes()
     header = f"<< /Type /Metadata /Subtype /XML /Length {len(data)} >>\nstream\n".encode()
     return ref, header + data + b"\nendstream"
+
+
+# XMP properties besides dc:creator that name people: gone from an anonymous gift's copy.
+XMP_PERSONAL_KEYS = (
+    "dc:contributor",
+    "dc:publisher",
+    "pdf:Author",
+    "xmpRights:Owner",
+    "photoshop:AuthorsPosition",
+    "photoshop:CaptionWriter",
+)
+
+
+def _drop_xmp_names(xmp) -> None:
+    for key in XMP_PERSONAL_KEYS:
+        if key in xmp:
+            del xmp[key]
 
 
 def _trailer_entries(

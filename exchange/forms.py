@@ -19,7 +19,16 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .community import REPORT_REASONS
-from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, MAX_TAG_LENGTH, MAX_TAGS, parse_tags
+from .vocab import (
+    ACCESS,
+    AUDIENCES,
+    KINDS,
+    LICENCES,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    VISIBILITY,
+    parse_tags,
+)
 
 MIN_PASSWORD = 10
 
@@ -163,6 +172,17 @@ class ResourceFields(FlaskForm):
         [InputRequired("Please choose who can download it.")],
         choices=_choices(ACCESS),
         default="everyone",
+        description="Downloading always needs an account.",
+    )
+    # Optional: a form posted without it (an older page) keeps the default, or on editing
+    # the resource's own setting; a value that is not one of the choices is still refused.
+    visibility = RadioField(
+        "Who can find it",
+        [Optional()],
+        choices=_choices(VISIBILITY),
+        default="public",
+        description="Its page, synopsis, credit and search results. Counsellors often find "
+        "tools by web search; “Signed-in members only” hides it from everyone else.",
     )
     credit_name = StringField(
         "Credit me as",
@@ -208,7 +228,8 @@ class RequestForm(FlaskForm):
     body = TextAreaField(
         "What you’re looking for",
         [_required("Please describe what you’re looking for."), Length(max=2000)],
-        description="Who it’s for, how you’d use it, and anything you’ve tried already.",
+        description="Who it’s for, how you’d use it, and anything you’ve tried already. "
+        "At least 40 characters; generic requests are turned away.",
     )
     tags = StringField(
         "Tags",

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, with_expression
 
 from .extensions import db
-from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES
+from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, VISIBILITY
 
 
 def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
@@ -152,6 +152,9 @@ class Resource(db.Model):
     HIDDEN = "hidden"  # hidden by an admin after a report
     SUSPENDED = "suspended"  # hidden while its owner is suspended; published again with them
 
+    PUBLIC = "public"  # visitors who are not signed in find it too
+    MEMBERS_ONLY = "members"  # only signed-in members find it
+
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -162,6 +165,7 @@ class Resource(db.Model):
     licence: Mapped[str] = mapped_column(String(40))
     credit_name: Mapped[str] = mapped_column(String(200), default="")  # "" = anonymous
     access: Mapped[str] = mapped_column(String(20), default="everyone")
+    visibility: Mapped[str] = mapped_column(String(20), default=PUBLIC, server_default=PUBLIC)
     status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, index=True)
     download_count: Mapped[int] = mapped_column(Integer, default=0)  # unique members
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -192,6 +196,10 @@ class Resource(db.Model):
     @property
     def access_label(self) -> str:
         return ACCESS.get(self.access, self.access)
+
+    @property
+    def visibility_label(self) -> str:
+        return VISIBILITY.get(self.visibility, self.visibility)
 
     @property
     def tag_names(self) -> list[str]:

@@ -70,9 +70,11 @@ class ResourceDetails:
     licence: str
     access: str
     credit_name: str
+    visibility: str = Resource.PUBLIC
 
     def apply_to(self, resource: Resource) -> None:
-        for name in ("title", "synopsis", "how_used", "kind", "audience", "licence", "access"):
+        fields = ("title", "synopsis", "how_used", "kind", "audience", "licence", "access")
+        for name in (*fields, "visibility"):
             setattr(resource, name, getattr(self, name).strip())
         resource.credit_name = self.credit_name.strip()
         resource.tags = tags_named(self.tags)

@@ -48,7 +48,16 @@ from .filetypes import UnsupportedFile, detect
 from .models import Download, IndexChange, Member, Resource, Taker
 from .storage import ObjectNotFound, get_storage
 from .uploads import UploadRefused
-from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, MAX_TAG_LENGTH, MAX_TAGS, parse_tags
+from .vocab import (
+    ACCESS,
+    AUDIENCES,
+    KINDS,
+    LICENCES,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    VISIBILITY,
+    parse_tags,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +73,7 @@ HEADER_ALIASES = {
     "credit me as": "credit",
     "license": "licence",
     "who can download": "access",
+    "who can find it": "visibility",
 }
 FILE_SEPARATORS = re.compile(r"[;|\n]")
 ANONYMOUS = "anonymous"  # the credit cell's word for sharing without a name
@@ -193,6 +203,7 @@ def check_row(number: int, raw: dict[str, str], folder: Path, owner: Member) -> 
             "audience": _choice(raw["audience"], AUDIENCES, "audience"),
             "licence": _choice(raw["licence"], LICENCES, "licence"),
             "access": _choice(raw.get("access") or "everyone", ACCESS, "access"),
+            "visibility": _choice(raw.get("visibility") or "public", VISIBILITY, "visibility"),
         }
         tags = _tags(raw.get("tags", ""))
         paths = _files(raw["files"], folder)
@@ -638,6 +649,7 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         licence=values["licence"],
         access=values.get("access") or "everyone",
         credit_name=values.get("credit_name") or "",
+        visibility=values.get("visibility") or Resource.PUBLIC,
     )
 
 

@@ -50,6 +50,13 @@ ACCESS = {
     "sharers": "For members who share",
 }
 
+# Who can find a resource: its page, synopsis, credit and search results. Downloading always
+# needs an account (see ACCESS); "members" also hides the resource from visitors entirely.
+VISIBILITY = {
+    "public": "Anyone on the web",
+    "members": "Signed-in members only",
+}
+
 STANDARD_TOPICS = (
     "career exploration",
     "self-assessment",

@@ -2,7 +2,8 @@
 
 Visitors: anonymous, a member who never shared ("newcomer"), a member who shared
 ("sharer"), the resource's owner, an admin. Resources: open to everyone signed in, kept for
-members who share, and hidden by an admin. Plus ids nobody has (guessed ids).
+members who share, found by signed-in members only, and hidden by an admin. Plus ids nobody
+has (guessed ids).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from exchange.models import IndexChange, Member, Resource
 from .fixtures.members import Visitor
 
 ROLES = ("anonymous", "newcomer", "sharer", "owner", "admin")
-KINDS = ("open", "sharers", "hidden")
+KINDS = ("open", "sharers", "members", "hidden")
 
 LOGIN, OK, CONFIRM, FILE, BACK, DENIED, MISSING = (
     "login",
@@ -36,42 +37,50 @@ TABLE = {
     "show": {
         "open": {"*": OK},
         "sharers": {"*": OK},
+        "members": {"*": OK, "anonymous": MISSING},
         "hidden": {"*": MISSING, "owner": OK, "admin": OK},
     },
     "edit": {
         "open": {"*": DENIED, "anonymous": LOGIN, "owner": OK, "admin": OK},
         "sharers": {"*": DENIED, "anonymous": LOGIN, "owner": OK, "admin": OK},
+        "members": {"*": DENIED, "anonymous": LOGIN, "owner": OK, "admin": OK},
         "hidden": {"*": MISSING, "anonymous": LOGIN, "owner": OK, "admin": OK},
     },
     "delete": {
         "open": {"*": DENIED, "anonymous": LOGIN, "owner": OK, "admin": OK},
         "sharers": {"*": DENIED, "anonymous": LOGIN, "owner": OK, "admin": OK},
+        "members": {"*": DENIED, "anonymous": LOGIN, "owner": OK, "admin": OK},
         "hidden": {"*": MISSING, "anonymous": LOGIN, "owner": OK, "admin": OK},
     },
     "download": {
         "open": {"*": FILE, "anonymous": LOGIN, "newcomer": CONFIRM},
         "sharers": {"*": FILE, "anonymous": LOGIN, "newcomer": DENIED},
+        "members": {"*": FILE, "anonymous": MISSING, "newcomer": CONFIRM},
         "hidden": {"*": MISSING, "owner": FILE, "admin": FILE},
     },
     "preview": {
         "open": {"*": OK},
         "sharers": {"*": OK},
+        "members": {"*": OK, "anonymous": MISSING},
         "hidden": {"*": MISSING, "owner": OK, "admin": OK},
     },
     "report": {
         "open": {"*": OK, "anonymous": LOGIN},
         "sharers": {"*": OK, "anonymous": LOGIN},
+        "members": {"*": OK, "anonymous": LOGIN},
         "hidden": {"*": MISSING, "anonymous": LOGIN, "owner": OK, "admin": OK},
     },
     "save": {
         "open": {"*": BACK, "anonymous": LOGIN},
         "sharers": {"*": BACK, "anonymous": LOGIN},
+        "members": {"*": BACK, "anonymous": LOGIN},
         "hidden": {"*": MISSING, "anonymous": LOGIN, "owner": BACK, "admin": BACK},
     },
     # Last on purpose: an admin's hide changes the resources it is tried on.
     "hide": {
         "open": {"*": DENIED, "anonymous": LOGIN, "admin": BACK},
         "sharers": {"*": DENIED, "anonymous": LOGIN, "admin": BACK},
+        "members": {"*": DENIED, "anonymous": LOGIN, "admin": BACK},
         "hidden": {"*": DENIED, "anonymous": LOGIN, "admin": BACK},
     },
 }
@@ -100,6 +109,7 @@ def world(app):
             title=f"{kind} sheet",
             files=[("picture.png", png_bytes())],
             access="sharers" if kind == "sharers" else "everyone",
+            visibility="members" if kind == "members" else "public",
         )
         for kind in KINDS
     }

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import func, select
 
 from exchange.extensions import db
-from exchange.models import Member, Notification, Thanks
+from exchange.models import Member, Notification, OutboxEmail, Thanks
 
 from .fixtures.exchange import (
     make_admin,
@@ -85,6 +85,47 @@ def test_thanks_are_one_per_member_editable_and_notify_the_giver_once(app):
     [notice] = notifications_for(app, giver)
     assert notice.kind == "thanks"
     assert notice.message.startswith("Ana Taker thanked you for “Values card sort”")
+
+
+def thanks_emails(app, giver: Visitor) -> list[OutboxEmail]:
+    with app.app_context():
+        query = select(OutboxEmail).where(
+            OutboxEmail.to_address == giver.email, OutboxEmail.key.startswith("email:thanks")
+        )
+        return list(db.session.scalars(query))
+
+
+def test_thanking_again_updates_the_note_and_the_givers_notice_and_says_so(app):
+    giver, taker = people(app, "Dale Briers", "Ana Taker")
+    resource_id = share_txt(giver, "Values card sort")
+    take(app, taker, resource_id)
+    thank(taker, resource_id, "Used it with one client.")
+    page(giver, "/notifications")  # the giver has read the first notice
+    response = taker.client.post(
+        f"/resources/{resource_id}/thanks",
+        data={"note": "Used it with my whole group on Tuesday."},
+        follow_redirects=True,
+    )
+    text = html.unescape(response.get_data(as_text=True))
+    assert "You’d already thanked the giver for “Values card sort”" in text
+    assert "your note is updated" in text
+    [notice] = notifications_for(app, giver)
+    assert "whole group on Tuesday" in notice.message and "one client" not in notice.message
+    assert notice.read_at is None  # shown to the giver again, with the new words
+    [email] = thanks_emails(app, giver)  # not sent yet: it now quotes the new note
+    assert "whole group on Tuesday" in email.body and "one client" not in email.body
+
+
+def test_a_thanks_email_already_sent_is_not_sent_again_when_the_note_changes(app):
+    giver, taker = people(app, "Dale Briers", "Ana Taker")
+    resource_id = share_txt(giver, "Values card sort")
+    take(app, taker, resource_id)
+    thank(taker, resource_id, "Used it with one client.")
+    assert app.test_cli_runner().invoke(args=["send-emails"]).exit_code == 0
+    thank(taker, resource_id, "Used it with my whole group on Tuesday.")
+    assert [e.status for e in thanks_emails(app, giver)] == [OutboxEmail.SENT]
+    [notice] = notifications_for(app, giver)
+    assert "whole group on Tuesday" in notice.message
 
 
 def test_a_thanks_too_short_is_shown_again_with_the_problem_named(app):
@@ -234,7 +275,10 @@ def test_every_page_renders_for_a_new_member_and_a_long_time_giver(app):
         thank(asker, resource_id, "This worked well with my Tuesday group.")
     take(app, veteran, asker_own)
     veteran.client.post(f"/resources/{asker_own}/save")
-    board = asker.client.post("/requests/new", data={"title": "Card sorts", "body": "Any."})
+    board = asker.client.post(
+        "/requests/new",
+        data={"title": "Card sorts", "body": "Card sorts about values for my returners’ group."},
+    )
     request_id = board.headers["Location"].rsplit("/", 1)[1]
     veteran.client.post(f"/requests/{request_id}/answer", data={"resource": str(gifts[0])})
     note = "I coach returners in Leeds and your gift sheets were the best I’ve used with them."

@@ -178,6 +178,7 @@ def make_xlsx(path: Path, template: bool = False) -> Path:
     sheet.append(["Employer", "Applied on", "Follow-up"])
     sheet.append(["Acme Ltd", "2024-05-01", "=B2"])
     workbook.properties.creator = GIVER
+    workbook.properties.lastModifiedBy = GIVER
     workbook.properties.title = "My tracker"
     workbook.template = template
     workbook.save(path)
@@ -190,8 +191,33 @@ def make_pptx(path: Path) -> Path:
     slide.shapes.title.text = "Your career story"
     slide.placeholders[1].text = "Where have you been? Where are you going?"
     deck.core_properties.author = GIVER
+    deck.core_properties.last_modified_by = GIVER
+    deck.core_properties.title = "Slide 1"
     deck.save(str(path))
     return path
+
+
+def with_replaced_entry(src: Path, dest: Path, name: str, change) -> Path:
+    """A copy of a zip package with one entry's text changed, every other entry as it was."""
+    with zipfile.ZipFile(src) as original, zipfile.ZipFile(dest, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == name:
+                data = change(data.decode("utf-8")).encode("utf-8")
+            copy.writestr(info, data)
+    return dest
+
+
+def with_company_and_manager(path: Path) -> Path:
+    """The file with "Company" and "Manager" in its extended properties (docProps/app.xml),
+    as Office writes them from the author's account."""
+    personal = f"<Company>{GIVER} Careers Ltd</Company><Manager>{GIVER}</Manager>"
+    return with_replaced_entry(
+        path,
+        path.with_name(f"company-{path.name}"),
+        "docProps/app.xml",
+        lambda text: text.replace("</Properties>", f"{personal}</Properties>"),
+    )
 
 
 def test_docx_credit_is_read_back_by_python_docx(tmp_path: Path) -> None:
@@ -200,19 +226,19 @@ def test_docx_credit_is_read_back_by_python_docx(tmp_path: Path) -> None:
     properties = docx.Document(str(dest)).core_properties
     assert properties.author == NAMED.author
     assert properties.comments == description_text(NAMED)
-    assert properties.title == NAMED.title  # it was empty, so we filled it
+    assert properties.title == NAMED.title
     assert properties.last_modified_by == GIVER  # named credit leaves the giver's field alone
     assert docx_text(dest) == docx_text(src)
     assert assert_other_entries_identical(src, dest, {"docProps/core.xml"}) == []
 
 
-def test_xlsx_credit_keeps_the_givers_title_and_cells(tmp_path: Path) -> None:
+def test_xlsx_credit_is_read_back_by_openpyxl_and_keeps_the_cells(tmp_path: Path) -> None:
     src = make_xlsx(tmp_path / "tracker.xlsx")
     dest = credited(src, "xlsx", tmp_path)
     properties = openpyxl.load_workbook(dest).properties
     assert properties.creator == NAMED.author
     assert properties.description == description_text(NAMED)
-    assert properties.title == "My tracker"  # only an empty title is replaced
+    assert properties.title == NAMED.title  # not the file's own "My tracker"
     assert xlsx_cells(dest) == xlsx_cells(src)
     assert_other_entries_identical(src, dest, {"docProps/core.xml"})
 
@@ -222,6 +248,7 @@ def test_pptx_credit_is_read_back_by_python_pptx(tmp_path: Path) -> None:
     dest = credited(src, "pptx", tmp_path)
     properties = pptx.Presentation(str(dest)).core_properties
     assert (properties.author, properties.comments) == (NAMED.author, description_text(NAMED))
+    assert properties.title == NAMED.title  # not the file's own "Slide 1"
     assert pptx_text(dest) == pptx_text(src)
     assert_other_entries_identical(src, dest, {"docProps/core.xml"})
 
@@ -254,6 +281,35 @@ def test_anonymous_office_credit_leaves_no_personal_name_in_the_file(tmp_path: P
         core = core_xml(dest)
         assert core.findtext("dc:creator", namespaces=NS) == ANONYMOUS_CREATOR
         assert all(GIVER.encode() not in data for _, _, data in zip_entries(dest)), fmt
+
+
+@pytest.mark.parametrize("credit", [NAMED, ANONYMOUS], ids=["named", "anonymous"])
+def test_every_office_format_takes_the_resources_title(tmp_path: Path, credit: Credit) -> None:
+    for fmt, make in (("docx", make_docx), ("xlsx", make_xlsx), ("pptx", make_pptx)):
+        src = make(tmp_path / f"giver.{fmt}")
+        dest = credited(src, fmt, tmp_path, credit)
+        assert core_xml(dest).findtext("dc:title", namespaces=NS) == credit.title, fmt
+
+
+def test_anonymous_office_credit_replaces_every_name_bearing_property(tmp_path: Path) -> None:
+    for fmt, make in (("docx", make_docx), ("xlsx", make_xlsx), ("pptx", make_pptx)):
+        src = with_company_and_manager(make(tmp_path / f"giver.{fmt}"))
+        assert GIVER.encode() in b"".join(data for _, _, data in zip_entries(src))
+        dest = credited(src, fmt, tmp_path, ANONYMOUS)
+        core = core_xml(dest)
+        assert core.findtext("dc:creator", namespaces=NS) == ANONYMOUS_CREATOR, fmt
+        assert core.findtext("cp:lastModifiedBy", namespaces=NS) == ANONYMOUS_CREATOR, fmt
+        assert all(GIVER.encode() not in data for _, _, data in zip_entries(dest)), fmt
+        with zipfile.ZipFile(dest) as archive:
+            app = archive.read("docProps/app.xml")
+        assert b"<Company>" not in app and b"<Manager>" not in app, fmt
+        assert b"<Application>" in app, fmt  # what is not personal stays
+
+
+def test_named_office_credit_keeps_company_and_manager(tmp_path: Path) -> None:
+    src = with_company_and_manager(make_docx(tmp_path / "giver.docx"))
+    dest = credited(src, "docx", tmp_path)
+    assert_other_entries_identical(src, dest, {"docProps/core.xml"})
 
 
 def test_characters_xml_cannot_hold_do_not_break_the_file(tmp_path: Path) -> None:
@@ -391,6 +447,25 @@ def test_anonymous_odf_credit_replaces_both_creator_fields(tmp_path: Path) -> No
     assert meta.findtext("dc:creator", namespaces=NS) == ANONYMOUS_CREATOR
 
 
+def test_odf_credit_sets_the_resources_title(tmp_path: Path) -> None:
+    dest = credited(corpus_file("odf/odfpy-cols.odp"), "odp", tmp_path)
+    assert odf_meta(dest).findtext("dc:title", namespaces=NS) == NAMED.title
+
+
+def test_anonymous_odf_credit_leaves_out_who_printed_it(tmp_path: Path) -> None:
+    printed = f"<meta:printed-by>{GIVER}</meta:printed-by></office:meta>"
+    src = with_replaced_entry(
+        corpus_file("odf/odfpy-cols.odp"),
+        tmp_path / "printed.odp",
+        "meta.xml",
+        lambda text: text.replace("</office:meta>", printed),
+    )
+    assert odf_meta(src).findtext("meta:printed-by", namespaces=NS) == GIVER
+    dest = credited(src, "odp", tmp_path, ANONYMOUS)
+    assert odf_meta(dest).find("meta:printed-by", NS) is None
+    assert all(GIVER.encode() not in data for _, _, data in zip_entries(dest))
+
+
 # --------------------------------------------------------------------------- PDF
 
 PDF_CORPUS = [
@@ -428,10 +503,22 @@ def make_pdf(path: Path) -> Path:
     pdf = pikepdf.new()
     pdf.add_blank_page()
     pdf.docinfo["/Author"] = GIVER
+    pdf.docinfo["/Title"] = "Slide 1"
     with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
         xmp["dc:creator"] = [GIVER]
+        xmp["dc:title"] = "Slide 1"
+        xmp["dc:contributor"] = [GIVER]
+        xmp["dc:publisher"] = [f"{GIVER} Careers Ltd"]
     pdf.save(path)
     return path
+
+
+@pytest.mark.parametrize("credit", [NAMED, ANONYMOUS], ids=["named", "anonymous"])
+def test_pdf_info_and_xmp_take_the_resources_title(tmp_path: Path, credit: Credit) -> None:
+    dest = credited(make_pdf(tmp_path / "giver.pdf"), "pdf", tmp_path, credit)
+    with pikepdf.open(dest) as pdf:
+        assert str(pdf.docinfo["/Title"]) == credit.title
+        assert pdf.open_metadata()["dc:title"] == credit.title
 
 
 def test_anonymous_pdf_keeps_no_trace_of_the_givers_name(tmp_path: Path) -> None:

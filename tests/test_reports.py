@@ -238,7 +238,10 @@ def test_suspended_members_requests_and_thanks_leave_the_board(app, cast):
     resource_id = share_txt(reporter, "Ana’s planner")
     take(app, giver, resource_id)
     giver.client.post(f"/resources/{resource_id}/thanks", data={"note": "Buy my course now!"})
-    giver.client.post("/requests/new", data={"title": "Send me everything", "body": "All."})
+    body = "Everything you have on budgeting for my returners’ group, please."
+    posted = giver.client.post("/requests/new", data={"title": "Send me everything", "body": body})
+    assert posted.status_code == 302
+    assert "Send me everything" in page(reporter, "/requests")
     admin.client.post(f"/admin/members/{member_id(app, giver)}/suspend", data={"note": "Spam."})
     assert "Send me everything" not in page(reporter, "/requests")
     assert "Buy my course now!" not in page(reporter, f"/resources/{resource_id}")

@@ -38,9 +38,9 @@ def people(app, *names: str) -> list[Visitor]:
 
 
 def post_request(visitor: Visitor, title: str, body: str = "", tags: str = "") -> int:
+    body = body or f"{title} for the clients of my Tuesday job club."
     response = visitor.client.post(
-        "/requests/new",
-        data={"title": title, "body": body or f"Looking for {title.lower()}.", "tags": tags},
+        "/requests/new", data={"title": title, "body": body, "tags": tags}
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     return int(response.headers["Location"].rsplit("/", 1)[1])
@@ -87,6 +87,42 @@ def test_a_request_needs_a_title_and_what_you_are_looking_for(app):
     assert "Please say in a few words what you’d like." in text
     assert "Something for shy clients" in text
     assert ">Title</label>" in text and ">Tags</label>" in text
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "explanation"),
+    [
+        ("pls", "please share", "at least 40 characters"),
+        ("pls", "", "Please describe what you’re looking for."),
+        (
+            "Resources please",
+            "Please share, please share any of your resources with me, thanks!",
+            "reads like a note anyone could send to anyone",
+        ),
+    ],
+)
+def test_a_generic_request_is_refused_with_a_friendly_explanation_and_kept(
+    app, title, body, explanation
+):
+    [asker] = people(app, "Ana Asker")
+    response = asker.client.post("/requests/new", data={"title": title, "body": body})
+    assert response.status_code == 422
+    text = html.unescape(response.get_data(as_text=True))
+    assert explanation in text
+    assert f'value="{title}"' in text and body in text
+    with app.app_context():
+        assert db.session.scalars(select(ShareRequest)).all() == []
+
+
+def test_the_same_request_cannot_be_posted_twice_while_it_is_open(app):
+    [asker] = people(app, "Ana Asker")
+    body = "A values card sort for the school leavers in my Tuesday group."
+    post_request(asker, "A values card sort", body)
+    response = asker.client.post(
+        "/requests/new", data={"title": "Values card sort", "body": body.upper()}
+    )
+    assert response.status_code == 422
+    assert "same request open on the board" in html.unescape(response.get_data(as_text=True))
 
 
 def test_posting_a_request_needs_an_account(client):

@@ -314,3 +314,32 @@ def _fresh_site(folder: Path):
     with app.app_context():
         db.create_all()
     return app
+
+
+def test_a_members_only_resource_is_still_members_only_after_export_and_import(
+    app, owner, tmp_path
+):
+    owner.share_id(title="Members-only values sort", visibility="members")
+    owner.share_id(title="Open values sort")
+    dest = tmp_path / "export"
+    assert run(app, "export", str(dest)).exit_code == 0
+
+    new_site = _fresh_site(tmp_path / "new-site")
+    assert run(new_site, "import", str(dest)).exit_code == 0
+    with new_site.app_context():
+        found = {r.title: r.visibility for r in _all(Resource)}
+    assert found == {"Members-only values sort": "members", "Open values sort": "public"}
+    passer_by = Visitor(new_site.test_client())
+    page = passer_by.client.get("/search?q=values").get_data(as_text=True)
+    assert "Open values sort" in page
+    assert "Members-only values sort" not in page
+
+
+def test_a_toolkit_csv_may_keep_a_resource_to_members(app, owner, toolkit):
+    with open(toolkit / "toolkit.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow([*HEADER, "Who can find it"])
+        writer.writerow([*GOOD_ROWS[0], "Signed-in members only"])
+    result = run(app, "import", str(toolkit), "--owner", owner.email)
+    assert result.exit_code == 0, result.output
+    assert [r.visibility for r in resources_of(app, owner.email)] == ["members"]

@@ -39,8 +39,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 READ_YOUR_WRITES_WAIT = 10.0
-# What searches read: the words, whose own resources a member sees, and the filters.
-WARM_FIELDS = (*TEXT_FIELDS, "owner", *FACET_FIELDS)
+# What searches read: the words, whose own resources a member sees, what visitors may not
+# see, and the filters.
+WARM_FIELDS = (*TEXT_FIELDS, "owner", "visibility", *FACET_FIELDS)
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models import Resource
 from .engine import IndexView, term_docs
 from .popularity import download_counts
 from .schema import FACET_FIELDS
@@ -16,13 +17,17 @@ from .segments import NO_VALUE, VOCABULARIES
 
 
 def visible_mask(view: IndexView, member_id: int | None, is_admin: bool) -> np.ndarray:
-    """What a viewer may see: published resources plus their own, or everything for admins."""
+    """What a viewer may see, as :func:`exchange.access.can_view` decides it: published
+    resources plus their own for members, everything for admins, and for visitors who are
+    not signed in the published resources not kept to members."""
     if is_admin:
         return view.live.copy()
     published = VOCABULARIES["status"].lookup("published")
     mask = view.codes["status"] == (published if published is not None else -1)
     if member_id is not None:
         mask |= term_docs(view, "owner", str(member_id))
+    else:
+        mask &= ~term_docs(view, "visibility", Resource.MEMBERS_ONLY)
     return mask & view.live
 
 

@@ -2,7 +2,7 @@
 
 Every text field uses one stemming analyzer so "interviewing" finds "interview". The
 title is boosted. Facets (kind, audience, licence, tags, file format) and the fields that
-decide who may see a result (status, owner) are exact-match columns.
+decide who may see a result (status, owner, visibility) are exact-match columns.
 
 "Did you mean" draws its words from one ``spelling`` field of unstemmed words with counts
 (:class:`WordCounts`). A resource written on its own carries its distinct words; a bulk
@@ -86,6 +86,7 @@ def build_schema() -> Schema:
         status=ID(sortable=True),
         owner=ID(sortable=True),
         access=ID(sortable=True),
+        visibility=ID(),
         created=DATETIME(sortable=True),
     )
 
@@ -114,6 +115,7 @@ def document_for(resource: Resource) -> dict:
         "status": resource.status,
         "owner": str(resource.owner_id),
         "access": resource.access,
+        "visibility": resource.visibility,
         "created": _naive_utc(resource.created_at),
     }
 

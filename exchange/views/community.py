@@ -79,9 +79,18 @@ def thanks(resource_id: int):
     form = ThanksForm(obj=mine)
     if form.validate_on_submit():
         community.thank(current_user, resource, form.note.data)
-        flash("Thank you! The giver will see your note.", "success")
+        flash(_thanked_message(resource, again=mine is not None), "success")
         return redirect(url_for("resources.show", resource_id=resource.id, _anchor="thanks"))
     return form_page("community/thanks.html", form, resource=resource, mine=mine)
+
+
+def _thanked_message(resource: Resource, again: bool) -> str:
+    if again:
+        return (
+            f"You’d already thanked the giver for “{resource.title}”, so your note is "
+            "updated: the giver now sees the new one."
+        )
+    return "Thank you! The giver will see your note."
 
 
 def _why_no_thanks(resource: Resource) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from .. import community
+from .. import access, community
 from ..errors import AccessDenied
 from ..extensions import db, limiter, member_key, succeeded
 from ..forms import AnswerForm, AskForm, DeclineForm, FulfilForm, RequestForm
-from ..models import Member, Resource, ShareRequest
+from ..models import Answer, Member, Resource, ShareRequest
 from ..vocab import parse_tags
 from .helpers import form_page, page_number
 
@@ -35,7 +35,19 @@ def board():
         .order_by(ShareRequest.created_at.desc(), ShareRequest.id.desc())
     )
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template("requests/board.html", page=page, status=status)
+    counts = _visible_answer_counts([item.id for item in page.items])
+    return render_template("requests/board.html", page=page, status=status, answer_counts=counts)
+
+
+def _visible_answer_counts(request_ids: list[int]) -> dict[int, int]:
+    """How many answers each request has that this viewer may see (as its page lists them)."""
+    query = (
+        select(Answer.request_id, func.count())
+        .join(Resource, Resource.id == Answer.resource_id)
+        .where(Answer.request_id.in_(request_ids), access.visible_clause(current_user))
+        .group_by(Answer.request_id)
+    )
+    return dict(db.session.execute(query).tuples().all())
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -44,11 +56,16 @@ def board():
 def new():
     form = RequestForm()
     if form.validate_on_submit():
-        share_request = community.post_request(
-            current_user, form.title.data, form.body.data, parse_tags(form.tags.data or "")
-        )
-        flash("Your request is on the board. We’ll tell you when someone answers.", "success")
-        return redirect(url_for("requests.show", request_id=share_request.id))
+        tags = parse_tags(form.tags.data or "")
+        try:
+            share_request = community.post_request(
+                current_user, form.title.data, form.body.data, tags
+            )
+        except community.Refused as exc:
+            form.body.errors = [str(exc)]
+        else:
+            flash("Your request is on the board. We’ll tell you when someone answers.", "success")
+            return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/new.html", form)
 
 

@@ -63,7 +63,8 @@ class Hit:
 
     Loading ORM objects was most of what re-reading a page of hits cost. The labels are the
     model's own properties, so a card reads the same from a Hit as from a Resource, and
-    :func:`access.can_view` decides from the same ``status`` and ``owner_id`` columns.
+    :func:`access.can_view` decides from the same ``status``, ``owner_id`` and ``visibility``
+    columns.
     """
 
     id: int
@@ -76,6 +77,7 @@ class Hit:
     licence: str
     credit_name: str
     status: str
+    visibility: str
     download_count: int
     created_at: datetime
 
