@@ -236,8 +236,14 @@ def test_an_answer_to_your_direct_ask_is_yours_after_the_starter_downloads(app):
 def test_an_answer_on_the_board_is_free_for_the_member_who_asked(app):
     giver, newcomer, _ = giver_and_newcomer(app, 0)
     response = newcomer.client.post(
-        "/requests/new", data={"title": "A budgeting sheet", "body": "For young adults."}
+        "/requests/new",
+        data={
+            "title": "A budgeting sheet for young adults",
+            "body": "My clients are moving out for the first time and struggle to plan "
+            "rent, food and travel on an apprentice wage.",
+        },
     )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     request_id = int(response.headers["Location"].rsplit("/", 1)[1])
     answer = share_txt(giver, "Budget worksheet")
     _answer_with(giver, request_id, answer)
