@@ -23,7 +23,7 @@ from exchange.models import IndexChange, Resource, StoredFile
 from exchange.storage import get_storage
 
 from .fixtures.corpus import corpus_file, manifest, require_corpus
-from .fixtures.hostile import docx_with, giant_png, lying_zip
+from .fixtures.hostile import absurd_pdf, docx_with, giant_png, lying_zip
 from .fixtures.members import SHARE_DEFAULTS, Visitor, docx_bytes
 
 PACKAGE = Path(__file__).resolve().parents[1] / "exchange"
@@ -158,6 +158,29 @@ def test_a_40000_pixel_square_picture_is_refused_at_upload(app, member, name, co
     sentence = refusal_shown(response, name)
     assert "40,000 × 40,000 pixels, more than the 50 megapixels" in sentence
     assert nothing_stored(app)
+
+
+@pytest.mark.parametrize(
+    "pdf",
+    [
+        absurd_pdf("0 0 14400000 14400000"),
+        absurd_pdf("0 0 0.001 14400"),
+        absurd_pdf(count=2_000_000_000),
+    ],
+    ids=["200-km-page", "needle-page", "two-billion-pages-claimed"],
+)
+def test_pdfs_with_absurd_pages_are_read_and_previewed_within_bounds(app, member, pdf):
+    """Nothing is refused here: the preview is scaled to at most 480 × 1440 pixels whatever
+    the page size, and the page count is never trusted."""
+    resource_id = member.share_id(files=[("plan.pdf", pdf)])
+    with app.app_context():
+        stored = db.session.get(Resource, resource_id).files[0]
+        assert stored.searchable and "Career plan" in stored.text
+        file_id, has_preview = stored.id, bool(stored.preview_key)
+    if has_preview:
+        png = member.client.get(f"/resources/{resource_id}/files/{file_id}/preview.png")
+        width, height = struct.unpack(">II", png.data[16:24])
+        assert width <= 480 and height <= 1440
 
 
 # Manifest categories (the note's first word) of the files made to break readers.
