@@ -621,12 +621,28 @@ def check_zip_contents(
     the same way, to a limited depth, against one budget for the whole upload.
     """
     budget = budget or _Unpacking()
+    _check_layout(archive)
     for info in archive.infolist():
         if not info.is_dir():
             _check_part(archive, info, depth, budget)
 
 
-def _check_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, depth: int, budget) -> None:
+def _check_layout(archive: zipfile.ZipFile) -> None:
+    """Parts must lie within the file, before the directory, without sharing bytes.
+
+    The ratio limit trusts the declared compressed sizes; a directory that inflates them
+    (or points several parts at the same bytes) would make that limit measure a lie.
+    """
+    entries = archive.infolist()
+    data_end = archive.start_dir
+    overlapping = sum(e.compress_size for e in entries) > data_end
+    if overlapping or any(e.header_offset + e.compress_size > data_end for e in entries):
+        raise UnsafeArchive("its list of contents does not match the parts it holds (a zip bomb)")
+
+
+def _check_part(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, depth: int, budget: _Unpacking
+) -> None:
     name = info.filename
     if info.flag_bits & 0x1:
         raise UnsafeArchive(f"its part {name} is password-protected, so it cannot be checked")

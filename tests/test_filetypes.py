@@ -31,6 +31,7 @@ from tests.fixtures.hostile import (
     giant_webp,
     lying_zip,
     nested_zips,
+    overstated_zip,
 )
 
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -321,6 +322,12 @@ def test_a_part_that_unpacks_to_more_than_the_directory_declares_is_refused(tmp_
         "“checklist.docx” cannot be accepted: its part word/media/blank.bin unpacks to more "
         "than its list of contents declares (a zip bomb)."
     )
+
+
+def test_a_directory_overstating_compressed_sizes_to_pass_the_ratio_limit_is_refused(tmp_path):
+    path = upload(tmp_path, overstated_zip())
+    message = refused_quickly_with_little_memory(path, "bomb.docx")
+    assert message.endswith("its list of contents does not match the parts it holds (a zip bomb).")
 
 
 def test_a_lying_zip_embedded_in_an_office_file_is_refused(tmp_path):
