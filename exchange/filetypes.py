@@ -6,15 +6,22 @@ renamed ``.docx``, a Git LFS pointer named ``.pdf`` or a macro-enabled workbook 
 away with a sentence that says what is wrong. The browser's Content-Type is never read.
 
 The zip limits live here because every zip-based reader must apply them before it touches
-an archive: ``open_zip`` is the one door to a zip, for detection and extraction alike.
+an archive: ``open_zip`` is the one door to a zip, for detection and extraction alike. At
+upload, ``check_zip_contents`` also unpacks every part with a cap, because a directory can
+lie about sizes and the people who download the file would unpack what it really holds.
+Pictures are measured from their headers, never decoded: a small file can declare billions
+of pixels that a viewer would allocate.
 """
 
 from __future__ import annotations
 
 import codecs
+import copy
+import io
 import os
 import re
 import struct
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +35,16 @@ ZIP_MAX_RATIO = 100
 ZIP_RATIO_APPLIES_FROM = 1024 * 1024
 # 10,000 entries with long names fit in well under 4 MB of central directory.
 ZIP_MAX_DIRECTORY_BYTES = 4 * 1024 * 1024
+
+# Embedded documents (a chart's workbook inside a presentation) are zips inside the zip;
+# deeper than this is no real document.
+ZIP_MAX_NESTING = 3
+# Office programs open stored and deflated parts only; other methods would cost far more
+# time to check here.
+_ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_UNZIP_CHUNK = 256 * 1024
+# A 50-megapixel picture already takes 200 MB to hold once decoded.
+MAX_IMAGE_PIXELS = 50_000_000
 
 MAX_FILENAME_CHARS = 200
 SNIFF_BYTES = 64 * 1024
@@ -44,8 +61,16 @@ class UnsupportedFile(ValueError):
     """str(exc) is a short, friendly sentence for the sharer, naming the file."""
 
 
-class UnsafeArchive(ValueError):
+class UnsafeContent(ValueError):
+    """Contents that would harm whoever opens them; str(exc) says what, after "because"."""
+
+
+class UnsafeArchive(UnsafeContent):
     """A zip whose directory promises more than we will unpack; str(exc) says what."""
+
+
+class TooManyPixels(UnsafeContent):
+    """A picture whose header declares more pixels than anyone's viewer should allocate."""
 
 
 _OOXML = "application/vnd.openxmlformats-officedocument"
@@ -192,6 +217,7 @@ _IMAGE_MAGIC = (
     (b"GIF87a", "gif", "a GIF image"),
     (b"GIF89a", "gif", "a GIF image"),
 )
+_IMAGE_KINDS = frozenset(kind for _, kind, _ in _IMAGE_MAGIC) | {"webp"}
 # Excel 2.x-4.x workbooks are a bare BIFF stream starting with a BOF record.
 _BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
 _MARKUP_MARKERS = (
@@ -278,7 +304,10 @@ def detect(path: Path, filename: str) -> FileType:
     fmt = _format_from_name(name)
     try:
         content = _sniff(path)
-    except UnsafeArchive as exc:
+        if content.kind in _IMAGE_KINDS:
+            with path.open("rb") as fh:
+                check_image_size(fh)
+    except UnsafeContent as exc:
         raise UnsupportedFile(f"“{name}” cannot be accepted: {exc}.") from exc
     if content.kind not in _ACCEPTS[fmt]:
         raise UnsupportedFile(_mismatch_sentence(name, fmt, content))
@@ -340,7 +369,7 @@ def _mismatch_sentence(name: str, fmt: str, content: _Content) -> str:
 
 
 def _sniff(path: Path) -> _Content:
-    """What the bytes are, whatever the name says. Raises ``UnsafeArchive`` for zip bombs."""
+    """What the bytes are, whatever the name says. Raises ``UnsafeContent`` for zip bombs."""
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if not head:
@@ -434,8 +463,9 @@ def _sniff_ole(path: Path) -> _Content:
 def _sniff_zip(path: Path) -> _Content:
     try:
         with open_zip(path) as archive:
+            check_zip_contents(archive)
             return _classify_zip(archive)
-    except UnsafeArchive:
+    except UnsafeContent:
         raise
     except Exception:  # zipfile, zlib and the XML parser each raise their own errors
         return _Content("damaged", "a damaged file")
@@ -480,21 +510,25 @@ def _has_odf_macros(names: set[str]) -> bool:
 # --------------------------------------------------------------------------- zip safety
 
 
-def open_zip(path: Path) -> zipfile.ZipFile:
-    """The archive at ``path``, opened only after its central directory passed our limits.
+def open_zip(source: Path | BinaryIO) -> zipfile.ZipFile:
+    """The archive at ``source`` (a path or an open, seekable file), opened only after its
+    central directory passed our limits.
 
     Raises ``UnsafeArchive`` (too many entries, too big, compressed too tightly) or
     ``zipfile.BadZipFile``. The entry count and directory size are read from the end
     record first, so an archive listing millions of entries is refused before Python
     builds that list.
     """
-    with path.open("rb") as fh:
-        entries, directory_bytes = _declared_directory(fh)
+    if isinstance(source, Path):
+        with source.open("rb") as fh:
+            entries, directory_bytes = _declared_directory(fh)
+    else:
+        entries, directory_bytes = _declared_directory(source)
     if entries > ZIP_MAX_ENTRIES:
         raise UnsafeArchive(f"it holds more than {ZIP_MAX_ENTRIES:,} files")
     if directory_bytes > ZIP_MAX_DIRECTORY_BYTES:
         raise UnsafeArchive("its list of contents is far too long")
-    archive = zipfile.ZipFile(path)
+    archive = zipfile.ZipFile(source)
     try:
         check_zip_limits(archive.infolist())
     except UnsafeArchive:
@@ -560,3 +594,183 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
         raise UnsafeArchive(f"its part {name} is larger than {limit:,} bytes")
     with archive.open(info) as member:
         return member.read(limit)
+
+
+class _Unpacking:
+    """What a whole upload may still unpack, shared by the zips nested inside it."""
+
+    def __init__(self) -> None:
+        self.left = ZIP_MAX_UNPACKED_BYTES
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            limit_mb = ZIP_MAX_UNPACKED_BYTES // (1024 * 1024)
+            raise UnsafeArchive(f"it would unpack to more than {limit_mb} MB")
+
+
+def check_zip_contents(
+    archive: zipfile.ZipFile, depth: int = 1, budget: _Unpacking | None = None
+) -> None:
+    """Unpack every part of an archive ``open_zip`` let through, with a cap, and refuse
+    what its directory hid.
+
+    zipfile stops at the size the directory declares, but Word, Excel or an unzip tool
+    need not: a part that really holds more than declared is a bomb aimed at whoever
+    downloads it. Pictures are measured, and zips inside (embedded documents) are checked
+    the same way, to a limited depth, against one budget for the whole upload.
+    """
+    budget = budget or _Unpacking()
+    _check_layout(archive)
+    for info in archive.infolist():
+        if not info.is_dir():
+            _check_part(archive, info, depth, budget)
+
+
+def _check_layout(archive: zipfile.ZipFile) -> None:
+    """Parts must lie within the file, before the directory, without sharing bytes.
+
+    The ratio limit trusts the declared compressed sizes; a directory that inflates them
+    (or points several parts at the same bytes) would make that limit measure a lie.
+    """
+    entries = archive.infolist()
+    data_end = archive.start_dir
+    overlapping = sum(e.compress_size for e in entries) > data_end
+    if overlapping or any(e.header_offset + e.compress_size > data_end for e in entries):
+        raise UnsafeArchive("its list of contents does not match the parts it holds (a zip bomb)")
+
+
+def _check_part(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, depth: int, budget: _Unpacking
+) -> None:
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise UnsafeArchive(f"its part {name} is password-protected, so it cannot be checked")
+    if info.compress_type not in _ZIP_METHODS:
+        raise UnsafeArchive(f"its part {name} is compressed in a way Office cannot open")
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as kept:
+        head = _unpack_capped(archive, info, kept, budget)
+        kept.seek(0)
+        if head.startswith(ZIP_MAGIC):
+            _check_nested(kept, depth, budget)
+        elif _image_kind(head):
+            check_image_size(kept, f"its picture {name}")
+
+
+def _unpack_capped(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, out: BinaryIO, budget: _Unpacking
+) -> bytes:
+    """Unpack a part, reading at most one byte more than its declared size, and return its
+    first bytes. Zips and pictures are copied to ``out`` to be looked into."""
+    probe = copy.copy(info)
+    probe.file_size = info.file_size + 1
+    probe.CRC = None  # the cut-off stream would fail the checksum before we could count
+    size, head, keep = 0, b"", False
+    with archive.open(probe) as member:
+        while chunk := member.read(_UNZIP_CHUNK):
+            if not head:
+                head = chunk[:32]
+                keep = head.startswith(ZIP_MAGIC) or _image_kind(head) is not None
+            size += len(chunk)
+            if size > info.file_size:
+                raise UnsafeArchive(
+                    f"its part {info.filename} unpacks to more than its list of contents "
+                    "declares (a zip bomb)"
+                )
+            budget.spend(len(chunk))
+            if keep:
+                out.write(chunk)
+    return head
+
+
+def _check_nested(fh: BinaryIO, depth: int, budget: _Unpacking) -> None:
+    if depth >= ZIP_MAX_NESTING:
+        raise UnsafeArchive(f"it holds archives nested more than {ZIP_MAX_NESTING} deep")
+    try:
+        nested = open_zip(fh)
+    except zipfile.BadZipFile:
+        return  # not a readable zip: nothing inside it can be unpacked either
+    with nested:
+        check_zip_contents(nested, depth + 1, budget)
+
+
+# --------------------------------------------------------------------------- picture sizes
+
+
+def check_image_size(fh: BinaryIO, what: str = "it") -> None:
+    """Refuse a picture whose header declares more than ``MAX_IMAGE_PIXELS`` pixels.
+
+    Only the header is read: decoding is what the limit protects against.
+    """
+    size = image_dimensions(fh)
+    if size and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        width, height = size
+        raise TooManyPixels(
+            f"{what} is {width:,} × {height:,} pixels, more than the "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels a picture may have"
+        )
+
+
+def _image_kind(head: bytes) -> str | None:
+    found = _sniff_image(head)
+    return found.kind if found else None
+
+
+def image_dimensions(fh: BinaryIO) -> tuple[int, int] | None:
+    """(width, height) from a PNG, JPEG, GIF or WebP header; None when it cannot be read."""
+    head = fh.read(32)
+    kind = _image_kind(head)
+    if kind == "png" and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    if kind == "gif" and len(head) >= 10:
+        return struct.unpack("<HH", head[6:10])
+    if kind == "webp":
+        return _webp_dimensions(head)
+    if kind == "jpg":
+        return _jpeg_dimensions(fh, head)
+    return None
+
+
+def _webp_dimensions(head: bytes) -> tuple[int, int] | None:
+    chunk, data = head[12:16], head[20:32]
+    if chunk == b"VP8X" and len(data) >= 10:
+        width, height = int.from_bytes(data[4:7], "little"), int.from_bytes(data[7:10], "little")
+        return width + 1, height + 1
+    if chunk == b"VP8L" and len(data) >= 5 and data[0] == 0x2F:
+        bits = int.from_bytes(data[1:5], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and len(data) >= 10 and data[3:6] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", data[6:10])
+        return width & 0x3FFF, height & 0x3FFF
+    return None
+
+
+# Start-of-frame markers (baseline, progressive, lossless, arithmetic...): not DHT, JPG, DAC.
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Markers that stand alone, without a length: TEM, RST0-7, SOI.
+_JPEG_BARE = frozenset({0x01, *range(0xD0, 0xD9)})
+
+
+def _jpeg_dimensions(fh: BinaryIO, head: bytes) -> tuple[int, int] | None:
+    """Walk the marker segments (skipping EXIF, ICC and the like) to the frame header."""
+    buffered = io.BytesIO(head[2:])
+
+    def read(count: int) -> bytes:
+        got = buffered.read(count)
+        return got + fh.read(count - len(got)) if len(got) < count else got
+
+    while True:
+        marker = read(2)
+        while marker[1:] == b"\xff":  # fill bytes before a marker
+            marker = marker[1:] + read(1)
+        if len(marker) < 2 or marker[0] != 0xFF or marker[1] in (0xD9, 0xDA):
+            return None  # damaged, or the image ended or its data began without a frame
+        if marker[1] in _JPEG_BARE:
+            continue
+        length = read(2)
+        if len(length) < 2:
+            return None
+        segment = read(struct.unpack(">H", length)[0] - 2)
+        if marker[1] in _JPEG_FRAMES and len(segment) >= 5:
+            height, width = struct.unpack(">HH", segment[1:5])
+            return width, height

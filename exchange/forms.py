@@ -133,6 +133,17 @@ def validate_tags(form: FlaskForm, field: StringField) -> None:
         )
 
 
+class TagsField(StringField):
+    """Comma-separated tags. A form built on a resource takes the field's starting value from
+    ``resource.tags``, a list of rows, and keeps it when a post leaves the field out: the
+    rows become their names, so the field always holds text."""
+
+    def process_data(self, value) -> None:
+        if value is not None and not isinstance(value, str):
+            value = ", ".join(sorted(tag.name for tag in value))
+        super().process_data(value)
+
+
 class ResourceFields(FlaskForm):
     """What describes a resource, shared by the share and edit forms."""
 
@@ -147,7 +158,7 @@ class ResourceFields(FlaskForm):
         [_required("Please say how and when you use it with clients."), Length(max=4000)],
         description="How and when you use it with clients: the moment, the conversation, tips.",
     )
-    tags = StringField(
+    tags = TagsField(
         "Tags",
         [Length(max=600), validate_tags],
         description="Separate tags with commas, e.g. job search, networking.",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .extract import run_limited
-from .filetypes import open_zip, read_member
+from .filetypes import MAX_IMAGE_PIXELS, open_zip, read_member
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ PREVIEW_FORMATS = PDF_FORMATS | IMAGE_FORMATS | PACKAGE_FORMATS
 
 # A preview is a strip at most this many times taller than wide (long receipts, banners).
 MAX_ASPECT = 3
-MAX_IMAGE_PIXELS = 50_000_000
 MAX_THUMBNAIL_BYTES = 10 * 1024 * 1024
 _THUMBNAILS = (
     "docProps/thumbnail.png",

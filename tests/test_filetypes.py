@@ -23,6 +23,16 @@ from exchange.filetypes import (
     open_zip,
 )
 from tests.fixtures.corpus import corpus_file, manifest
+from tests.fixtures.hostile import (
+    docx_with,
+    giant_gif,
+    giant_jpeg,
+    giant_png,
+    giant_webp,
+    lying_zip,
+    nested_zips,
+    overstated_zip,
+)
 
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 HTML = b"<!DOCTYPE html>\n<html><body><p>Career quiz</p></body></html>\n"
@@ -302,6 +312,76 @@ def test_understated_entry_count_is_still_caught_in_the_directory(tmp_path):
 def test_ordinary_office_file_passes_the_zip_limits():
     with open_zip(corpus_file("career/onet/Skills.xlsx")) as archive:
         assert "xl/worksheets/sheet1.xml" in archive.namelist()
+
+
+def test_a_part_that_unpacks_to_more_than_the_directory_declares_is_refused(tmp_path):
+    """Every directory limit passes (1,000 bytes declared); the part really holds 20 MB."""
+    path = upload(tmp_path, lying_zip())
+    message = refused_quickly_with_little_memory(path, "checklist.docx")
+    assert message == (
+        "“checklist.docx” cannot be accepted: its part word/media/blank.bin unpacks to more "
+        "than its list of contents declares (a zip bomb)."
+    )
+
+
+def test_a_directory_overstating_compressed_sizes_to_pass_the_ratio_limit_is_refused(tmp_path):
+    path = upload(tmp_path, overstated_zip())
+    message = refused_quickly_with_little_memory(path, "bomb.docx")
+    assert message.endswith("its list of contents does not match the parts it holds (a zip bomb).")
+
+
+def test_a_lying_zip_embedded_in_an_office_file_is_refused(tmp_path):
+    path = upload(tmp_path, docx_with({"word/embeddings/sheet.xlsx": lying_zip()}))
+    assert "unpacks to more than its list of contents declares" in refusal(path, "a.docx")
+
+
+def test_archives_nested_three_deep_are_fine_but_not_four(tmp_path):
+    assert detect(upload(tmp_path, nested_zips(3)), "chart.docx").format == "docx"
+    message = refusal(upload(tmp_path, nested_zips(4)), "deep.docx")
+    assert message.endswith("it holds archives nested more than 3 deep.")
+
+
+def test_parts_office_cannot_open_are_refused(tmp_path):
+    path = upload(tmp_path, docx_with({}))
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("word/media/notes.bin", b"bzip2 is not for Office")
+    assert "compressed in a way Office cannot open" in refusal(path, "odd.docx")
+    data = bytearray(upload(tmp_path, docx_with({})).read_bytes())
+    central = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 8, 1)  # the "encrypted" flag
+    assert "is password-protected" in refusal(upload(tmp_path, bytes(data)), "locked.docx")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "size"),
+    [
+        ("plan.png", giant_png(), "40,000 × 40,000"),
+        ("photo.jpg", giant_jpeg(), "60,000 × 60,000"),
+        ("banner.gif", giant_gif(), "65,535 × 65,535"),
+        ("poster.webp", giant_webp(), "20,000 × 20,000"),
+    ],
+    ids=["png", "jpeg", "gif", "webp"],
+)
+def test_pictures_declaring_too_many_pixels_are_refused_without_decoding(
+    tmp_path, name, data, size
+):
+    assert len(data) < 70_000
+    message = refused_quickly_with_little_memory(upload(tmp_path, data), name)
+    assert message == (
+        f"“{name}” cannot be accepted: it is {size} pixels, "
+        "more than the 50 megapixels a picture may have."
+    )
+
+
+def test_a_large_but_reasonable_picture_is_accepted(tmp_path):
+    assert detect(upload(tmp_path, giant_png(8000, 6000)), "scan.png").format == "png"
+
+
+@pytest.mark.parametrize("part", ["docProps/thumbnail.png", "word/media/image1.jpeg"])
+def test_an_office_file_carrying_a_giant_picture_is_refused(tmp_path, part):
+    picture = giant_png() if part.endswith(".png") else giant_jpeg()
+    message = refusal(upload(tmp_path, docx_with({part: picture})), "cv.docx")
+    assert f"its picture {part} is" in message and "50 megapixels" in message
 
 
 # --------------------------------------------------------------------------- clean_filename

@@ -4,8 +4,10 @@ inline; names only ever shown escaped; limits per request and per member."""
 from __future__ import annotations
 
 import ast
+import html
 import io
 import logging
+import re
 import struct
 import time
 import zipfile
@@ -16,10 +18,12 @@ from sqlalchemy import func, select
 from werkzeug.http import parse_options_header
 
 from exchange.extensions import db
+from exchange.extract import REASONS
 from exchange.models import IndexChange, Resource, StoredFile
 from exchange.storage import get_storage
 
-from .fixtures.corpus import corpus_file
+from .fixtures.corpus import corpus_file, manifest, require_corpus
+from .fixtures.hostile import absurd_pdf, docx_with, giant_png, lying_zip
 from .fixtures.members import SHARE_DEFAULTS, Visitor, docx_bytes
 
 PACKAGE = Path(__file__).resolve().parents[1] / "exchange"
@@ -124,6 +128,82 @@ def test_a_zip_bomb_is_refused_fast(app, member):
     assert response.status_code == 422
     assert "bomb.docx" in response.get_data(as_text=True)
     assert nothing_stored(app)
+
+
+def refusal_shown(response, name: str) -> str:
+    """The sentence beside the file field, from a 422 page that kept the form."""
+    assert response.status_code == 422
+    found = re.search(r'id="files-error">.*?</span>(.*?)</p>', response.get_data(as_text=True))
+    assert found, "no sentence beside the file field"
+    sentence = html.unescape(found.group(1))
+    assert name in sentence
+    return sentence
+
+
+def test_a_zip_whose_directory_lies_about_sizes_is_refused_at_upload(app, member):
+    """zipfile trusts the declared 1,000 bytes; Word would unpack all 20 MB."""
+    response = member.share(files=[("checklist.docx", lying_zip())])
+    sentence = refusal_shown(response, "checklist.docx")
+    assert "unpacks to more than its list of contents declares (a zip bomb)" in sentence
+    assert nothing_stored(app)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("plan.png", giant_png()), ("cv.docx", docx_with({"docProps/thumbnail.png": giant_png()}))],
+    ids=["png", "docx-thumbnail"],
+)
+def test_a_40000_pixel_square_picture_is_refused_at_upload(app, member, name, content):
+    response = member.share(files=[(name, content)])
+    sentence = refusal_shown(response, name)
+    assert "40,000 × 40,000 pixels, more than the 50 megapixels" in sentence
+    assert nothing_stored(app)
+
+
+@pytest.mark.parametrize(
+    "pdf",
+    [
+        absurd_pdf("0 0 14400000 14400000"),
+        absurd_pdf("0 0 0.001 14400"),
+        absurd_pdf(count=2_000_000_000),
+    ],
+    ids=["200-km-page", "needle-page", "two-billion-pages-claimed"],
+)
+def test_pdfs_with_absurd_pages_are_read_and_previewed_within_bounds(app, member, pdf):
+    """Nothing is refused here: the preview is scaled to at most 480 × 1440 pixels whatever
+    the page size, and the page count is never trusted."""
+    resource_id = member.share_id(files=[("plan.pdf", pdf)])
+    with app.app_context():
+        stored = db.session.get(Resource, resource_id).files[0]
+        assert stored.searchable and "Career plan" in stored.text
+        file_id, has_preview = stored.id, bool(stored.preview_key)
+    if has_preview:
+        png = member.client.get(f"/resources/{resource_id}/files/{file_id}/preview.png")
+        width, height = struct.unpack(">II", png.data[16:24])
+        assert width <= 480 and height <= 1440
+
+
+# Manifest categories (the note's first word) of the files made to break readers.
+HOSTILE_CATEGORIES = ("hostile", "malformed", "encrypted", "zip bomb", "mislabelled")
+
+
+@pytest.mark.slow
+def test_every_hostile_corpus_file_is_refused_or_kept_with_a_clear_reason(app, member):
+    """Each is either refused with a sentence naming it, or shared; a shared one that cannot
+    be searched says why, and nothing ever fails with a server error."""
+    require_corpus()
+    hostile = [doc for doc in manifest() if doc.category.startswith(HOSTILE_CATEGORIES)]
+    assert len(hostile) >= 25
+    for doc in hostile:
+        response = member.share(files=[(doc.path.name, doc.path.read_bytes())])
+        if response.status_code == 422:
+            assert refusal_shown(response, doc.path.name).strip().endswith("."), doc.relpath
+            continue
+        assert response.status_code == 302, doc.relpath
+        resource_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        with app.app_context():
+            stored = db.session.get(Resource, resource_id).files[0]
+            assert stored.searchable or stored.text_reason in REASONS, doc.relpath
 
 
 # -- 4. XML entities ---------------------------------------------------------------------------

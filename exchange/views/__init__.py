@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+# Ids are signed 64-bit integers in PostgreSQL and SQLite alike; a larger number handed to
+# either raises in the driver, so it must never get past the URL or a form.
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` that matches only numbers a database id can be: bigger ones are a 404."""
+
+    def __init__(self, map, *args, max: int = MAX_ID, **kwargs) -> None:
+        super().__init__(map, *args, max=min(max, MAX_ID), **kwargs)
 
 
 def register(app: Flask) -> None:
+    # Before any blueprint: a rule binds its converters when it is added to the map.
+    app.url_map.converters["int"] = IdConverter
     from . import admin, auth, community, main, members, ops, requests, resources, search
 
     for module in (auth, main, members, ops, resources, search):

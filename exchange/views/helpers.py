@@ -9,6 +9,7 @@ from urllib.parse import quote_plus, urlsplit
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 
 from ..filetypes import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY
+from . import MAX_ID
 
 
 def safe_next(target: str | None, fallback: str = "main.home") -> str:
@@ -46,8 +47,15 @@ def page_number() -> int:
 
 
 def whole_number(raw: str) -> int | None:
-    """``raw`` as a whole number, or None (``"²".isdigit()`` is True, but ``int("²")`` fails)."""
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    """``raw`` as a whole number a database id can hold, or None.
+
+    ``"²".isdigit()`` is True but ``int("²")`` fails; 2**63 and beyond fit no id column, and
+    the driver raises rather than finding nothing.
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)):
+        return None
+    number = int(raw)
+    return number if number <= MAX_ID else None
 
 
 def file_label(fmt: str) -> str:
