@@ -13,7 +13,8 @@ from werkzeug.exceptions import (
     InternalServerError,
 )
 
-from .extensions import limiter
+from .community import Refused
+from .extensions import db, limiter
 from .storage import ObjectNotFound, StorageError
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ PAGES = {
     403: Page("You can’t open this yet", "This page isn’t available to your account."),
     404: Page("We can’t find that page", "It may have been moved or removed."),
     405: Page("That didn’t work", "Please go back and use the buttons on the page."),
+    409: Page("That can’t be done", "Please go back and try again."),
     413: Page(
         "That upload is too large",
         "Nothing was saved. Please choose smaller files and try again.",
@@ -97,6 +99,17 @@ def handle_storage_error(exc: StorageError):
     return render_error(503)
 
 
+def handle_refusal(exc: Exception):
+    """A domain rule said no and no view caught it: say why, kindly, instead of a 500.
+
+    Views catch refusals to re-show their form; this is the net under any that slips past.
+    Nothing the refused verb flushed is kept: the request's transaction is rolled back.
+    """
+    db.session.rollback()
+    log.info("refused on %s %s: %s", request.method, request.path, exc)
+    return render_error(409, message=str(exc))
+
+
 def handle_unexpected(exc: Exception):
     original = getattr(exc, "original_exception", None) or exc
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
@@ -107,4 +120,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(ObjectNotFound, lambda exc: render_error(404))
     app.register_error_handler(StorageError, handle_storage_error)
+    app.register_error_handler(Refused, handle_refusal)
     app.register_error_handler(InternalServerError, handle_unexpected)

@@ -6,6 +6,7 @@ PostgreSQL server, on PostgreSQL too (each pytest-xdist worker in a schema of it
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -39,6 +40,17 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
     }
+
+
+@pytest.fixture(autouse=True)
+def _capture_exchange_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The app's logger keeps to its own handler (it does not propagate to the root, where
+    pytest listens), so give it pytest's capture handler too: every test can read what the
+    app logged, whatever ran before it in the same process."""
+    logger = logging.getLogger("exchange")
+    logger.addHandler(caplog.handler)
+    yield
+    logger.removeHandler(caplog.handler)
 
 
 @pytest.fixture(scope="session")

@@ -209,3 +209,28 @@ def test_an_unexpected_error_shows_a_friendly_page_and_is_logged(make_app, caplo
     assert "secret internal detail" not in page and "Traceback" not in page
     assert "secret internal detail" in caplog.text
     assert response.headers["Content-Security-Policy"]
+
+
+def test_a_refusal_no_view_caught_says_why_and_keeps_nothing(make_app):
+    """The net under every view: a domain rule saying no is a kind 409, never a 500, and
+    whatever the refused verb had flushed is rolled back."""
+    from exchange.community import Refused
+    from exchange.extensions import db
+    from exchange.models import Member
+
+    app = make_app()
+
+    @app.route("/refuse-after-a-change")
+    def refuse_after_a_change():
+        db.session.get(Member, 1).name = "Changed before the refusal"
+        db.session.flush()
+        raise Refused("That request is already closed.")
+
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    response = visitor.client.get("/refuse-after-a-change")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "That request is already closed." in page and "Traceback" not in page
+    with app.app_context():
+        assert db.session.get(Member, 1).name != "Changed before the refusal"
