@@ -3,7 +3,8 @@
 Registration and password reset answer the same way whether or not an address has an
 account, so nobody can find out who is a member; what differs is only the email that the
 owner of the address receives. Reset links are single-use: they name the password they
-replace, and stop working once it changes.
+replace, and stop working once it changes. Every link starts with ``SITE_URL``, never with
+the Host a visitor's request named.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from . import notify
@@ -43,7 +44,7 @@ def _load(purpose: str, token: str, max_age: int) -> dict | None:
 
 def confirmation_url(member: Member) -> str:
     token = _signer("confirm").dumps({"id": member.id, "email": member.email})
-    return url_for("auth.confirm", token=token, _external=True)
+    return notify.site_url("auth.confirm", token=token)
 
 
 def confirm(token: str) -> Member | None:
@@ -67,7 +68,7 @@ def confirm_address(member: Member) -> None:
 
 def reset_url(member: Member) -> str:
     token = _signer("reset").dumps({"id": member.id, "pw": _fingerprint(member)})
-    return url_for("auth.reset_password", token=token, _external=True)
+    return notify.site_url("auth.reset_password", token=token)
 
 
 def member_for_reset(token: str) -> Member | None:
@@ -128,5 +129,7 @@ def _send(member: Member, url: str, subject: str, lead: str) -> None:
             f"— {site}",
         ]
     )
-    key = "account:" + hashlib.sha256(url.encode()).hexdigest()[:32]
+    # One email per link and purpose: the reset link of "you already have an account" may
+    # be the very link a reset request signed in the same second, and both must be sent.
+    key = "account:" + hashlib.sha256(f"{subject}|{url}".encode()).hexdigest()[:32]
     notify.send_now(key, member.email, f"{site}: {subject}", body)

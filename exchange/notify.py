@@ -20,7 +20,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import Select, bindparam, func, select, update
 
 from .extensions import db
@@ -81,11 +81,18 @@ def queue_email(member: Member, key: str, message: str, url: str = "") -> bool:
 
 
 def site_root() -> str:
-    """The site's address for links in emails: ``SITE_URL``, else the current request's."""
-    configured = current_app.config.get("SITE_URL") or ""
-    if configured:
-        return configured.rstrip("/")
-    return request.host_url.rstrip("/") if has_request_context() else ""
+    """The site's address for links in emails: always ``SITE_URL``, never the request's Host
+    (which a visitor chooses, and would otherwise choose where a reset link leads)."""
+    return current_app.config["SITE_URL"].rstrip("/")
+
+
+def site_url(endpoint: str, **values) -> str:
+    """The absolute address of ``endpoint`` on the site at ``SITE_URL``, in or out of a request."""
+    parts = urlsplit(site_root())
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def _one_line(text: str, limit: int) -> str:

@@ -29,7 +29,7 @@ def test_security_headers_on_every_response_including_errors(client, path):
 
 
 def test_hsts_over_https(client):
-    response = client.get("/", base_url="https://exchange.example")
+    response = client.get("/", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
@@ -50,7 +50,7 @@ def test_session_and_remember_cookies_are_httponly_lax_and_secure_on_https(app):
     response = visitor.client.post(
         "/login",
         data={"email": visitor.email, "password": PASSWORD, "remember": "y"},
-        base_url="https://exchange.example",
+        base_url="https://localhost",
     )
     cookies = cookie_headers(response)
     for name in ("session", "remember_token"):
