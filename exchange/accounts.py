@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import access, account_links
 from .extensions import db
-from .models import Member, utcnow
+from .models import Member, insert_if_absent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +93,24 @@ def _rehash_if_needed(member: Member, password: str) -> None:
         db.session.commit()
 
 
-def start_registration(name: str, email: str, password: str) -> str:
+def start_registration(name: str, email: str, password: str, browser_nonce: str) -> str:
     """Register, or tell the owner of an address that already has an account.
 
-    Either way the visitor sees the same answer and the same work is done, so the
-    response never reveals whether an address belongs to a member. Returns the link that
-    was emailed (shown on the page only on a development server without email).
+    Either way the visitor sees the same answer and the same statements run (the insert
+    of an address that is taken does nothing), so neither the page nor its timing reveals
+    whether an address belongs to a member. Returns the confirmation link of a new account
+    (shown on the page only on a development server without email), and "" for a taken
+    address: the visitor has proved nothing about it, so nothing about it is shown.
     """
-    existing = find_by_email(email)
-    if existing is None:
-        try:
-            return account_links.send_confirmation(register_member(name, email, password))
-        except EmailTaken:  # registered a moment ago by a parallel request
-            existing = find_by_email(email)
-    _hasher().hash(password)  # the same cost as registering
-    return account_links.send_already_registered(existing)
+    address = normalise_email(email)
+    values = {"name": name.strip(), "email": address, "password_hash": _hasher().hash(password)}
+    created = insert_if_absent(Member, ["email"], **values)
+    member = find_by_email(address)
+    if created:
+        log.info("member %s registered", member.id)
+        return account_links.send_confirmation(member, browser_nonce)
+    account_links.send_already_registered(member)
+    return ""
 
 
 def check_password(member: Member, password: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     Blueprint,
     current_app,
@@ -35,6 +37,20 @@ def load_user(token: str):
     return accounts.load_member(token)
 
 
+# The session key under which a browser keeps proof that it asked for a confirmation link.
+BROWSER_NONCE = "confirm_nonce"
+# The address a confirmation link was for, to fill in on the login form it leads to.
+LOGIN_EMAIL = "login_email"
+
+
+def _browser_nonce() -> str:
+    """A fresh secret kept in this browser's session and put into the confirmation link:
+    only the browser that registered (or proved the password) is signed in by the link."""
+    nonce = secrets.token_urlsafe(16)
+    session[BROWSER_NONCE] = nonce
+    return nonce
+
+
 def _start_session(member, remember: bool = False) -> None:
     """A fresh session on sign-in, so a session id planted before login is worthless."""
     session.clear()
@@ -53,13 +69,19 @@ def register():
         return redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        link = accounts.start_registration(form.name.data, form.email.data, form.password.data)
+        link = accounts.start_registration(
+            form.name.data, form.email.data, form.password.data, _browser_nonce()
+        )
         return _link_sent("register", form.email.data, link)
     return form_page("auth/register.html", form)
 
 
-def _link_sent(purpose: str, email: str, link: str):
-    """The same "check your inbox" page whether or not the address has an account."""
+def _link_sent(purpose: str, email: str, link: str = ""):
+    """The same "check your inbox" page whether or not the address has an account.
+
+    ``link`` is a confirmation link for an account this browser just made or proved the
+    password of; a development server without email shows it. Nothing else is ever shown.
+    """
     session["link_sent"] = {
         "purpose": purpose,
         "email": accounts.normalise_email(email),
@@ -73,18 +95,29 @@ def link_sent():
     sent = session.get("link_sent")
     if not sent:
         return redirect(url_for("main.home"))
-    return render_template("auth/link_sent.html", sent=sent)
+    return render_template(
+        "auth/link_sent.html",
+        sent=sent,
+        confirm_lifetime=account_links.CONFIRM_LIFETIME,
+        reset_lifetime=account_links.RESET_LIFETIME,
+    )
 
 
 @bp.route("/confirm/<token>")
 def confirm(token: str):
-    member = account_links.confirm(token)
-    if member is None:
+    done = account_links.confirm(token, session.get(BROWSER_NONCE, ""))
+    if done is None:
         flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
         return redirect(url_for("auth.login"))
-    _start_session(member)
-    flash(f"Welcome, {member.name}! Share a tool you use and the toolkit opens up.", "success")
-    return redirect(url_for("main.home"))
+    if done.same_browser:
+        _start_session(done.member)
+        welcome = f"Welcome, {done.member.name}! Share a tool you use and the toolkit opens up."
+        flash(welcome, "success")
+        return redirect(url_for("main.home"))
+    # Any other browser (a link forwarded, or planted by someone else) is asked to log in.
+    session[LOGIN_EMAIL] = done.member.email
+    flash("Your email address is confirmed. Please log in with your password.", "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -93,9 +126,8 @@ def confirm(token: str):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        member = accounts.find_by_email(form.email.data)
-        link = account_links.send_reset(member) if member and member.is_active else ""
-        return _link_sent("reset", form.email.data, link)
+        account_links.send_reset(accounts.find_by_email(form.email.data), form.email.data)
+        return _link_sent("reset", form.email.data)
     return form_page("auth/forgot.html", form)
 
 
@@ -122,11 +154,14 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
+    if request.method == "GET" and LOGIN_EMAIL in session:
+        form.email.data = session.pop(LOGIN_EMAIL)
     if form.validate_on_submit():
         member = accounts.authenticate(form.email.data, form.password.data)
         if member is not None and member.is_active and member.confirmed_at is None:
             # The password is right, so nothing is revealed by saying what is missing.
-            return _link_sent("confirm", member.email, account_links.send_confirmation(member))
+            link = account_links.send_confirmation(member, _browser_nonce())
+            return _link_sent("confirm", member.email, link)
         if member is not None and member.is_active:
             _start_session(member, remember=form.remember.data)
             flash(f"Welcome back, {member.name}.", "success")
