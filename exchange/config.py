@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,11 @@ WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "passwo
 # Where `make run` serves the site: the address account links lead to outside production.
 DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# How long a sign-in lasts: a session cookie at most a day after it was last written, a
+# remember-me cookie 30 days; a form's CSRF token is good for 4 hours after the page loaded.
+SESSION_LIFETIME = timedelta(hours=24)
+REMEMBER_ME_LIFETIME = timedelta(days=30)
+CSRF_TOKEN_LIFETIME_S = 4 * 3600
 
 
 class ConfigError(RuntimeError):
@@ -64,6 +70,10 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "BENCH_ENDPOINTS": False,
         "READY_TIMEOUT_S": 2.0,
         "READY_MAX_INDEX_LAG": 100,
+        # Flask refuses a session cookie older than this, whether or not it is "permanent".
+        "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
+        "REMEMBER_COOKIE_DURATION": REMEMBER_ME_LIFETIME,
+        "WTF_CSRF_TIME_LIMIT": CSRF_TOKEN_LIFETIME_S,
     }
 
 
@@ -162,6 +172,14 @@ def derive_site(config: dict[str, Any]) -> None:
     config["TRUSTED_HOSTS"] = list(dict.fromkeys([site_host, *names]))
 
 
+def derive_sessions(config: dict[str, Any]) -> None:
+    """Cookies only the browser may read (how long they last is set in :func:`defaults`)."""
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+
+
 def derive(config: dict[str, Any]) -> None:
     """Translate our settings into the names Flask and its extensions read."""
     if config["MAIL_LINKS_ON_PAGE"] is None:
@@ -175,10 +193,6 @@ def derive(config: dict[str, Any]) -> None:
     config["MAX_FORM_MEMORY_SIZE"] = 1024 * 1024
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URL"]
     config["RATELIMIT_HEADERS_ENABLED"] = True
-    config["SESSION_COOKIE_HTTPONLY"] = True
-    config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    config["REMEMBER_COOKIE_HTTPONLY"] = True
-    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
-    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     derive_site(config)
+    derive_sessions(config)
     config["TESTING"] = config["ENV"] == "testing" or config.get("TESTING", False)

@@ -27,9 +27,12 @@ from ..forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from . import stale_forms
 from .helpers import form_page, safe_next
+from .stale_forms import reshown_when_stale
 
 bp = Blueprint("auth", __name__)
+bp.record_once(lambda state: stale_forms.register(state.app))
 
 
 @login_manager.user_loader
@@ -62,6 +65,7 @@ def _submitted_email() -> str:
     return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
 
 
+@reshown_when_stale
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def register():
@@ -120,6 +124,7 @@ def confirm(token: str):
     return redirect(url_for("auth.login"))
 
 
+@reshown_when_stale
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 @limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email)
@@ -131,6 +136,7 @@ def forgot_password():
     return form_page("auth/forgot.html", form)
 
 
+@reshown_when_stale
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     member = account_links.member_for_reset(token)
@@ -147,6 +153,7 @@ def reset_password(token: str):
     return form_page("auth/reset.html", form)
 
 
+@reshown_when_stale
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])  # per address
 @limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_submitted_email)
@@ -170,12 +177,15 @@ def login():
     return form_page("auth/login.html", form)
 
 
+@reshown_when_stale
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     form = ConfirmForm()
     if request.method == "GET":
         return render_template("auth/logout.html", form=form)
-    if form.validate_on_submit() and current_user.is_authenticated:
+    if not form.validate_on_submit():
+        return form_page("auth/logout.html", form)
+    if current_user.is_authenticated:
         accounts.end_all_sessions(current_user)
         logout_user()
         session.clear()
@@ -183,6 +193,7 @@ def logout():
     return redirect(url_for("main.home"))
 
 
+@reshown_when_stale
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -196,6 +207,7 @@ def account():
     return form_page("auth/account.html", form)
 
 
+@reshown_when_stale
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def password():
