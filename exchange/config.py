@@ -122,8 +122,8 @@ def validate(config: dict[str, Any]) -> None:
             raise ConfigError(f"EXCHANGE_{name} must be a whole number, 0 or more.")
     if not str(config["STORAGE_URL"]).startswith(("file://", "s3://")):
         raise ConfigError("EXCHANGE_STORAGE_URL must start with file:// or s3://.")
-    validate_operations(config)
     validate_site(config)
+    validate_operations(config)
 
 
 def validate_operations(config: dict[str, Any]) -> None:
