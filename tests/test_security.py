@@ -224,6 +224,26 @@ def test_a_stale_button_elsewhere_gets_a_clear_message_not_a_change(csrf_app, mo
     assert "This form was open too long" in response.get_data(as_text=True)
 
 
+def test_a_stale_form_still_goes_through_every_check_of_its_page(csrf_app, monkeypatch):
+    member = csrf_member(csrf_app)  # not an administrator
+    token = form_token(member.client, "/account")
+    later(monkeypatch, 4 * 3600 + 60)
+    response = member.client.post("/admin/reports/1/dismiss", data={"csrf_token": token})
+    assert response.status_code == 403, "the moderation queue is for administrators only"
+
+
+def test_a_long_request_form_comes_back_with_what_was_typed(csrf_app, monkeypatch):
+    member = csrf_member(csrf_app)
+    token = form_token(member.client, "/requests/new")
+    later(monkeypatch, 4 * 3600 + 60)
+    typed = {"title": "Interview practice cards", "body": "For clients who freeze up.", "tags": ""}
+    response = member.client.post("/requests/new", data={**typed, "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'value="Interview practice cards"' in page and "For clients who freeze up." in page
+    assert "for your safety please send it again" in page
+
+
 # -- how long a sign-in lasts --------------------------------------------------------------
 
 
