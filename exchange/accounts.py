@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -134,19 +136,35 @@ def end_all_sessions(member: Member) -> None:
     db.session.commit()
 
 
+def sign_in_token(member: Member) -> str:
+    """How the session and the remember-me cookie name a member: id, session epoch and the
+    moment of sign-in, so a copied remember-me cookie stops working when it expires (30
+    days), whatever the browser it was copied to does with its expiry date."""
+    return f"{member.id}:{member.session_epoch}:{int(time.time())}"
+
+
 def load_member(token: str) -> Member | None:
-    """Flask-Login's loader: the id and session epoch must both still match."""
-    member_id, _, epoch = token.partition(":")
-    if not (member_id.isascii() and member_id.isdigit() and epoch.isascii() and epoch.isdigit()):
+    """Flask-Login's loader: the id and session epoch must both still match, and the
+    sign-in be no older than a remember-me cookie may live."""
+    parts = token.split(":")
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         return None
-    found = db.session.execute(_member_and_sharing(), {"member_id": int(member_id)}).first()
+    member_id, epoch, signed_in = (int(part) for part in parts)
+    if time.time() - signed_in > _longest_sign_in().total_seconds():
+        return None
+    found = db.session.execute(_member_and_sharing(), {"member_id": member_id}).first()
     if found is None:
         return None
     member, shared = found
-    if member.session_epoch != int(epoch) or member.suspended:
+    if member.session_epoch != epoch or member.suspended:
         return None
     access.remember_shared(member, bool(shared))  # every page asks; one round trip answers
     return member
+
+
+def _longest_sign_in() -> timedelta:
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
 
 
 @functools.cache

@@ -7,11 +7,14 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from itsdangerous import TimestampSigner
+
+from exchange import accounts
 
 from .conftest import TEST_SECRET  # noqa: F401 - documents where test apps get their secret
 from .fixtures.members import PASSWORD, Visitor
@@ -260,6 +263,25 @@ def test_remember_me_lasts_thirty_days(app):
     cookie = cookie_headers(visitor.login(remember="y"))["remember_token"]
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
     assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+
+
+def test_a_copied_remember_me_cookie_stops_working_after_thirty_days(app, monkeypatch):
+    """The browser forgets the cookie when it expires; the server refuses it then too."""
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    visitor.login(remember="y")
+    copied = visitor.client.get_cookie("remember_token").value
+
+    def replay_after(seconds: int) -> int:
+        now = time.time() + seconds
+        monkeypatch.setattr(accounts, "time", SimpleNamespace(time=lambda: now), raising=False)
+        client = app.test_client()
+        client.set_cookie("remember_token", copied)
+        return client.get("/account").status_code
+
+    assert replay_after(30 * 24 * 3600 - 3600) == 200
+    assert replay_after(30 * 24 * 3600 + 60) == 302
 
 
 def test_a_sign_in_without_remember_me_lasts_a_day_at_most(app, monkeypatch):

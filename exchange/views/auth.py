@@ -55,9 +55,14 @@ def _browser_nonce() -> str:
 
 
 def _start_session(member, remember: bool = False) -> None:
-    """A fresh session on sign-in, so a session id planted before login is worthless."""
+    """A fresh session on sign-in, so a session id planted before login is worthless.
+
+    The session (and the remember-me cookie made from it) names the member with the time
+    of sign-in, which the loader checks: see :func:`accounts.sign_in_token`.
+    """
     session.clear()
     login_user(member, remember=remember)
+    session["_user_id"] = accounts.sign_in_token(member)
 
 
 def _submitted_email() -> str:
