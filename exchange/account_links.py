@@ -39,7 +39,6 @@ class Confirmation:
     followed it is the one that registered (only that one is signed in)."""
 
     member: Member
-    confirmed_now: bool
     same_browser: bool
 
 
@@ -89,12 +88,12 @@ def confirm(token: str, browser_nonce: str) -> Confirmation | None:
         return None
     if not _still_current(member, data):
         used = member.confirmed_at is not None
-        return Confirmation(member, confirmed_now=False, same_browser=False) if used else None
+        return Confirmation(member, same_browser=False) if used else None
     nonce = str(data.get("n", ""))
     same_browser = bool(nonce and browser_nonce) and hmac.compare_digest(nonce, browser_nonce)
     confirm_address(member)
     log.info("member %s confirmed their email address", member.id)
-    return Confirmation(member, confirmed_now=True, same_browser=same_browser)
+    return Confirmation(member, same_browser=same_browser)
 
 
 def confirm_address(member: Member) -> None:

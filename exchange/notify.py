@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, Response, after_this_request, current_app, g, has_request_context
 from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import Member, Notification, OutboxEmail, insert_if_absent, utcnow
@@ -272,10 +273,13 @@ def send_queued(app: Flask, keys: list[str]) -> None:
         except ValueError:
             log.error("account emails wait in the outbox: EXCHANGE_SMTP_URL is malformed")
             return
-        for key in keys:
-            email_id = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key))
-            if email_id is not None and claim(email_id):
-                _deliver(email_id, sender, SendSummary())
+        try:
+            for key in keys:
+                email_id = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key))
+                if email_id is not None and claim(email_id):
+                    _deliver(email_id, sender, SendSummary())
+        except SQLAlchemyError:
+            log.exception("account emails wait in the outbox: the database did not answer")
 
 
 def claim(email_id: int) -> bool:
