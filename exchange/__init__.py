@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     config.load(app, test_config)
 
-    from . import errors, extensions, logs, security, stores, transactions, views
+    from . import errors, extensions, hosts, logs, security, stores, transactions, views
     from .cli import register_commands
 
     logs.configure(app)
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     stores.init_app(app)
     views.register(app)
     errors.register(app)
+    hosts.register(app)
     security.register(app)
     register_commands(app)
     _trust_proxies(app)

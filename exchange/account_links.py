@@ -1,17 +1,23 @@
 """Signed links for accounts: confirming an email address and resetting a password.
 
 Registration and password reset answer the same way whether or not an address has an
-account, so nobody can find out who is a member; what differs is only the email that the
-owner of the address receives. Reset links are single-use: they name the password they
-replace, and stop working once it changes.
+account, and do the same work, so nobody can find out who is a member; what differs is
+only whether the owner of the address is sent an email.
+
+Every link is single-use and short-lived: it names the state of the account it was made
+for (password, sessions, confirmation), so it stops working once it has been used, once
+the password changes and once the member logs out everywhere. Every link starts with
+``SITE_URL``, never with the Host a visitor's request named.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from . import notify
@@ -20,8 +26,20 @@ from .models import Member, utcnow
 
 log = logging.getLogger(__name__)
 
-CONFIRM_MAX_AGE = 3 * 24 * 3600
-RESET_MAX_AGE = 2 * 3600
+CONFIRM_MAX_AGE = 24 * 3600
+RESET_MAX_AGE = 3600
+# What the emails and the "check your email" page say about how long a link works.
+CONFIRM_LIFETIME = "24 hours"
+RESET_LIFETIME = "one hour"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What following a confirmation link did: whose address, and whether the browser that
+    followed it is the one that registered (only that one is signed in)."""
+
+    member: Member
+    same_browser: bool
 
 
 def _signer(purpose: str) -> URLSafeTimedSerializer:
@@ -29,8 +47,11 @@ def _signer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def _fingerprint(member: Member) -> str:
-    """Changes whenever the password does, which retires every reset link issued before."""
-    return hashlib.sha256(member.password_hash.encode()).hexdigest()[:16]
+    """Changes with the password, the session epoch (logout everywhere) and confirmation,
+    which retires every link issued before any of them."""
+    confirmed = member.confirmed_at.isoformat() if member.confirmed_at else ""
+    state = f"{member.email}|{member.password_hash}|{member.session_epoch}|{confirmed}"
+    return hashlib.sha256(state.encode()).hexdigest()[:24]
 
 
 def _load(purpose: str, token: str, max_age: int) -> dict | None:
@@ -41,79 +62,101 @@ def _load(purpose: str, token: str, max_age: int) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def confirmation_url(member: Member) -> str:
-    token = _signer("confirm").dumps({"id": member.id, "email": member.email})
-    return url_for("auth.confirm", token=token, _external=True)
+def _member_named(data: dict | None) -> Member | None:
+    member_id = data.get("id") if data else None
+    member = db.session.get(Member, member_id) if isinstance(member_id, int) else None
+    return None if member is None or member.suspended else member
 
 
-def confirm(token: str) -> Member | None:
-    """The member a valid confirmation link names, now confirmed; None for a bad link."""
+def _still_current(member: Member, data: dict) -> bool:
+    return hmac.compare_digest(str(data.get("fp", "")), _fingerprint(member))
+
+
+def _token(purpose: str, member: Member, **extra: str) -> str:
+    return _signer(purpose).dumps({"id": member.id, "fp": _fingerprint(member), **extra})
+
+
+def confirm(token: str, browser_nonce: str) -> Confirmation | None:
+    """Confirm the address a link names; None for a bad, expired or foreign link.
+
+    A link used before (or made before the password changed) confirms nothing new, but
+    still says whose it is, so its owner can be asked to log in rather than told it failed.
+    """
     data = _load("confirm", token, CONFIRM_MAX_AGE)
-    member = db.session.get(Member, data.get("id", 0)) if data else None
-    if member is None or member.email != data.get("email") or member.suspended:
+    member = _member_named(data)
+    if member is None:
         return None
-    if member.confirmed_at is None:
-        confirm_address(member)
-        log.info("member %s confirmed their email address", member.id)
-    return member
+    if not _still_current(member, data):
+        used = member.confirmed_at is not None
+        return Confirmation(member, same_browser=False) if used else None
+    nonce = str(data.get("n", ""))
+    same_browser = bool(nonce and browser_nonce) and hmac.compare_digest(nonce, browser_nonce)
+    confirm_address(member)
+    log.info("member %s confirmed their email address", member.id)
+    return Confirmation(member, same_browser=same_browser)
 
 
 def confirm_address(member: Member) -> None:
-    """A reset link reached this member's inbox, which proves the address too."""
+    """A link reached this member's inbox, which proves the address."""
     if member.confirmed_at is None:
         member.confirmed_at = utcnow()
         db.session.commit()
 
 
-def reset_url(member: Member) -> str:
-    token = _signer("reset").dumps({"id": member.id, "pw": _fingerprint(member)})
-    return url_for("auth.reset_password", token=token, _external=True)
-
-
 def member_for_reset(token: str) -> Member | None:
     data = _load("reset", token, RESET_MAX_AGE)
-    member = db.session.get(Member, data.get("id", 0)) if data else None
-    if member is None or member.suspended or data.get("pw") != _fingerprint(member):
+    member = _member_named(data)
+    if member is None or not _still_current(member, data):
         return None
     return member
 
 
-def send_confirmation(member: Member) -> str:
-    url = confirmation_url(member)
-    _send(
-        member,
-        url,
-        "confirm your email address",
-        "Welcome! Please confirm your email address to finish creating your account:",
+def send_confirmation(member: Member, browser_nonce: str) -> str:
+    """Email a confirmation link that signs in only the browser holding ``browser_nonce``."""
+    url = notify.site_url("auth.confirm", token=_token("confirm", member, n=browser_nonce))
+    lead = (
+        "Welcome! Please confirm your email address to finish creating your account. "
+        f"This link works once, for {CONFIRM_LIFETIME}:"
     )
+    _queue(member, url, "confirm your email address", lead)
     return url
 
 
-def send_already_registered(member: Member) -> str:
+def send_already_registered(member: Member) -> None:
     """Someone tried to register with an address that has an account: tell its owner."""
-    url = reset_url(member)
-    _send(
+    _queue(
         member,
-        url,
+        reset_url(member),
         "you already have an account",
         "Someone (perhaps you) tried to create an account with this address, which "
-        "already has one. To log in with a new password, follow this link:",
+        "already has one. To log in with a new password, follow this link (it works once, "
+        f"for {RESET_LIFETIME}):",
     )
-    return url
 
 
-def send_reset(member: Member) -> str:
-    url = reset_url(member)
-    _send(
-        member,
-        url,
-        "reset your password",
-        "To choose a new password, follow this link (it works once, for two hours):",
-    )
-    return url
+def send_reset(member: Member | None, email: str) -> None:
+    """Email a reset link to ``member``, the account with this address, if there is one.
+
+    The same token is signed and the same outbox row written either way (for an unknown
+    address it is withdrawn at once), so the answer takes as long whoever asks.
+    """
+    real = member is not None and member.is_active
+    subject = "reset your password"
+    lead = f"To choose a new password, follow this link (it works once, for {RESET_LIFETIME}):"
+    target = member if real else _stand_in(email.strip().lower())
+    _queue(target, reset_url(target), subject, lead, real=real)
 
 
-def _send(member: Member, url: str, subject: str, lead: str) -> None:
+def _stand_in(email: str) -> Member:
+    """A member that is never saved, to sign and queue for an address without an account."""
+    return Member(id=0, email=email, name="", password_hash="-", session_epoch=0)
+
+
+def reset_url(member: Member) -> str:
+    return notify.site_url("auth.reset_password", token=_token("reset", member))
+
+
+def _queue(member: Member, url: str, subject: str, lead: str, real: bool = True) -> None:
     site = current_app.config["SITE_NAME"]
     body = "\n".join(
         [
@@ -128,5 +171,8 @@ def _send(member: Member, url: str, subject: str, lead: str) -> None:
             f"— {site}",
         ]
     )
-    key = "account:" + hashlib.sha256(url.encode()).hexdigest()[:32]
-    notify.send_now(key, member.email, f"{site}: {subject}", body)
+    # One email per link and purpose: a repeat of the same request in the same second
+    # (the same signed link) queues nothing new.
+    key = "account:" + hashlib.sha256(f"{subject}|{url}".encode()).hexdigest()[:32]
+    notify.queue_account_email(key, member.email, f"{site}: {subject}", body, real=real)
+    db.session.commit()

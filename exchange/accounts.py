@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import access, account_links
 from .extensions import db
-from .models import Member, utcnow
+from .models import Member, insert_if_absent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +95,24 @@ def _rehash_if_needed(member: Member, password: str) -> None:
         db.session.commit()
 
 
-def start_registration(name: str, email: str, password: str) -> str:
+def start_registration(name: str, email: str, password: str, browser_nonce: str) -> str:
     """Register, or tell the owner of an address that already has an account.
 
-    Either way the visitor sees the same answer and the same work is done, so the
-    response never reveals whether an address belongs to a member. Returns the link that
-    was emailed (shown on the page only on a development server without email).
+    Either way the visitor sees the same answer and the same statements run (the insert
+    of an address that is taken does nothing), so neither the page nor its timing reveals
+    whether an address belongs to a member. Returns the confirmation link of a new account
+    (shown on the page only on a development server without email), and "" for a taken
+    address: the visitor has proved nothing about it, so nothing about it is shown.
     """
-    existing = find_by_email(email)
-    if existing is None:
-        try:
-            return account_links.send_confirmation(register_member(name, email, password))
-        except EmailTaken:  # registered a moment ago by a parallel request
-            existing = find_by_email(email)
-    _hasher().hash(password)  # the same cost as registering
-    return account_links.send_already_registered(existing)
+    address = normalise_email(email)
+    values = {"name": name.strip(), "email": address, "password_hash": _hasher().hash(password)}
+    created = insert_if_absent(Member, ["email"], **values)
+    member = find_by_email(address)
+    if created:
+        log.info("member %s registered", member.id)
+        return account_links.send_confirmation(member, browser_nonce)
+    account_links.send_already_registered(member)
+    return ""
 
 
 def check_password(member: Member, password: str) -> bool:
@@ -131,19 +136,35 @@ def end_all_sessions(member: Member) -> None:
     db.session.commit()
 
 
+def sign_in_token(member: Member) -> str:
+    """How the session and the remember-me cookie name a member: id, session epoch and the
+    moment of sign-in, so a copied remember-me cookie stops working when it expires (30
+    days), whatever the browser it was copied to does with its expiry date."""
+    return f"{member.id}:{member.session_epoch}:{int(time.time())}"
+
+
 def load_member(token: str) -> Member | None:
-    """Flask-Login's loader: the id and session epoch must both still match."""
-    member_id, _, epoch = token.partition(":")
-    if not (member_id.isascii() and member_id.isdigit() and epoch.isascii() and epoch.isdigit()):
+    """Flask-Login's loader: the id and session epoch must both still match, and the
+    sign-in be no older than a remember-me cookie may live."""
+    parts = token.split(":")
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         return None
-    found = db.session.execute(_member_and_sharing(), {"member_id": int(member_id)}).first()
+    member_id, epoch, signed_in = (int(part) for part in parts)
+    if time.time() - signed_in > _longest_sign_in().total_seconds():
+        return None
+    found = db.session.execute(_member_and_sharing(), {"member_id": member_id}).first()
     if found is None:
         return None
     member, shared = found
-    if member.session_epoch != int(epoch) or member.suspended:
+    if member.session_epoch != epoch or member.suspended:
         return None
     access.remember_shared(member, bool(shared))  # every page asks; one round trip answers
     return member
+
+
+def _longest_sign_in() -> timedelta:
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
 
 
 @functools.cache

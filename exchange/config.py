@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 ENVIRONMENTS = ("development", "production", "testing")
 MIN_SECRET_LENGTH = 32
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "password"}
+# Where `make run` serves the site: the address account links lead to outside production.
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# How long a sign-in lasts: a session cookie at most a day after it was last written, a
+# remember-me cookie 30 days; a form's CSRF token is good for 4 hours after the page loaded.
+SESSION_LIFETIME = timedelta(hours=24)
+REMEMBER_ME_LIFETIME = timedelta(days=30)
+CSRF_TOKEN_LIFETIME_S = 4 * 3600
 
 
 class ConfigError(RuntimeError):
@@ -41,7 +51,11 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "PRESIGN_SECONDS": 60,
         "QUOTA_FILES": 500,
         "QUOTA_MB": 2000,
-        "SITE_URL": "",  # e.g. https://toolkit.example.org, for links in emails and files
+        # e.g. https://toolkit.example.org: every link in an email or a credited file starts
+        # with it, and requests naming any other host are refused. Required in production.
+        "SITE_URL": "",
+        # More host names to answer besides SITE_URL's, e.g. "127.0.0.1" for health checks.
+        "TRUSTED_HOSTS": "",
         "SMTP_URL": "",  # smtp://user:pass@host:587?starttls=true; empty: emails go to the log
         "MAIL_FROM": "",
         # Show account links (confirm, reset) on the page instead of only emailing them:
@@ -57,6 +71,10 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "BENCH_ENDPOINTS": False,
         "READY_TIMEOUT_S": 2.0,
         "READY_MAX_INDEX_LAG": 100,
+        # Flask refuses a session cookie older than this, whether or not it is "permanent".
+        "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
+        "REMEMBER_COOKIE_DURATION": REMEMBER_ME_LIFETIME,
+        "WTF_CSRF_TIME_LIMIT": CSRF_TOKEN_LIFETIME_S,
     }
 
 
@@ -105,6 +123,7 @@ def validate(config: dict[str, Any]) -> None:
             raise ConfigError(f"EXCHANGE_{name} must be a whole number, 0 or more.")
     if not str(config["STORAGE_URL"]).startswith(("file://", "s3://")):
         raise ConfigError("EXCHANGE_STORAGE_URL must start with file:// or s3://.")
+    validate_site(config)
     validate_operations(config)
     validate_rate_limits(config)
 
@@ -144,6 +163,45 @@ def validate_operations(config: dict[str, Any]) -> None:
         raise ConfigError("EXCHANGE_READY_MAX_INDEX_LAG must be a whole number, 0 or more.")
 
 
+def validate_site(config: dict[str, Any]) -> None:
+    """The public address links are built from, never from a request's Host header."""
+    if not config["SITE_URL"] and config["ENV"] == "production":
+        raise ConfigError(
+            "EXCHANGE_SITE_URL is required in production: the site's public address, e.g. "
+            "https://toolkit.example.org (links in emails and credited files start with it)."
+        )
+    parts = urlsplit(str(config["SITE_URL"] or DEVELOPMENT_SITE_URL))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ConfigError(
+            "EXCHANGE_SITE_URL must be the site's address, like https://toolkit.example.org."
+        )
+    if not isinstance(config["TRUSTED_HOSTS"], str | list | tuple):
+        raise ConfigError("EXCHANGE_TRUSTED_HOSTS must be host names separated by commas.")
+
+
+def derive_site(config: dict[str, Any]) -> None:
+    """Fix the site's address and the hosts a request may name (Flask answers others 400).
+
+    Outside production the loopback names are trusted too, so `make run` answers on both
+    http://127.0.0.1:5000 and http://localhost:5000.
+    """
+    config["SITE_URL"] = str(config["SITE_URL"] or DEVELOPMENT_SITE_URL).rstrip("/")
+    extra = config["TRUSTED_HOSTS"]
+    names = extra.replace(",", " ").split() if isinstance(extra, str) else list(extra)
+    if config["ENV"] != "production":
+        names += LOOPBACK_HOSTS
+    site_host = urlsplit(config["SITE_URL"]).hostname
+    config["TRUSTED_HOSTS"] = list(dict.fromkeys([site_host, *names]))
+
+
+def derive_sessions(config: dict[str, Any]) -> None:
+    """Cookies only the browser may read (how long they last is set in :func:`defaults`)."""
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+
+
 def derive(config: dict[str, Any]) -> None:
     """Translate our settings into the names Flask and its extensions read."""
     if config["MAIL_LINKS_ON_PAGE"] is None:
@@ -157,9 +215,6 @@ def derive(config: dict[str, Any]) -> None:
     config["MAX_FORM_MEMORY_SIZE"] = 1024 * 1024
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URL"]
     config["RATELIMIT_HEADERS_ENABLED"] = True
-    config["SESSION_COOKIE_HTTPONLY"] = True
-    config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    config["REMEMBER_COOKIE_HTTPONLY"] = True
-    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
-    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    derive_site(config)
+    derive_sessions(config)
     config["TESTING"] = config["ENV"] == "testing" or config.get("TESTING", False)

@@ -20,8 +20,9 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import Flask, Response, after_this_request, current_app, g, has_request_context
 from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import Member, Notification, OutboxEmail, insert_if_absent, utcnow
@@ -81,11 +82,18 @@ def queue_email(member: Member, key: str, message: str, url: str = "") -> bool:
 
 
 def site_root() -> str:
-    """The site's address for links in emails: ``SITE_URL``, else the current request's."""
-    configured = current_app.config.get("SITE_URL") or ""
-    if configured:
-        return configured.rstrip("/")
-    return request.host_url.rstrip("/") if has_request_context() else ""
+    """The site's address for links in emails: always ``SITE_URL``, never the request's Host
+    (which a visitor chooses, and would otherwise choose where a reset link leads)."""
+    return current_app.config["SITE_URL"].rstrip("/")
+
+
+def site_url(endpoint: str, **values) -> str:
+    """The absolute address of ``endpoint`` on the site at ``SITE_URL``, in or out of a request."""
+    parts = urlsplit(site_root())
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -227,21 +235,51 @@ def send_pending(limit: int = 200) -> SendSummary:
     return summary
 
 
-def send_now(key: str, to_address: str, subject: str, body: str) -> None:
-    """An account email (a confirmation or reset link): queued once, then sent straight away.
+def queue_account_email(key: str, to_address: str, subject: str, body: str, real: bool) -> None:
+    """Queue an account email (a confirmation or reset link), inside the caller's transaction.
 
-    If the mail server refuses it now, it stays in the outbox for ``exchange send-emails``.
+    ``real`` is False when there is nobody to write to (an address without an account):
+    the same row is written and then withdrawn, so a visitor cannot tell the two apart by
+    how long the answer takes. A real one is sent once the response has gone out.
     """
-    insert_once(OutboxEmail, key=key, to_address=to_address, subject=subject, body=body)
-    db.session.commit()
-    email_id = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key))
-    try:
-        sender = transport()
-    except ValueError:
-        log.error("account email %s waits in the outbox: EXCHANGE_SMTP_URL is malformed", key)
-        return
-    if email_id is not None and claim(email_id):
-        _deliver(email_id, sender, SendSummary())
+    with db.session.begin_nested() as savepoint:
+        insert_once(OutboxEmail, key=key, to_address=to_address, subject=subject, body=body)
+        if not real:
+            savepoint.rollback()
+    if real and has_request_context():
+        _send_after_response(key)
+
+
+def _send_after_response(key: str) -> None:
+    """Deliver this email when the response is complete, so the visitor never waits for
+    the mail server; ``exchange send-emails`` retries whatever this could not send."""
+    keys = g.setdefault("account_email_keys", [])
+    if not keys:
+        after_this_request(_deliver_on_close)
+    keys.append(key)
+
+
+def _deliver_on_close(response: Response) -> Response:
+    app, keys = current_app._get_current_object(), list(g.account_email_keys)
+    response.call_on_close(functools.partial(send_queued, app, keys))
+    return response
+
+
+def send_queued(app: Flask, keys: list[str]) -> None:
+    """Send these waiting emails now (in an app context of their own), each at most once."""
+    with app.app_context():
+        try:
+            sender = transport()
+        except ValueError:
+            log.error("account emails wait in the outbox: EXCHANGE_SMTP_URL is malformed")
+            return
+        try:
+            for key in keys:
+                email_id = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key))
+                if email_id is not None and claim(email_id):
+                    _deliver(email_id, sender, SendSummary())
+        except SQLAlchemyError:
+            log.exception("account emails wait in the outbox: the database did not answer")
 
 
 def claim(email_id: int) -> bool:

@@ -117,6 +117,8 @@ class Stack:
             "EXCHANGE_RATELIMIT_STORAGE_URL": self.settings.redis,
             "EXCHANGE_RATELIMIT_KEY_PREFIX": f"exchange-{self.settings.database}",
             "EXCHANGE_LOG_FORMAT": "json",
+            # Links in emails lead to the first node; every node answers for its host name.
+            "EXCHANGE_SITE_URL": self.nodes[0].url,
             **self._s3().env(),
             **self.settings.env,
         }

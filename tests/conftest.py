@@ -37,6 +37,7 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         "STORAGE_URL": (tmp_path / "files").as_uri(),
         "INDEX_DIR": str(tmp_path / "index"),
         "FAST_PASSWORDS": True,
+        "SITE_URL": "http://localhost",  # the test client's host
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
     }

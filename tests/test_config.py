@@ -39,6 +39,7 @@ def test_production_refuses_a_weak_secret(env, secret):
 def test_production_accepts_a_strong_secret(env):
     env.setenv("EXCHANGE_ENV", "production")
     env.setenv("EXCHANGE_SECRET_KEY", TEST_SECRET)
+    env.setenv("EXCHANGE_SITE_URL", "https://toolkit.example.org")
     assert create_app().config["SECRET_KEY"] == TEST_SECRET
 
 
@@ -99,3 +100,39 @@ def test_importing_the_package_reads_no_configuration(env):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_production_refuses_to_start_without_its_site_url(env):
+    env.setenv("EXCHANGE_ENV", "production")
+    env.setenv("EXCHANGE_SECRET_KEY", TEST_SECRET)
+    with pytest.raises(ConfigError, match="EXCHANGE_SITE_URL is required in production"):
+        create_app()
+
+
+@pytest.mark.parametrize("url", ["toolkit.example.org", "ftp://toolkit.example.org", "https://"])
+def test_a_site_url_that_is_not_an_address_is_refused(env, url):
+    env.setenv("EXCHANGE_ENV", "development")
+    env.setenv("EXCHANGE_SITE_URL", url)
+    with pytest.raises(ConfigError, match="EXCHANGE_SITE_URL must be the site's address"):
+        create_app()
+
+
+def test_development_links_lead_to_the_development_server(env):
+    env.setenv("EXCHANGE_ENV", "development")
+    config = create_app().config
+    assert config["SITE_URL"] == "http://127.0.0.1:5000"
+    assert {"127.0.0.1", "localhost"} <= set(config["TRUSTED_HOSTS"])
+
+
+def test_production_answers_only_for_its_own_host_and_the_ones_listed(env):
+    env.setenv("EXCHANGE_ENV", "production")
+    env.setenv("EXCHANGE_SECRET_KEY", TEST_SECRET)
+    env.setenv("EXCHANGE_SITE_URL", "https://toolkit.example.org/")
+    env.setenv("EXCHANGE_TRUSTED_HOSTS", "127.0.0.1, 10.0.0.12")
+    app = create_app()
+    assert app.config["SITE_URL"] == "https://toolkit.example.org"
+    assert app.config["TRUSTED_HOSTS"] == ["toolkit.example.org", "127.0.0.1", "10.0.0.12"]
+    client = app.test_client()  # (no database here: a missing page is answer enough)
+    assert client.get("/nowhere", base_url="https://toolkit.example.org").status_code == 404
+    assert client.get("/nowhere", base_url="http://127.0.0.1:8000").status_code == 404
+    assert client.get("/nowhere", base_url="http://localhost").status_code == 400

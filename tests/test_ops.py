@@ -225,7 +225,7 @@ def test_forwarded_headers_are_ignored_unless_a_proxy_is_configured(client):
 
 
 def test_forwarded_headers_are_honoured_behind_a_configured_proxy(make_app):
-    app = make_app(PROXY_FIX=1)
+    app = make_app(PROXY_FIX=1, SITE_URL="https://toolkit.example.org")
     seen = {}
 
     @app.get("/test-remote")

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from itsdangerous import TimestampSigner
+
+from exchange import accounts
 
 from .conftest import TEST_SECRET  # noqa: F401 - documents where test apps get their secret
 from .fixtures.members import PASSWORD, Visitor
@@ -29,7 +36,7 @@ def test_security_headers_on_every_response_including_errors(client, path):
 
 
 def test_hsts_over_https(client):
-    response = client.get("/", base_url="https://exchange.example")
+    response = client.get("/", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
@@ -50,7 +57,7 @@ def test_session_and_remember_cookies_are_httponly_lax_and_secure_on_https(app):
     response = visitor.client.post(
         "/login",
         data={"email": visitor.email, "password": PASSWORD, "remember": "y"},
-        base_url="https://exchange.example",
+        base_url="https://localhost",
     )
     cookies = cookie_headers(response)
     for name in ("session", "remember_token"):
@@ -155,6 +162,145 @@ def test_a_post_with_the_token_from_the_page_works(csrf_app):
         data={"csrf_token": token, "name": "Kim", "email": "kim@example.org", "password": PASSWORD},
     )
     assert response.status_code == 302
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def form_token(client, path: str) -> str:
+    return CSRF_FIELD.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def csrf_member(app: Flask) -> Visitor:
+    """A member signed in through the forms, tokens and all, as a browser does."""
+    visitor = Visitor(app.test_client())
+    visitor.email = "kim@example.org"
+    data = {"name": "Kim", "email": visitor.email, "password": PASSWORD}
+    data["csrf_token"] = form_token(visitor.client, "/register")
+    assert visitor.client.post("/register", data=data).status_code == 302
+    visitor.follow_emailed_link()
+    assert visitor.client.get("/account").status_code == 200
+    return visitor
+
+
+def test_a_form_open_too_long_comes_back_with_what_was_typed(csrf_app, monkeypatch):
+    client = csrf_app.test_client()
+    token = form_token(client, "/register")
+    later(monkeypatch, 4 * 3600 + 60)
+    typed = {"name": "Kim Lee", "email": "kim@example.org", "password": PASSWORD}
+    response = client.post("/register", data={**typed, "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This page was open for a long time, so for your safety please send it again." in page
+    assert 'value="Kim Lee"' in page and 'value="kim@example.org"' in page
+    assert Visitor(client).emailed_links() == [], "nothing was done"
+    resent = client.post("/register", data={**typed, "csrf_token": CSRF_FIELD.search(page)[1]})
+    assert resent.status_code == 302, "the form comes back with a token that works"
+
+
+def test_a_form_sent_within_four_hours_works(csrf_app, monkeypatch):
+    client = csrf_app.test_client()
+    token = form_token(client, "/password/forgot")
+    later(monkeypatch, 4 * 3600 - 60)
+    response = client.post("/password/forgot", data={"email": "a@b.org", "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_logging_out_with_a_stale_form_asks_again_and_keeps_the_session(csrf_app, monkeypatch):
+    member = csrf_member(csrf_app)
+    token = form_token(member.client, "/logout")
+    later(monkeypatch, 4 * 3600 + 60)
+    response = member.client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert "for your safety please send it again" in response.get_data(as_text=True)
+    fresh = CSRF_FIELD.search(response.get_data(as_text=True))[1]
+    assert member.client.post("/logout", data={"csrf_token": fresh}).status_code == 302
+    assert member.client.get("/account").status_code == 302, "logged out on the second try"
+
+
+def test_a_stale_button_elsewhere_gets_a_clear_message_not_a_change(csrf_app, monkeypatch):
+    member = csrf_member(csrf_app)
+    token = form_token(member.client, "/account")
+    later(monkeypatch, 4 * 3600 + 60)
+    response = member.client.post("/notifications/read", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "This form was open too long" in response.get_data(as_text=True)
+
+
+def test_a_stale_form_still_goes_through_every_check_of_its_page(csrf_app, monkeypatch):
+    member = csrf_member(csrf_app)  # not an administrator
+    token = form_token(member.client, "/account")
+    later(monkeypatch, 4 * 3600 + 60)
+    response = member.client.post("/admin/reports/1/dismiss", data={"csrf_token": token})
+    assert response.status_code == 403, "the moderation queue is for administrators only"
+
+
+def test_a_long_request_form_comes_back_with_what_was_typed(csrf_app, monkeypatch):
+    member = csrf_member(csrf_app)
+    token = form_token(member.client, "/requests/new")
+    later(monkeypatch, 4 * 3600 + 60)
+    typed = {"title": "Interview practice cards", "body": "For clients who freeze up.", "tags": ""}
+    response = member.client.post("/requests/new", data={**typed, "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'value="Interview practice cards"' in page and "For clients who freeze up." in page
+    assert "for your safety please send it again" in page
+
+
+# -- how long a sign-in lasts --------------------------------------------------------------
+
+
+def later(monkeypatch, seconds: int) -> None:
+    """Move the clock of every signed token (CSRF tokens, session cookies) forward."""
+    now = int(time.time())
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now + seconds)
+
+
+def test_remember_me_lasts_thirty_days(app):
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    cookie = cookie_headers(visitor.login(remember="y"))["remember_token"]
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+
+
+def test_a_copied_remember_me_cookie_stops_working_after_thirty_days(app, monkeypatch):
+    """The browser forgets the cookie when it expires; the server refuses it then too."""
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    visitor.login(remember="y")
+    copied = visitor.client.get_cookie("remember_token").value
+
+    def replay_after(seconds: int) -> int:
+        now = time.time() + seconds
+        monkeypatch.setattr(accounts, "time", SimpleNamespace(time=lambda: now), raising=False)
+        client = app.test_client()
+        client.set_cookie("remember_token", copied)
+        return client.get("/account").status_code
+
+    assert replay_after(30 * 24 * 3600 - 3600) == 200
+    assert replay_after(30 * 24 * 3600 + 60) == 302
+
+
+def test_a_sign_in_without_remember_me_lasts_a_day_at_most(app, monkeypatch):
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.client.get("/")  # shows the welcome, the session's last change
+    later(monkeypatch, 24 * 3600 - 60)
+    assert visitor.client.get("/account").status_code == 200
+    later(monkeypatch, 24 * 3600 + 60)
+    assert visitor.client.get("/account").status_code == 302
+
+
+def test_remember_me_signs_in_again_after_the_session_cookie_expired(app, monkeypatch):
+    visitor = Visitor(app.test_client())
+    visitor.register()
+    visitor.logout()
+    visitor.login(remember="y")
+    later(monkeypatch, 24 * 3600 + 60)
+    assert visitor.client.get("/account").status_code == 200
 
 
 # -- throttling ----------------------------------------------------------------------------

@@ -337,6 +337,7 @@ def _start_init(url: str, instance: Path) -> subprocess.Popen:
         **os.environ,
         "EXCHANGE_ENV": "production",
         "EXCHANGE_SECRET_KEY": "an-init-test-secret-that-is-long-enough-1234",
+        "EXCHANGE_SITE_URL": "https://toolkit.example.org",
         "EXCHANGE_DATABASE_URL": url,
         "EXCHANGE_INSTANCE_DIR": str(instance),
     }
@@ -390,3 +391,6 @@ def test_the_nginx_configuration_is_accepted_by_nginx(tmp_path):
     )
     assert checked.returncode == 0, checked.stderr
     assert "client_max_body_size 30m;" in site  # EXCHANGE_MAX_UPLOAD_MB 25 + 5 MB margin
+    for port, refusal in (("80", "return 444;"), ("443 ssl http2", "ssl_reject_handshake on;")):
+        default = re.search(rf"listen {port} default_server;.*?\}}", site, re.S)
+        assert default and refusal in default.group(0), f"port {port}: other hosts get nothing"

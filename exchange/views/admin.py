@@ -13,6 +13,7 @@ from ..errors import AccessDenied
 from ..extensions import db
 from ..forms import ModerationForm
 from ..models import Member, ModerationAction, Report, Resource
+from .stale_forms import reshown_when_stale
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -70,6 +71,7 @@ def _decide(action: Callable[[str], None], done: str):
     return _queue_page(form, 422, failed_for=request.form.get("form_id", ""))
 
 
+@reshown_when_stale
 @bp.route("/resources/<int:resource_id>/hide", methods=["POST"])
 def hide(resource_id: int):
     resource = db.get_or_404(Resource, resource_id)
@@ -79,6 +81,7 @@ def hide(resource_id: int):
     )
 
 
+@reshown_when_stale
 @bp.route("/resources/<int:resource_id>/restore", methods=["POST"])
 def restore(resource_id: int):
     resource = db.get_or_404(Resource, resource_id)
@@ -88,6 +91,7 @@ def restore(resource_id: int):
     )
 
 
+@reshown_when_stale
 @bp.route("/members/<int:member_id>/suspend", methods=["POST"])
 def suspend(member_id: int):
     member = db.get_or_404(Member, member_id)
@@ -97,6 +101,7 @@ def suspend(member_id: int):
     )
 
 
+@reshown_when_stale
 @bp.route("/members/<int:member_id>/reinstate", methods=["POST"])
 def reinstate(member_id: int):
     member = db.get_or_404(Member, member_id)
@@ -106,6 +111,7 @@ def reinstate(member_id: int):
     )
 
 
+@reshown_when_stale
 @bp.route("/reports/<int:report_id>/dismiss", methods=["POST"])
 def dismiss(report_id: int):
     item = db.get_or_404(Report, report_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     Blueprint,
     current_app,
@@ -25,9 +27,12 @@ from ..forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from . import stale_forms
 from .helpers import form_page, safe_next
+from .stale_forms import reshown_when_stale
 
 bp = Blueprint("auth", __name__)
+bp.record_once(lambda state: stale_forms.register(state.app))
 
 
 @login_manager.user_loader
@@ -35,10 +40,29 @@ def load_user(token: str):
     return accounts.load_member(token)
 
 
+# The session key under which a browser keeps proof that it asked for a confirmation link.
+BROWSER_NONCE = "confirm_nonce"
+# The address a confirmation link was for, to fill in on the login form it leads to.
+LOGIN_EMAIL = "login_email"
+
+
+def _browser_nonce() -> str:
+    """A fresh secret kept in this browser's session and put into the confirmation link:
+    only the browser that registered (or proved the password) is signed in by the link."""
+    nonce = secrets.token_urlsafe(16)
+    session[BROWSER_NONCE] = nonce
+    return nonce
+
+
 def _start_session(member, remember: bool = False) -> None:
-    """A fresh session on sign-in, so a session id planted before login is worthless."""
+    """A fresh session on sign-in, so a session id planted before login is worthless.
+
+    The session (and the remember-me cookie made from it) names the member with the time
+    of sign-in, which the loader checks: see :func:`accounts.sign_in_token`.
+    """
     session.clear()
     login_user(member, remember=remember)
+    session["_user_id"] = accounts.sign_in_token(member)
 
 
 def _submitted_email() -> str:
@@ -46,6 +70,7 @@ def _submitted_email() -> str:
     return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
 
 
+@reshown_when_stale
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"], deduct_when=succeeded)
 def register():
@@ -53,13 +78,19 @@ def register():
         return redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        link = accounts.start_registration(form.name.data, form.email.data, form.password.data)
+        link = accounts.start_registration(
+            form.name.data, form.email.data, form.password.data, _browser_nonce()
+        )
         return _link_sent("register", form.email.data, link)
     return form_page("auth/register.html", form)
 
 
-def _link_sent(purpose: str, email: str, link: str):
-    """The same "check your inbox" page whether or not the address has an account."""
+def _link_sent(purpose: str, email: str, link: str = ""):
+    """The same "check your inbox" page whether or not the address has an account.
+
+    ``link`` is a confirmation link for an account this browser just made or proved the
+    password of; a development server without email shows it. Nothing else is ever shown.
+    """
     session["link_sent"] = {
         "purpose": purpose,
         "email": accounts.normalise_email(email),
@@ -73,32 +104,44 @@ def link_sent():
     sent = session.get("link_sent")
     if not sent:
         return redirect(url_for("main.home"))
-    return render_template("auth/link_sent.html", sent=sent)
+    return render_template(
+        "auth/link_sent.html",
+        sent=sent,
+        confirm_lifetime=account_links.CONFIRM_LIFETIME,
+        reset_lifetime=account_links.RESET_LIFETIME,
+    )
 
 
 @bp.route("/confirm/<token>")
 def confirm(token: str):
-    member = account_links.confirm(token)
-    if member is None:
+    done = account_links.confirm(token, session.get(BROWSER_NONCE, ""))
+    if done is None:
         flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
         return redirect(url_for("auth.login"))
-    _start_session(member)
-    flash(f"Welcome, {member.name}! Share a tool you use and the toolkit opens up.", "success")
-    return redirect(url_for("main.home"))
+    if done.same_browser:
+        _start_session(done.member)
+        welcome = f"Welcome, {done.member.name}! Share a tool you use and the toolkit opens up."
+        flash(welcome, "success")
+        return redirect(url_for("main.home"))
+    # Any other browser (a link forwarded, or planted by someone else) is asked to log in.
+    session[LOGIN_EMAIL] = done.member.email
+    flash("Your email address is confirmed. Please log in with your password.", "success")
+    return redirect(url_for("auth.login"))
 
 
+@reshown_when_stale
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"], deduct_when=succeeded)
 @limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email, deduct_when=succeeded)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        member = accounts.find_by_email(form.email.data)
-        link = account_links.send_reset(member) if member and member.is_active else ""
-        return _link_sent("reset", form.email.data, link)
+        account_links.send_reset(accounts.find_by_email(form.email.data), form.email.data)
+        return _link_sent("reset", form.email.data)
     return form_page("auth/forgot.html", form)
 
 
+@reshown_when_stale
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     member = account_links.member_for_reset(token)
@@ -115,6 +158,7 @@ def reset_password(token: str):
     return form_page("auth/reset.html", form)
 
 
+@reshown_when_stale
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"], deduct_when=failed)  # per address
 @limiter.limit(
@@ -124,11 +168,14 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
+    if request.method == "GET" and LOGIN_EMAIL in session:
+        form.email.data = session.pop(LOGIN_EMAIL)
     if form.validate_on_submit():
         member = accounts.authenticate(form.email.data, form.password.data)
         if member is not None and member.is_active and member.confirmed_at is None:
             # The password is right, so nothing is revealed by saying what is missing.
-            return _link_sent("confirm", member.email, account_links.send_confirmation(member))
+            link = account_links.send_confirmation(member, _browser_nonce())
+            return _link_sent("confirm", member.email, link)
         if member is not None and member.is_active:
             _start_session(member, remember=form.remember.data)
             flash(f"Welcome back, {member.name}.", "success")
@@ -137,12 +184,15 @@ def login():
     return form_page("auth/login.html", form)
 
 
+@reshown_when_stale
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     form = ConfirmForm()
     if request.method == "GET":
         return render_template("auth/logout.html", form=form)
-    if form.validate_on_submit() and current_user.is_authenticated:
+    if not form.validate_on_submit():
+        return form_page("auth/logout.html", form)
+    if current_user.is_authenticated:
         accounts.end_all_sessions(current_user)
         logout_user()
         session.clear()
@@ -150,6 +200,7 @@ def logout():
     return redirect(url_for("main.home"))
 
 
+@reshown_when_stale
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -163,6 +214,7 @@ def account():
     return form_page("auth/account.html", form)
 
 
+@reshown_when_stale
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 @limiter.limit(

@@ -24,6 +24,7 @@ from ..forms import ConfirmForm, ExchangeSettingsForm, ReportForm, ThanksForm
 from ..models import Member, Notification, Resource
 from .helpers import form_page, safe_next
 from .resources import visible_resource_or_404
+from .stale_forms import reshown_when_stale
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def resource_extras(resource: Resource) -> dict:
 # -- thanks ----------------------------------------------------------------------------
 
 
+@reshown_when_stale
 @bp.route("/resources/<int:resource_id>/thanks", methods=["GET", "POST"])
 @login_required
 def thanks(resource_id: int):
@@ -142,6 +144,7 @@ def impact_page(member_id: int):
 # -- my exchange -----------------------------------------------------------------------
 
 
+@reshown_when_stale
 @bp.route("/account/exchange", methods=["GET", "POST"])
 @login_required
 def exchange():
@@ -191,6 +194,7 @@ def open_notification(notification_id: int):
 # -- reports ---------------------------------------------------------------------------
 
 
+@reshown_when_stale
 @bp.route("/resources/<int:resource_id>/report", methods=["GET", "POST"])
 @login_required
 @limiter.limit("30 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)
@@ -200,6 +204,7 @@ def report_resource(resource_id: int):
     return _report(resource.title, back, resource=resource)
 
 
+@reshown_when_stale
 @bp.route("/members/<int:member_id>/report", methods=["GET", "POST"])
 @login_required
 @limiter.limit("30 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)

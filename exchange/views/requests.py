@@ -13,6 +13,7 @@ from ..forms import AnswerForm, AskForm, DeclineForm, FulfilForm, RequestForm
 from ..models import Answer, Member, Resource, ShareRequest
 from ..vocab import parse_tags
 from .helpers import form_page, page_number
+from .stale_forms import reshown_when_stale
 
 bp = Blueprint("requests", __name__)
 
@@ -50,6 +51,7 @@ def _visible_answer_counts(request_ids: list[int]) -> dict[int, int]:
     return dict(db.session.execute(query).tuples().all())
 
 
+@reshown_when_stale
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)
@@ -126,6 +128,7 @@ def _giver_label(answer) -> str:
     return "an anonymous member" if answer.resource.anonymous else answer.giver.name
 
 
+@reshown_when_stale
 @bp.route("/requests/<int:request_id>/answer", methods=["POST"])
 @login_required
 def answer(request_id: int):
@@ -143,6 +146,7 @@ def answer(request_id: int):
     return _show_page(share_request, 422, answer_form=form)
 
 
+@reshown_when_stale
 @bp.route("/requests/<int:request_id>/fulfil", methods=["POST"])
 @login_required
 def fulfil(request_id: int):
@@ -160,6 +164,7 @@ def fulfil(request_id: int):
     return _show_page(share_request, 422, fulfil_form=form)
 
 
+@reshown_when_stale
 @bp.route("/requests/<int:request_id>/decline", methods=["POST"])
 @login_required
 def decline(request_id: int):
@@ -175,6 +180,7 @@ def decline(request_id: int):
     return _show_page(share_request, 422, decline_form=form)
 
 
+@reshown_when_stale
 @bp.route("/members/<int:member_id>/ask", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per hour", methods=["POST"], key_func=member_key, deduct_when=succeeded)

@@ -31,6 +31,7 @@ from ..storage import get_storage
 from ..uploads import QuotaExceeded, UploadRefused, UploadTooLarge
 from ..vocab import STANDARD_TOPICS, parse_tags
 from .helpers import form_page, page_number, redirect_after_post, whole_number
+from .stale_forms import reshown_when_stale
 
 bp = Blueprint("resources", __name__, url_prefix="/resources")
 
@@ -98,6 +99,7 @@ def _form_context(**extra):
     return dict(topics=STANDARD_TOPICS, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
 
 
+@reshown_when_stale
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -191,6 +193,7 @@ def show(resource_id: int):
     )
 
 
+@reshown_when_stale
 @bp.route("/<int:resource_id>/review", methods=["GET", "POST"])
 @login_required
 def review(resource_id: int):
@@ -207,6 +210,7 @@ def review(resource_id: int):
     return render_template("resources/review.html", resource=resource, findings=findings, form=form)
 
 
+@reshown_when_stale
 @bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(resource_id: int):
@@ -227,6 +231,7 @@ def edit(resource_id: int):
     return form_page("resources/edit.html", form, **_form_context(resource=resource))
 
 
+@reshown_when_stale
 @bp.route("/<int:resource_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(resource_id: int):

@@ -88,8 +88,10 @@ def serve(app: Flask) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["SITE_URL"] = url  # links on pages and in emails lead to this server
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+        yield LiveServer(url=url, app=app)
     finally:
         server.shutdown()
         thread.join(timeout=10)
