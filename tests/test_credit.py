@@ -26,7 +26,7 @@ from odf import text as odf_text
 from odf.opendocument import load as load_odf
 from werkzeug.http import parse_options_header
 
-from exchange.credit import (
+from exchange.files.credit import (
     ANONYMOUS_CREATOR,
     CREDITABLE_FORMATS,
     Credit,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.extract import (
+from exchange.files.extract import (
     DAMAGED,
     EMPTY,
     FAILED,
@@ -407,7 +407,7 @@ def test_cli_prints_the_extraction_as_json(tmp_path):
     path = tmp_path / "note.md"
     path.write_text("# Goals\n")
     reply = subprocess.run(
-        [sys.executable, "-m", "exchange.extract", "md", str(path)],
+        [sys.executable, "-m", "exchange.files.extract", "md", str(path)],
         capture_output=True,
         text=True,
         check=True,

@@ -21,9 +21,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from whoosh.writing import SegmentWriter
 
-from exchange import doctor
 from exchange.extensions import db
 from exchange.models import Resource, StoredFile
+from exchange.ops import doctor
 from exchange.storage import get_storage
 
 from .fixtures.corpus import corpus_file

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.filetypes import (
+from exchange.files.formats import (
     ACCEPT_ATTRIBUTE,
     ALLOWED,
     ALLOWED_SUMMARY,

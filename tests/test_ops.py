@@ -199,7 +199,7 @@ def test_json_logs_carry_the_request_id_the_proxy_sent(make_app, log_lines):
     assert len(registered) == 1
     assert registered[0]["request_id"] == "support-ticket-0042"
     assert registered[0]["level"] == "INFO"
-    assert registered[0]["logger"] == "exchange.accounts"
+    assert registered[0]["logger"] == "exchange.accounts.members"
 
 
 def test_json_logs_make_a_request_id_when_none_is_sent(make_app, log_lines):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from exchange.preview import make_preview
+from exchange.files.preview import make_preview
 from tests.fixtures.corpus import corpus_file
 
 

@@ -8,7 +8,7 @@ import zipfile
 import defusedxml.ElementTree as SafeET
 import pytest
 
-from exchange.privacy import MASK, Finding, find_personal_data
+from exchange.files.privacy import MASK, Finding, find_personal_data
 from tests.fixtures.corpus import corpus_file
 
 ODF_TEXT_P = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}p"

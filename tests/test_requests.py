@@ -264,8 +264,9 @@ def test_the_share_form_for_a_closed_request_says_so_and_shares_without_answerin
 def test_a_refused_answer_from_the_share_operation_leaves_no_share_behind(app):
     import io
 
-    from exchange import community, operations
+    from exchange import community
     from exchange.models import Member
+    from exchange.resources import operations
 
     asker, giver = people(app, "Ana Asker", "Dale Briers")
     request_id = post_request(asker, "Interview practice cards")

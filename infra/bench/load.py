@@ -112,7 +112,7 @@ def _seed_batch(samples: list, members: list, offset: int) -> None:
 
     from exchange.extensions import db
     from exchange.models import IndexChange, Resource
-    from exchange.operations import tags_named
+    from exchange.resources.operations import tags_named
     from exchange.storage import get_storage
 
     storage = get_storage()  # threads have no app context: hand them the store itself

@@ -17,9 +17,10 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from . import access, account_links
-from .extensions import db
-from .models import Member, insert_if_absent, utcnow
+from .. import access
+from ..extensions import db
+from ..models import Member, insert_if_absent, utcnow
+from . import links as account_links
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from werkzeug.exceptions import (
     InternalServerError,
 )
 
-from .community import Refused
-from .extensions import db, limiter
-from .storage import ObjectNotFound, StorageError
+from ..community import Refused
+from ..extensions import db, limiter
+from ..storage import ObjectNotFound, StorageError
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from typing import TypeVar
 from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFError
 
-from ..errors import render_error
 from ..extensions import csrf
+from .errors import render_error
 
 View = TypeVar("View", bound=Callable)
 

@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .extensions import db
-from .models import IndexChange, Resource, StoredFile
-from .search import get_replica
-from .storage import ObjectNotFound, Storage, get_storage
+from ..extensions import db
+from ..models import IndexChange, Resource, StoredFile
+from ..search import get_replica
+from ..storage import ObjectNotFound, Storage, get_storage
 
 log = logging.getLogger(__name__)
 

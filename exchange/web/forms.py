@@ -18,8 +18,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .community import REPORT_REASONS
-from .vocab import (
+from ..community import REPORT_REASONS
+from ..vocab import (
     ACCESS,
     AUDIENCES,
     KINDS,

@@ -38,7 +38,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 
-from .filetypes import OLE_MAGIC, UnsafeArchive, guess_text_encoding, open_zip, read_member
+from .formats import OLE_MAGIC, UnsafeArchive, guess_text_encoding, open_zip, read_member
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def _text_in_child(fmt: str, path: str) -> str:
     return extract_text(Path(path), fmt)
 
 
-_TEXT_TARGET = "exchange.extract:_text_in_child"
+_TEXT_TARGET = "exchange.files.extract:_text_in_child"
 
 
 # =========================================================================== text handling

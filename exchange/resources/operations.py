@@ -21,11 +21,23 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from . import privacy, search
-from .community import Refused, add_answer, announce_answers, may_answer_problem
-from .credit import Credit, credit_line
-from .extensions import db
-from .models import (
+from .. import search
+from ..community import Refused, add_answer, announce_answers, may_answer_problem
+from ..extensions import db
+from ..files import (
+    Credit,
+    Finding,
+    PreparedFile,
+    QuotaExceeded,
+    UploadRefused,
+    credit_line,
+    find_personal_data,
+    make_credited_copy,
+    make_thumbnail,
+    read_text,
+    stage,
+)
+from ..models import (
     Download,
     IndexChange,
     Member,
@@ -38,17 +50,8 @@ from .models import (
     note_core_write,
     utcnow,
 )
-from .storage import Storage, get_storage, new_key
-from .uploads import (
-    PreparedFile,
-    QuotaExceeded,
-    UploadRefused,
-    make_credited_copy,
-    make_thumbnail,
-    read_text,
-    stage,
-)
-from .vocab import LICENCE_URLS, LICENCES
+from ..storage import Storage, get_storage, new_key
+from ..vocab import LICENCE_URLS, LICENCES
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +197,7 @@ def check_quota(owner_id: int, adding: Sequence[PreparedFile]) -> None:
 
 
 def _initial_status(prepared: Sequence[PreparedFile]) -> str:
-    if any(privacy.find_personal_data(p.extraction.text) for p in prepared if p.extraction):
+    if any(find_personal_data(p.extraction.text) for p in prepared if p.extraction):
         return Resource.DRAFT
     return Resource.PUBLISHED
 
@@ -293,9 +296,9 @@ def _create_tag(name: str) -> Tag:
         return db.session.scalars(select(Tag).where(Tag.name == name)).one()
 
 
-def privacy_findings(resource: Resource) -> dict[StoredFile, list[privacy.Finding]]:
+def privacy_findings(resource: Resource) -> dict[StoredFile, list[Finding]]:
     """What in each file looks like a client's personal data (files with none left out)."""
-    found = {f: privacy.find_personal_data(f.text) for f in resource.files}
+    found = {f: find_personal_data(f.text) for f in resource.files}
     return {f: items for f, items in found.items() if items}
 
 
@@ -361,7 +364,7 @@ def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]
 
 
 def _fetch_original(storage: Storage, row: StoredFile, workdir: Path) -> PreparedFile:
-    from .filetypes import FileType
+    from ..files import FileType
 
     path = workdir / f"original-{row.id}"
     with storage.open(row.storage_key) as src, open(path, "wb") as out:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import bindparam, func, select
 from werkzeug.datastructures import MultiDict
 
-from .. import access
 from .. import search as search_mod
-from ..extensions import db
-from ..models import Resource, Tag, resource_tags
+from ..resources import listings
 from ..vocab import AUDIENCES, KINDS, LICENCES
 from .cards import search_cards
 from .helpers import file_label, page_number, query_quote, request_url
@@ -55,66 +51,6 @@ def _request() -> search_mod.SearchRequest:
         page=page_number(),
         per_page=PER_PAGE,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One result as its card shows it: the resource's own columns, read with Core.
-
-    Loading ORM objects was most of what re-reading a page of hits cost. The labels are the
-    model's own properties, so a card reads the same from a Hit as from a Resource, and
-    :func:`access.can_view` decides from the same ``status``, ``owner_id`` and ``visibility``
-    columns.
-    """
-
-    id: int
-    owner_id: int
-    title: str
-    synopsis: str
-    how_used: str
-    kind: str
-    audience: str
-    licence: str
-    credit_name: str
-    status: str
-    visibility: str
-    download_count: int
-    created_at: datetime
-
-    anonymous = Resource.anonymous
-    kind_label = Resource.kind_label
-    audience_label = Resource.audience_label
-    licence_label = Resource.licence_label
-
-
-# Built once, as every results page runs it: the hits, each with its tag names (all a card
-# shows of tags) in one round trip and one row. Tag names never hold a line break
-# (:func:`vocab.normalise_tag` folds all white space), so one joins them.
-_RESOURCES = Resource.__table__
-_TAGS = Tag.__table__
-_TAG_NAMES = (
-    select(func.aggregate_strings(_TAGS.c.name, "\n"))
-    .select_from(resource_tags.join(_TAGS, _TAGS.c.id == resource_tags.c.tag_id))
-    .where(resource_tags.c.resource_id == _RESOURCES.c.id)
-    .scalar_subquery()
-)
-_HITS = select(*(_RESOURCES.c[f.name] for f in fields(Hit)), _TAG_NAMES).where(
-    _RESOURCES.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
-def _hits_in_order(ids: list[int]) -> tuple[list[Hit], dict[int, list[str]]]:
-    """Re-read the hits from the database (the source of truth), keeping the index's order,
-    with each one's tag names in the order its card lists them."""
-    found: dict[int, Hit] = {}
-    tags: dict[int, list[str]] = {}
-    if ids:
-        for *columns, tag_names in db.session.connection().execute(_HITS, {"ids": ids}):
-            found[columns[0]] = Hit(*columns)
-            tags[columns[0]] = sorted(tag_names.split("\n")) if tag_names else []
-    viewer = current_user._get_current_object()
-    shown = [found[i] for i in ids if i in found and access.can_view(viewer, found[i])]
-    return shown, tags
 
 
 class SearchLinks:
@@ -213,7 +149,8 @@ def search():
             description="Search is unavailable for a moment while its index is "
             "repaired. Nothing has been lost; please try again shortly.",
         )
-    resources, tags_by_id = _hits_in_order(results.ids)
+    viewer = current_user._get_current_object()
+    resources, tags_by_id = listings.hits_in_order(results.ids, viewer)
     links = SearchLinks(request_url("search.search"), request.args)
     snippets = search_mod.snippets_for(resources, results.terms)
     return render_template(

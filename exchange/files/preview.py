@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .extract import run_limited
-from .filetypes import MAX_IMAGE_PIXELS, open_zip, read_member
+from .formats import MAX_IMAGE_PIXELS, open_zip, read_member
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ _THUMBNAILS = (
     "docProps/thumbnail.gif",
     "Thumbnails/thumbnail.png",
 )
-_TARGET = "exchange.preview:_render_in_child"
+_TARGET = "exchange.files.preview:_render_in_child"
 
 
 def make_preview(

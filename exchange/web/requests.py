@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from .. import access, community
-from ..errors import AccessDenied
+from .. import community
 from ..extensions import db, limiter, member_key, succeeded
-from ..forms import AnswerForm, AskForm, DeclineForm, FulfilForm, RequestForm
-from ..models import Answer, Member, Resource, ShareRequest
+from ..models import Member, Resource, ShareRequest
+from ..resources import listings
 from ..vocab import parse_tags
+from .errors import AccessDenied
+from .forms import AnswerForm, AskForm, DeclineForm, FulfilForm, RequestForm
 from .helpers import form_page, page_number
 from .stale_forms import reshown_when_stale
 
@@ -25,30 +25,10 @@ BOARD_FILTERS = {"open": ShareRequest.OPEN, "fulfilled": ShareRequest.FULFILLED}
 def board():
     shown = request.args.get("status", "open")
     status = BOARD_FILTERS.get(shown, ShareRequest.OPEN)
-    query = (
-        select(ShareRequest)
-        .join(Member, Member.id == ShareRequest.asker_id)
-        .where(
-            ShareRequest.recipient_id.is_(None),
-            ShareRequest.status == status,
-            Member.suspended.is_(False),
-        )
-        .order_by(ShareRequest.created_at.desc(), ShareRequest.id.desc())
-    )
+    query = community.board(status)
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
-    counts = _visible_answer_counts([item.id for item in page.items])
+    counts = community.visible_answer_counts([item.id for item in page.items], current_user)
     return render_template("requests/board.html", page=page, status=status, answer_counts=counts)
-
-
-def _visible_answer_counts(request_ids: list[int]) -> dict[int, int]:
-    """How many answers each request has that this viewer may see (as its page lists them)."""
-    query = (
-        select(Answer.request_id, func.count())
-        .join(Resource, Resource.id == Answer.resource_id)
-        .where(Answer.request_id.in_(request_ids), access.visible_clause(current_user))
-        .group_by(Answer.request_id)
-    )
-    return dict(db.session.execute(query).tuples().all())
 
 
 @reshown_when_stale
@@ -109,11 +89,7 @@ def _answer_form(share_request: ShareRequest) -> AnswerForm:
     form = AnswerForm()
     if current_user.is_authenticated:
         answered = {a.resource_id for a in share_request.answers}
-        own = db.session.scalars(
-            select(Resource)
-            .where(Resource.owner_id == current_user.id, Resource.status == Resource.PUBLISHED)
-            .order_by(Resource.created_at.desc())
-        )
+        own = listings.published_by(current_user)
         form.resource.choices = [(r.id, r.title) for r in own if r.id not in answered]
     return form
 

@@ -8,7 +8,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 
-from ..filetypes import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY
+from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY
 from . import MAX_ID
 
 

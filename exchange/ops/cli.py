@@ -16,7 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from .extensions import db
+from ..extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def _migration_lock():
 @with_appcontext
 def create_admin_command(email: str, name: str, password: str | None) -> None:
     """Make an existing member an administrator, or create a new administrator account."""
-    from . import accounts
+    from .. import accounts
 
     member = accounts.find_by_email(email)
     if member is None:
@@ -83,7 +83,7 @@ def reindex_command(procs: int) -> None:
     """Rebuild this node's search index from the database, with a progress bar."""
     from tqdm import tqdm
 
-    from .search import get_replica
+    from ..search import get_replica
 
     with tqdm(total=0, unit="resources", desc="Indexing") as bar:
 
@@ -118,7 +118,7 @@ def send_emails_command(limit: int) -> None:
 
     Safe to run as often as you like, even overlapping: each email goes out at most once.
     """
-    from . import notify
+    from .. import notify
 
     try:
         summary = notify.send_pending(limit)
@@ -179,7 +179,7 @@ def register_commands(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
-    from . import create_app
+    from .. import create_app
 
     return create_app()
 

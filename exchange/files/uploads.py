@@ -17,7 +17,7 @@ from flask import current_app
 
 from . import credit as credit_mod
 from .extract import Extraction, extract
-from .filetypes import FileType, UnsupportedFile, clean_filename, detect
+from .formats import FileType, UnsupportedFile, clean_filename, detect
 from .preview import make_preview
 
 CHUNK = 1024 * 1024

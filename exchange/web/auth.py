@@ -16,9 +16,10 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import account_links, accounts
+from .. import accounts
 from ..extensions import failed, limiter, login_manager, member_key, succeeded
-from ..forms import (
+from . import stale_forms
+from .forms import (
     ConfirmForm,
     ForgotPasswordForm,
     LoginForm,
@@ -27,7 +28,6 @@ from ..forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from . import stale_forms
 from .helpers import form_page, safe_next
 from .stale_forms import reshown_when_stale
 
@@ -107,14 +107,14 @@ def link_sent():
     return render_template(
         "auth/link_sent.html",
         sent=sent,
-        confirm_lifetime=account_links.CONFIRM_LIFETIME,
-        reset_lifetime=account_links.RESET_LIFETIME,
+        confirm_lifetime=accounts.CONFIRM_LIFETIME,
+        reset_lifetime=accounts.RESET_LIFETIME,
     )
 
 
 @bp.route("/confirm/<token>")
 def confirm(token: str):
-    done = account_links.confirm(token, session.get(BROWSER_NONCE, ""))
+    done = accounts.confirm(token, session.get(BROWSER_NONCE, ""))
     if done is None:
         flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
         return redirect(url_for("auth.login"))
@@ -136,7 +136,7 @@ def confirm(token: str):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        account_links.send_reset(accounts.find_by_email(form.email.data), form.email.data)
+        accounts.send_reset(accounts.find_by_email(form.email.data), form.email.data)
         return _link_sent("reset", form.email.data)
     return form_page("auth/forgot.html", form)
 
@@ -144,14 +144,14 @@ def forgot_password():
 @reshown_when_stale
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    member = account_links.member_for_reset(token)
+    member = accounts.member_for_reset(token)
     if member is None:
         flash("That link has expired or was already used. Ask for a new one below.", "warning")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.change_password(member, form.new_password.data)
-        account_links.confirm_address(member)
+        accounts.confirm_address(member)
         _start_session(member)
         flash("Your new password is set. Other browsers have been signed out.", "success")
         return redirect(url_for("main.home"))
@@ -174,7 +174,7 @@ def login():
         member = accounts.authenticate(form.email.data, form.password.data)
         if member is not None and member.is_active and member.confirmed_at is None:
             # The password is right, so nothing is revealed by saying what is missing.
-            link = account_links.send_confirmation(member, _browser_nonce())
+            link = accounts.send_confirmation(member, _browser_nonce())
             return _link_sent("confirm", member.email, link)
         if member is not None and member.is_active:
             _start_session(member, remember=form.remember.data)

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import access, counts
-from .extensions import db
-from .models import Download, Member, Resource, ShareRequest, Thanks
+from .. import access, counts
+from ..extensions import db
+from ..models import Download, Member, Resource, ShareRequest, Thanks
 
 CHART_MONTHS = 12
 NO_REGION = "Not given"

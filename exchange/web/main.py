@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from ..access import visible_clause
-from ..counts import RESOURCE_DOWNLOADS
 from ..extensions import db
-from ..models import Resource
+from ..resources import listings
 from ..search import get_replica
 
 bp = Blueprint("main", __name__)
@@ -19,14 +17,11 @@ HOME_LIST_SIZE = 6
 
 @bp.route("/")
 def home():
-    visible = select(Resource).where(visible_clause(current_user))
-    newest = db.session.scalars(visible.order_by(Resource.created_at.desc()).limit(HOME_LIST_SIZE))
-    most_used = db.session.scalars(
-        visible.where(RESOURCE_DOWNLOADS > 0)
-        .order_by(RESOURCE_DOWNLOADS.desc(), Resource.created_at.desc())
-        .limit(HOME_LIST_SIZE)
+    return render_template(
+        "home.html",
+        newest=listings.newest(current_user, HOME_LIST_SIZE),
+        most_used=listings.most_used(current_user, HOME_LIST_SIZE),
     )
-    return render_template("home.html", newest=list(newest), most_used=list(most_used))
 
 
 @bp.route("/healthz")

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from . import notify
-from .extensions import db
-from .models import Member, utcnow
+from .. import notify
+from ..extensions import db
+from ..models import Member, utcnow
 
 log = logging.getLogger(__name__)
 

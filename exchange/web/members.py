@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..access import visible_clause
+from ..community import public_thanks_count
 from ..counts import giver_downloads, is_public_gift
 from ..extensions import db
-from ..impact import public_thanks_count
-from ..models import Member, Resource
+from ..models import Member
+from ..resources import listings
 
 bp = Blueprint("members", __name__)
 
@@ -18,11 +17,7 @@ bp = Blueprint("members", __name__)
 @bp.route("/members/<int:member_id>")
 def show(member_id: int):
     member = db.get_or_404(Member, member_id)
-    shared = db.session.scalars(
-        select(Resource)
-        .where(Resource.owner_id == member.id, visible_clause(current_user))
-        .order_by(Resource.created_at.desc())
-    ).all()
+    shared = listings.shared_by(member, current_user)
     # Anonymous gifts are never tied to their giver in public.
     credited = [r for r in shared if not r.anonymous or _is_self(member)]
     # The same number for every viewer, the giver included (see exchange.counts).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,19 +16,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, community, operations
-from ..credit import content_disposition, download_name
-from ..errors import AccessDenied
+from .. import access, community
 from ..extensions import db
-from ..forms import ConfirmForm, EditForm, ShareForm
+from ..files import QuotaExceeded, UploadRefused, UploadTooLarge, content_disposition, download_name
 from ..models import Resource, ShareRequest, StoredFile
+from ..resources import listings, operations
 from ..storage import get_storage
-from ..uploads import QuotaExceeded, UploadRefused, UploadTooLarge
 from ..vocab import STANDARD_TOPICS, parse_tags
+from .errors import AccessDenied
+from .forms import ConfirmForm, EditForm, ShareForm
 from .helpers import form_page, page_number, redirect_after_post, whole_number
 from .stale_forms import reshown_when_stale
 
@@ -38,15 +35,15 @@ bp = Blueprint("resources", __name__, url_prefix="/resources")
 PER_PAGE = 20
 
 
-def visible_resource_or_404(resource_id: int, query: Select | None = None) -> Resource:
+def visible_resource_or_404(resource_id: int, for_page: bool = False) -> Resource:
     """The resource if this visitor may see it; otherwise 404, so ids reveal nothing.
 
-    ``query`` (with a ``resource_id`` parameter) loads what the caller is about to show.
+    ``for_page`` loads, in the same query, what the resource's page shows.
     """
-    if query is None:
-        resource = db.session.get(Resource, resource_id)
+    if for_page:
+        resource = listings.for_page(resource_id)
     else:
-        resource = db.session.scalars(query, {"resource_id": resource_id}).unique().first()
+        resource = db.session.get(Resource, resource_id)
     if resource is None:
         abort(404)
     if not access.can_view(current_user, resource):
@@ -63,11 +60,7 @@ def editable_resource(resource_id: int) -> Resource:
 
 @bp.route("")
 def index():
-    query = (
-        select(Resource)
-        .where(access.visible_clause(current_user))
-        .order_by(Resource.created_at.desc(), Resource.id.desc())
-    )
+    query = listings.browse(current_user)
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("resources/index.html", page=page)
 
@@ -163,25 +156,11 @@ def _after_share(resource: Resource, answering=None):
     return redirect_after_post(url_for("resources.show", resource_id=resource.id))
 
 
-@functools.cache
-def _page_query() -> Select:
-    """What a resource page shows, in one query rather than one per relationship and file."""
-    return (
-        select(Resource)
-        .where(Resource.id == bindparam("resource_id"))
-        .options(
-            joinedload(Resource.owner),
-            joinedload(Resource.tags),
-            joinedload(Resource.files).options(StoredFile.with_excerpt()),
-        )
-    )
-
-
 @bp.route("/<int:resource_id>")
 def show(resource_id: int):
-    resource = visible_resource_or_404(resource_id, _page_query())
+    resource = visible_resource_or_404(resource_id, for_page=True)
     decision = access.download_decision(current_user, resource)
-    from .community import resource_extras  # imported here: that module imports this one
+    from .community import resource_extras
 
     return render_template(
         "resources/show.html",
@@ -247,21 +226,10 @@ def delete(resource_id: int):
 
 def visible_file_or_404(resource_id: int, file_id: int) -> tuple[Resource, StoredFile]:
     """A file of a resource this visitor may see, read with its resource in one query."""
-    ids = {"resource_id": resource_id, "file_id": file_id}
-    found = db.session.execute(_file_with_resource(), ids).first()
+    found = listings.with_file(resource_id, file_id)
     if found is None or not access.can_view(current_user, found[0]):
         abort(404)
-    return found[0], found[1]
-
-
-@functools.cache
-def _file_with_resource() -> Select:
-    """Built once per process: downloads are the most frequent request."""
-    return (
-        select(Resource, StoredFile)
-        .join(StoredFile, StoredFile.resource_id == Resource.id)
-        .where(Resource.id == bindparam("resource_id"), StoredFile.id == bindparam("file_id"))
-    )
+    return found
 
 
 @bp.route("/<int:resource_id>/files/<int:file_id>", methods=["GET", "POST"])

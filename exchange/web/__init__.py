@@ -1,4 +1,5 @@
-"""Blueprints. Views stay thin: read the request, call an operation, render a page."""
+"""The web: pages (one blueprint per area), forms, error pages, trusted hosts and security
+headers. Views stay thin: read the request, call an operation, render a page."""
 
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ def register(app: Flask) -> None:
     for module in (requests, community, admin):
         app.register_blueprint(module.bp)
     app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
-    from . import cards, helpers
+    from . import cards, errors, helpers, hosts, security
 
     helpers.register(app)
     cards.init_app(app)
+    errors.register(app)
+    hosts.register(app)
+    security.register(app)

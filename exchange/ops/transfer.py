@@ -42,13 +42,13 @@ from flask import current_app
 from sqlalchemy import DateTime, func, select
 from tqdm import tqdm
 
-from . import counts, operations, search
-from .extensions import db
-from .filetypes import UnsupportedFile, detect
-from .models import Download, IndexChange, Member, Resource, Taker
-from .storage import ObjectNotFound, get_storage
-from .uploads import UploadRefused
-from .vocab import (
+from .. import counts, search
+from ..extensions import db
+from ..files import UnsupportedFile, UploadRefused, detect
+from ..models import Download, IndexChange, Member, Resource, Taker
+from ..resources import operations
+from ..storage import ObjectNotFound, get_storage
+from ..vocab import (
     ACCESS,
     AUDIENCES,
     KINDS,

@@ -17,11 +17,11 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import access, community, impact, notify
-from ..errors import AccessDenied
+from .. import access, community, notify
 from ..extensions import db, limiter, member_key, succeeded
-from ..forms import ConfirmForm, ExchangeSettingsForm, ReportForm, ThanksForm
 from ..models import Member, Notification, Resource
+from .errors import AccessDenied
+from .forms import ConfirmForm, ExchangeSettingsForm, ReportForm, ThanksForm
 from .helpers import form_page, safe_next
 from .resources import visible_resource_or_404
 from .stale_forms import reshown_when_stale
@@ -138,7 +138,9 @@ def impact_page(member_id: int):
             f"See {member.name}’s public page",
             url_for("members.show", member_id=member.id),
         )
-    return render_template("community/impact.html", member=member, impact=impact.impact_of(member))
+    return render_template(
+        "community/impact.html", member=member, impact=community.impact_of(member)
+    )
 
 
 # -- my exchange -----------------------------------------------------------------------
@@ -154,7 +156,7 @@ def exchange():
         db.session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("community.exchange"))
-    standing = impact.standing_of(current_user, current_app.config["STARTER_DOWNLOADS"])
+    standing = community.standing_of(current_user, current_app.config["STARTER_DOWNLOADS"])
     return form_page("community/exchange.html", form, standing=standing)
 
 

@@ -6,13 +6,12 @@ from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from .. import community
-from ..errors import AccessDenied
 from ..extensions import db
-from ..forms import ModerationForm
-from ..models import Member, ModerationAction, Report, Resource
+from ..models import Member, Report, Resource
+from .errors import AccessDenied
+from .forms import ModerationForm
 from .stale_forms import reshown_when_stale
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,20 +32,8 @@ def reports():
 
 
 def _queue_page(form: ModerationForm, status: int = 200, failed_for: str = ""):
-    open_reports = db.session.scalars(
-        select(Report).where(Report.status == Report.OPEN).order_by(Report.created_at)
-    ).all()
     context = dict(
-        open_reports=open_reports,
-        hidden=db.session.scalars(
-            select(Resource).where(Resource.status == Resource.HIDDEN).order_by(Resource.title)
-        ).all(),
-        suspended=db.session.scalars(
-            select(Member).where(Member.suspended.is_(True)).order_by(Member.name)
-        ).all(),
-        actions=db.session.scalars(
-            select(ModerationAction).order_by(ModerationAction.created_at.desc()).limit(RECENT)
-        ).all(),
+        **community.moderation_queue(recent=RECENT),
         reasons=community.REPORT_REASONS,
         form=form,
         failed_for=failed_for,

@@ -1,0 +1,58 @@
+"""Members and their accounts: registering, signing in, profiles and passwords
+(:mod:`.members`), and the single-use links sent by email to confirm an address or reset a
+password (:mod:`.links`).
+
+Other packages use only the names exported here (``make lint`` checks it).
+"""
+
+from .links import (
+    CONFIRM_LIFETIME,
+    RESET_LIFETIME,
+    Confirmation,
+    confirm,
+    confirm_address,
+    member_for_reset,
+    send_already_registered,
+    send_confirmation,
+    send_reset,
+)
+from .members import (
+    PROFILE_FIELDS,
+    EmailTaken,
+    authenticate,
+    change_password,
+    check_password,
+    end_all_sessions,
+    find_by_email,
+    load_member,
+    normalise_email,
+    register_member,
+    sign_in_token,
+    start_registration,
+    update_profile,
+)
+
+__all__ = [
+    "CONFIRM_LIFETIME",
+    "RESET_LIFETIME",
+    "PROFILE_FIELDS",
+    "Confirmation",
+    "confirm",
+    "confirm_address",
+    "member_for_reset",
+    "send_already_registered",
+    "send_confirmation",
+    "send_reset",
+    "EmailTaken",
+    "authenticate",
+    "change_password",
+    "check_password",
+    "end_all_sessions",
+    "find_by_email",
+    "load_member",
+    "normalise_email",
+    "register_member",
+    "sign_in_token",
+    "start_registration",
+    "update_profile",
+]

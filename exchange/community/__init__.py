@@ -1,0 +1,81 @@
+"""The give-and-take around resources: requests and their answers, thanks, each member's
+saved toolkit, reports and moderation, and what a giver's gifts achieved (:mod:`.impact`). The
+notifications and emails these cause go through :mod:`exchange.notify`.
+
+Other packages use only the names exported here (``make lint`` checks it). Each verb is one
+unit of work that also writes the notifications it causes (inserted if absent, so a verb
+that runs twice tells nobody twice) and, when search must see a change, the
+:class:`~exchange.models.IndexChange` entry; the index catches up after the commit.
+"""
+
+from .impact import impact_of, public_thanks_count, standing_of
+from .moderation import (
+    REPORT_REASONS,
+    dismiss_report,
+    hide_resource,
+    moderation_queue,
+    reinstate_member,
+    report,
+    report_target,
+    restore_resource,
+    suspend_member,
+)
+from .requests import (
+    add_answer,
+    announce_answers,
+    answer_problem,
+    answer_request,
+    answerable_request,
+    ask_member,
+    board,
+    can_see_request,
+    decline_request,
+    fulfil_request,
+    may_answer_problem,
+    normalise_note,
+    post_request,
+    visible_answer_counts,
+    visible_answers,
+)
+from .rules import Refused
+from .thanks import Standing, may_thank, standing, thank, thanks_for, thanks_from
+from .toolkit import toggle_saved, toolkit_of
+
+__all__ = [
+    "REPORT_REASONS",
+    "Refused",
+    "Standing",
+    "add_answer",
+    "announce_answers",
+    "answer_problem",
+    "answer_request",
+    "answerable_request",
+    "ask_member",
+    "board",
+    "can_see_request",
+    "decline_request",
+    "dismiss_report",
+    "fulfil_request",
+    "hide_resource",
+    "impact_of",
+    "may_answer_problem",
+    "may_thank",
+    "moderation_queue",
+    "normalise_note",
+    "post_request",
+    "public_thanks_count",
+    "reinstate_member",
+    "report",
+    "report_target",
+    "restore_resource",
+    "standing",
+    "standing_of",
+    "suspend_member",
+    "thank",
+    "thanks_for",
+    "thanks_from",
+    "toggle_saved",
+    "toolkit_of",
+    "visible_answer_counts",
+    "visible_answers",
+]

@@ -1,0 +1,57 @@
+"""Uploaded files: what they are, what they say, and the credit they carry.
+
+- :mod:`.formats`: every accepted format, declared once, and identifying an upload by its
+  content (never its name alone); the limits that refuse zip and picture bombs.
+- :mod:`.extract`: reading the text of each format in a child process with time and memory
+  limits; :mod:`.preview`: first-page pictures, likewise limited.
+- :mod:`.credit`: the credit line, credit written into the file's own properties, and the
+  credited download name.
+- :mod:`.privacy`: flagging text that looks like a client's personal details.
+- :mod:`.uploads`: the pipeline a share runs each file through.
+
+Other packages use only the names exported here (``make lint`` checks it).
+"""
+
+from .credit import Credit, content_disposition, credit_line, download_name
+from .formats import (
+    ACCEPT_ATTRIBUTE,
+    ALLOWED,
+    ALLOWED_SUMMARY,
+    FileType,
+    UnsupportedFile,
+    detect,
+)
+from .privacy import Finding, find_personal_data
+from .uploads import (
+    PreparedFile,
+    QuotaExceeded,
+    UploadRefused,
+    UploadTooLarge,
+    make_credited_copy,
+    make_thumbnail,
+    read_text,
+    stage,
+)
+
+__all__ = [
+    "ACCEPT_ATTRIBUTE",
+    "ALLOWED",
+    "ALLOWED_SUMMARY",
+    "Credit",
+    "FileType",
+    "Finding",
+    "PreparedFile",
+    "QuotaExceeded",
+    "UnsupportedFile",
+    "UploadRefused",
+    "UploadTooLarge",
+    "content_disposition",
+    "credit_line",
+    "detect",
+    "download_name",
+    "find_personal_data",
+    "make_credited_copy",
+    "make_thumbnail",
+    "read_text",
+    "stage",
+]

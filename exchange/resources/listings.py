@@ -1,0 +1,163 @@
+"""What pages list and show of resources, as queries: the home page's newest and most used,
+a member's shares, the browse list, a resource page with its files, a download's file, and
+a page of search hits in the index's order.
+
+Every list is limited to what the viewer may see (:func:`exchange.access.visible_clause`).
+Statements on the busiest pages (resource pages, downloads, search hits) are built once per
+process: building them cost more than running them.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import joinedload
+
+from .. import access
+from ..counts import RESOURCE_DOWNLOADS
+from ..extensions import db
+from ..models import Member, Resource, StoredFile, Tag, resource_tags
+
+# -- lists ---------------------------------------------------------------------------------
+
+
+def newest(viewer, limit: int) -> list[Resource]:
+    query = _visible(viewer).order_by(Resource.created_at.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def most_used(viewer, limit: int) -> list[Resource]:
+    query = (
+        _visible(viewer)
+        .where(RESOURCE_DOWNLOADS > 0)
+        .order_by(RESOURCE_DOWNLOADS.desc(), Resource.created_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def shared_by(member: Member, viewer) -> list[Resource]:
+    """The resources ``member`` shared that ``viewer`` may see, newest first."""
+    query = _visible(viewer).where(Resource.owner_id == member.id)
+    return list(db.session.scalars(query.order_by(Resource.created_at.desc())))
+
+
+def published_by(member: Member) -> list[Resource]:
+    """A member's own published resources, newest first (what they may answer a request with)."""
+    query = select(Resource).where(
+        Resource.owner_id == member.id, Resource.status == Resource.PUBLISHED
+    )
+    return list(db.session.scalars(query.order_by(Resource.created_at.desc())))
+
+
+def browse(viewer) -> Select:
+    """Every resource ``viewer`` may see, newest first: a statement to paginate."""
+    return _visible(viewer).order_by(Resource.created_at.desc(), Resource.id.desc())
+
+
+def _visible(viewer) -> Select:
+    return select(Resource).where(access.visible_clause(viewer))
+
+
+# -- one resource --------------------------------------------------------------------------
+
+
+def for_page(resource_id: int) -> Resource | None:
+    """A resource with what its page shows (giver, tags, files with a bounded excerpt), in
+    one query rather than one per relationship and file."""
+    found = db.session.scalars(_page_query(), {"resource_id": resource_id})
+    return found.unique().first()
+
+
+@functools.cache
+def _page_query() -> Select:
+    return (
+        select(Resource)
+        .where(Resource.id == bindparam("resource_id"))
+        .options(
+            joinedload(Resource.owner),
+            joinedload(Resource.tags),
+            joinedload(Resource.files).options(StoredFile.with_excerpt()),
+        )
+    )
+
+
+def with_file(resource_id: int, file_id: int) -> tuple[Resource, StoredFile] | None:
+    """A resource and one of its files, in one query: downloads are the busiest request."""
+    ids = {"resource_id": resource_id, "file_id": file_id}
+    found = db.session.execute(_file_with_resource(), ids).first()
+    return None if found is None else (found[0], found[1])
+
+
+@functools.cache
+def _file_with_resource() -> Select:
+    return (
+        select(Resource, StoredFile)
+        .join(StoredFile, StoredFile.resource_id == Resource.id)
+        .where(Resource.id == bindparam("resource_id"), StoredFile.id == bindparam("file_id"))
+    )
+
+
+# -- search hits ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One result as its card shows it: the resource's own columns, read with Core.
+
+    Loading ORM objects was most of what re-reading a page of hits cost. The labels are the
+    model's own properties, so a card reads the same from a Hit as from a Resource, and
+    :func:`access.can_view` decides from the same ``status``, ``owner_id`` and ``visibility``
+    columns.
+    """
+
+    id: int
+    owner_id: int
+    title: str
+    synopsis: str
+    how_used: str
+    kind: str
+    audience: str
+    licence: str
+    credit_name: str
+    status: str
+    visibility: str
+    download_count: int
+    created_at: datetime
+
+    anonymous = Resource.anonymous
+    kind_label = Resource.kind_label
+    audience_label = Resource.audience_label
+    licence_label = Resource.licence_label
+
+
+# Built once, as every results page runs it: the hits, each with its tag names (all a card
+# shows of tags) in one round trip and one row. Tag names never hold a line break
+# (:func:`vocab.normalise_tag` folds all white space), so one joins them.
+_RESOURCES = Resource.__table__
+_TAGS = Tag.__table__
+_TAG_NAMES = (
+    select(func.aggregate_strings(_TAGS.c.name, "\n"))
+    .select_from(resource_tags.join(_TAGS, _TAGS.c.id == resource_tags.c.tag_id))
+    .where(resource_tags.c.resource_id == _RESOURCES.c.id)
+    .scalar_subquery()
+)
+_HITS = select(*(_RESOURCES.c[f.name] for f in fields(Hit)), _TAG_NAMES).where(
+    _RESOURCES.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def hits_in_order(ids: list[int], viewer) -> tuple[list[Hit], dict[int, list[str]]]:
+    """Re-read the hits from the database (the source of truth), keeping the index's order,
+    with each one's tag names in the order its card lists them."""
+    found: dict[int, Hit] = {}
+    tags: dict[int, list[str]] = {}
+    if ids:
+        for *columns, tag_names in db.session.connection().execute(_HITS, {"ids": ids}):
+            found[columns[0]] = Hit(*columns)
+            tags[columns[0]] = sorted(tag_names.split("\n")) if tag_names else []
+    shown = [found[i] for i in ids if i in found and access.can_view(viewer, found[i])]
+    return shown, tags
