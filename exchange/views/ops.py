@@ -35,7 +35,6 @@ from flask import (
     session,
 )
 from flask.blueprints import BlueprintSetupState
-from markupsafe import Markup
 from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -48,9 +47,9 @@ from ..operations import _ledger_step_by_step as ledger_step_by_step
 from ..search import get_replica
 from ..search.snippets import snippets_for
 from ..storage import S3Storage, get_storage
-from .cards import TEMPLATE as CARD_TEMPLATE
+from .cards import search_cards
 from .helpers import request_url, whole_number
-from .search import FILTER_ARGS, Hit, SearchLinks, facets_of
+from .search import FILTER_ARGS, SearchLinks, facets_of
 from .search import PER_PAGE as SEARCH_PER_PAGE
 from .search import _hits_in_order as hits_in_order
 
@@ -307,7 +306,8 @@ def _forget_pending(session: Session) -> None:
 # the ratio measures what the site's own code adds. The lean download reads the member
 # from the session cookie, checks the resource is visible, writes the ledger as the real
 # download does and presigns the same URL; the lean search makes the real page's engine
-# call and renders the same results page with the same data.
+# call and renders the same results page with the same data, each part computed the leanest
+# way the site knows.
 
 BENCH_PAGE = """{% extends "base.html" %}
 {% block title %}Benchmark page{% endblock %}
@@ -451,9 +451,10 @@ def _write_ledger(member: LeanMember, resource_id: int, file_id: int, counts: bo
 def lean_search() -> str:
     """The real search page's engine call for ``q``, then the same template with the same data.
 
-    The hits are read with the page's one Core statement and snippets cut as the page cuts
-    them (both are shown), facets linked as the page links them; each card is rendered from
-    its macros every time, without the page's per-worker store of rendered card parts.
+    Every part the page shows is computed the leanest way the site knows, which is the
+    page's own: the hits in one Core statement, snippets from one regular expression,
+    facet links joined from pre-encoded arguments, cards from the per-worker store of their
+    rendered parts. What the real page adds is only its own handling of the request.
     """
     wanted = search_mod.SearchRequest(
         q=search_mod.clean_query(request.args.get("q", "")), per_page=SEARCH_PER_PAGE
@@ -466,24 +467,12 @@ def lean_search() -> str:
         wanted=wanted,
         results=results,
         resources=hits,
-        cards=_rendered_cards(hits, snippets_for(hits, results.terms), tags_by_id),
+        cards=search_cards(hits, snippets_for(hits, results.terms), tags_by_id),
         pages=max(1, -(-results.total // SEARCH_PER_PAGE)),
         filter_args=FILTER_ARGS,
         facets=facets_of(results, links),
         links=links,
     )
-
-
-def _rendered_cards(hits: list[Hit], snippets: dict, tags_by_id: dict) -> Markup:
-    macros = current_app.jinja_env.get_template(CARD_TEMPLATE).module
-    pieces = []
-    for hit in hits:
-        pieces += (
-            macros.card_opening(hit),
-            macros.card_passage(hit, snippets.get(hit.id)),
-            macros.card_closing(hit, tags_by_id[hit.id]),
-        )
-    return Markup("".join(pieces))  # nosec B704: each piece is a rendered, escaped template
 
 
 @bp.record_once

@@ -188,8 +188,15 @@ def _stored_text(storage: Any, sample: Any) -> Any:
 # -- one phase under load (runs in its own process: Locust patches the standard library) ----
 
 
-def drive(phase: str, host: str, users: int, seconds: float, plan_path: Path) -> dict:
-    """Run ``users`` simulated people doing ``phase`` for ``seconds``; their statistics."""
+def drive(
+    phase: str, host: str, users: int, seconds: float, plan_path: Path, warmup: float = 0
+) -> dict:
+    """Run ``users`` simulated people doing ``phase`` for ``seconds``; their statistics.
+
+    The first ``warmup`` seconds are not counted: the workers' caches (parsed queries,
+    rendered cards, prepared statements) are then as full for a phase as for its baseline,
+    whichever of the two ran first.
+    """
     import gevent
     from locust import constant
     from locust.env import Environment
@@ -206,6 +213,7 @@ def drive(phase: str, host: str, users: int, seconds: float, plan_path: Path) ->
     if _Ready.count < users:
         runner.quit()
         raise SystemExit(f"{phase}: only {_Ready.count} of {users} people could sign in")
+    gevent.sleep(warmup)
     env.stats.reset_all()
     cpu_before, started = time.process_time(), time.monotonic()
     gevent.sleep(seconds)
@@ -433,7 +441,9 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
-def run_phase(phase: str, host: str, users: int, seconds: float, plan: Path) -> dict:
+def run_phase(
+    phase: str, host: str, users: int, seconds: float, plan: Path, warmup: float = 0
+) -> dict:
     command = [
         sys.executable,
         __file__,
@@ -447,8 +457,10 @@ def run_phase(phase: str, host: str, users: int, seconds: float, plan: Path) -> 
         str(seconds),
         "--plan",
         str(plan),
+        "--warmup",
+        str(warmup),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=warmup + seconds + 120)
     if done.returncode != 0:
         raise RuntimeError(f"phase {phase} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -490,6 +502,7 @@ def report(results: dict, verdicts: dict, memory: dict, settings: dict) -> str:
         f"Machine: {settings['machine']}. Stack: 1 node, {settings['workers']} gunicorn "
         f"sync workers, PostgreSQL, SeaweedFS, Redis; {settings['resources']} resources; "
         f"{settings['users']} simulated users per phase, {settings['seconds']:.0f} s each "
+        f"after {settings['warmup_seconds']:.0f} s not counted "
         f"(shares: {settings['share_users']} users). Machine load average before/after: "
         f"{settings['load_average'][0]} / {settings['load_average'][1]}.",
         "",
@@ -578,7 +591,7 @@ def _phase_or_why_not(phase: str, host: str, args: argparse.Namespace, plan: Pat
     users = args.share_users if phase == "share" else args.users
     seconds = min(args.seconds, 10) if phase == "share" else args.seconds
     try:
-        return run_phase(phase, host, users, seconds, plan)
+        return run_phase(phase, host, users, seconds, plan, args.warmup)
     except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
         return {"not_run": str(exc).strip()[-1000:] or type(exc).__name__}
 
@@ -594,6 +607,7 @@ def _write_results(results: dict, memory: dict, args: argparse.Namespace) -> int
         "users": args.users,
         "share_users": args.share_users,
         "seconds": args.seconds,
+        "warmup_seconds": args.warmup,
         # Other work on the machine takes cores from the server: say how busy it was.
         "load_average": [round(args.load_before, 2), round(os.getloadavg()[0], 2)],
     }
@@ -624,6 +638,7 @@ def main(argv: list[str] | None = None) -> None:
     drive_cmd.add_argument("--users", type=int, required=True)
     drive_cmd.add_argument("--seconds", type=float, required=True)
     drive_cmd.add_argument("--plan", type=Path, required=True)
+    drive_cmd.add_argument("--warmup", type=float, default=0)
     parser.add_argument("--dir", default=str(REPO_DIR / "instance" / "bench-stack"))
     parser.add_argument("--port", type=int, default=8300)
     parser.add_argument("--resources", type=int, default=3000)
@@ -631,12 +646,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--share-users", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--warmup", type=float, default=10, help="seconds not counted")
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
     args = parser.parse_args(argv)
     if args.command == "seed":
         seed(args.count, args.members, args.plan)
     elif args.command == "drive":
-        print(json.dumps(drive(args.phase, args.host, args.users, args.seconds, args.plan)))
+        figures = drive(args.phase, args.host, args.users, args.seconds, args.plan, args.warmup)
+        print(json.dumps(figures))
     else:
         raise SystemExit(main_run(args))
 
