@@ -5,7 +5,8 @@ node's search index are each checked in a thread with a deadline, so a hung stor
 probe fail quickly instead of hanging with it. ``/metrics`` (only with ``EXCHANGE_METRICS=1``)
 speaks Prometheus; under gunicorn every worker writes its figures to
 ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any worker adds them up. The benchmark
-endpoints (only with ``EXCHANGE_BENCH_ENDPOINTS=1``) give the load test its baselines.
+endpoints (only with ``EXCHANGE_BENCH_ENDPOINTS=1``) give the load test its baselines; the
+lean download among them skips the give-to-get rules, so they are for benchmark stacks only.
 """
 
 from __future__ import annotations
