@@ -8,13 +8,21 @@ import json
 import logging
 import re
 import time
+import urllib.request
+import uuid
 
 import pytest
+from sqlalchemy import select
 
 from exchange.config import ConfigError
 from exchange.extensions import db
-from exchange.models import IndexChange
-from tests.fixtures.members import PASSWORD, Visitor
+from exchange.models import Download, IndexChange, Member, Resource
+from tests.fixtures.members import PASSWORD, Visitor, docx_bytes
+
+CSV = b"Employer,Role,Applied on\nAcme,Clerk,2026-01-04\n"
+
+
+BENCH_PATHS = ("/bench/hello", "/bench/template", "/bench/download/1/1", "/bench/search?q=cv")
 
 
 def registered(app) -> Visitor:
@@ -125,7 +133,7 @@ def test_healthz_stays_a_cheap_liveness_check(client):
 
 
 def test_metrics_and_bench_pages_are_not_exposed_by_default(client):
-    for path in ("/metrics", "/bench/hello", "/bench/template"):
+    for path in ("/metrics", *BENCH_PATHS):
         assert client.get(path).status_code == 404, path
 
 
@@ -263,3 +271,97 @@ def test_bench_endpoints_answer_when_switched_on(make_app):
     html = page.get_data(as_text=True)
     assert "A page with the site's layout" in html
     assert 'role="search"' in html  # the real layout, header search included
+
+
+def test_every_bench_endpoint_answers_only_when_switched_on(make_app):
+    visitor = registered(make_app())
+    resource_id = visitor.share_id()
+    with visitor.client.application.app_context():
+        file_id = db.session.get(Resource, resource_id).files[0].id
+    for path in (*BENCH_PATHS, f"/bench/download/{resource_id}/{file_id}"):
+        assert visitor.client.get(path).status_code == 404, path
+
+
+def bench_s3_app(make_app, seaweedfs, monkeypatch):
+    """An app with the bench endpoints on, its files in a real S3 store (SeaweedFS)."""
+    for name, value in seaweedfs.env().items():
+        monkeypatch.setenv(name, value)
+    prefix = f"bench-{uuid.uuid4().hex[:12]}"
+    return make_app(BENCH_ENDPOINTS=True, STORAGE_URL=f"s3://{seaweedfs.bucket}/{prefix}")
+
+
+def ledger(app) -> list[tuple[int, int, int | None]]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(Download.member_id, Download.resource_id, Download.file_id).order_by(Download.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def lean_download_of(app, giver: Visitor) -> tuple[int, str]:
+    resource_id = giver.share_id(files=[("tracker.csv", CSV)])
+    with app.app_context():
+        file_id = db.session.get(Resource, resource_id).files[0].id
+    return resource_id, f"/bench/download/{resource_id}/{file_id}"
+
+
+def test_lean_download_records_then_redirects_to_a_presigned_url(make_app, seaweedfs, monkeypatch):
+    app = bench_s3_app(make_app, seaweedfs, monkeypatch)
+    giver, taker = registered(app), registered(app)
+    resource_id, path = lean_download_of(app, giver)
+    response = taker.client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Cache-Control"] == "no-store"
+    with app.app_context():
+        taker_id = db.session.scalar(select(Member.id).where(Member.email == taker.email))
+        counted = db.session.get(Resource, resource_id).download_count
+    assert ledger(app) == [(taker_id, resource_id, int(path.rsplit("/", 1)[1]))]
+    assert counted == 1  # the taker is counted, as by the real download
+    location = response.headers["Location"]
+    assert location.startswith(seaweedfs.env()["AWS_ENDPOINT_URL"])
+    assert "X-Amz-Signature=" in location
+    with urllib.request.urlopen(location, timeout=10) as remote:
+        assert remote.read() == CSV
+        assert "shared by" in remote.headers["Content-Disposition"]
+
+
+def test_lean_download_refuses_a_hidden_resource_and_records_nothing(
+    make_app, seaweedfs, monkeypatch
+):
+    app = bench_s3_app(make_app, seaweedfs, monkeypatch)
+    giver, taker = registered(app), registered(app)
+    resource_id, path = lean_download_of(app, giver)
+    with app.app_context():
+        db.session.get(Resource, resource_id).status = Resource.HIDDEN
+        db.session.commit()
+    assert taker.client.get(path).status_code == 404
+    assert ledger(app) == []
+    assert giver.client.get(path).status_code == 302  # its owner still may
+    assert len(ledger(app)) == 1
+    signed_out = app.test_client().get(path)
+    assert "/login" in signed_out.headers["Location"]
+    assert len(ledger(app)) == 1
+
+
+def result_ids(page: str) -> list[str]:
+    return re.findall(r'<h3 class="card-title"><a href="/resources/(\d+)">', page)
+
+
+def test_lean_search_shows_the_same_hits_and_page_as_the_search_page(make_app):
+    app = make_app(BENCH_ENDPOINTS=True)
+    giver = registered(app)
+    for title in ("Interview practice cards", "Budget planner", "Mock interview checklist"):
+        giver.share_id(title=title, files=[("sheet.docx", docx_bytes(f"{title} worksheet"))])
+    hidden = giver.share_id(title="Interview notes to hide")
+    with app.app_context():
+        db.session.get(Resource, hidden).status = Resource.HIDDEN
+        db.session.commit()
+    viewer = registered(app)
+    viewer.client.get("/")  # where the welcome message is shown, once
+    real = viewer.client.get("/search?q=interview").get_data(as_text=True)
+    lean = viewer.client.get("/bench/search?q=interview")
+    assert lean.status_code == 200
+    assert len(result_ids(real)) == 2
+    assert "<mark>" in real
+    assert result_ids(lean.get_data(as_text=True)) == result_ids(real)
+    assert lean.get_data(as_text=True) == real  # the same page, facets and snippets included
