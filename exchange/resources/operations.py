@@ -416,17 +416,17 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
         db.session.execute(insert(Download.__table__), entry)
         first = False
     elif db.session.get_bind().dialect.name == "postgresql":
-        first = db.session.execute(_LEDGER_STATEMENT, entry).first() is not None
+        first = db.session.execute(LEDGER_STATEMENT, entry).first() is not None
     else:
-        first = _ledger_step_by_step(entry)
+        first = ledger_step_by_step(entry)
     note_core_write(db.session, Download)
     db.session.commit()
     log.info("member %s downloaded file %s of resource %s", *ids)
     return first
 
 
-def _ledger_step_by_step(entry: dict) -> bool:
-    """What :data:`_LEDGER_STATEMENT` does, for databases without data-modifying CTEs."""
+def ledger_step_by_step(entry: dict) -> bool:
+    """What :data:`LEDGER_STATEMENT` does, for databases without data-modifying CTEs."""
     db.session.execute(insert(Download.__table__), entry)
     taker = {name: entry[name] for name in ("resource_id", "member_id", "created_at")}
     first = insert_if_absent(Taker, ["resource_id", "member_id"], **taker)
@@ -443,7 +443,7 @@ def _ledger_step_by_step(entry: dict) -> bool:
 
 
 # Plain SQL: SQLAlchemy cannot cache a compiled ON CONFLICT, and this runs on every download.
-_LEDGER_STATEMENT = text(
+LEDGER_STATEMENT = text(
     """
     WITH logged AS (
         INSERT INTO downloads (member_id, resource_id, file_id, region, created_at)
