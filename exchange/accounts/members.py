@@ -144,15 +144,25 @@ def sign_in_token(member: Member) -> str:
     return f"{member.id}:{member.session_epoch}:{int(time.time())}"
 
 
-def load_member(token: str) -> Member | None:
-    """Flask-Login's loader: the id and session epoch must both still match, and the
-    sign-in be no older than a remember-me cookie may live."""
+def read_sign_in_token(token: str) -> tuple[int, int] | None:
+    """(member id, session epoch) from a sign-in token that is well formed and not older than
+    a remember-me cookie may live; None otherwise."""
     parts = token.split(":")
     if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         return None
     member_id, epoch, signed_in = (int(part) for part in parts)
     if time.time() - signed_in > _longest_sign_in().total_seconds():
         return None
+    return member_id, epoch
+
+
+def load_member(token: str) -> Member | None:
+    """Flask-Login's loader: the id and session epoch must both still match, and the
+    sign-in be no older than a remember-me cookie may live."""
+    named = read_sign_in_token(token)
+    if named is None:
+        return None
+    member_id, epoch = named
     found = db.session.execute(_member_and_sharing(), {"member_id": member_id}).first()
     if found is None:
         return None

@@ -30,6 +30,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import bindparam, insert, select, text
 
+from .. import accounts
 from .. import search as search_mod
 from ..extensions import db
 from ..files import content_disposition, download_name
@@ -38,7 +39,7 @@ from ..resources.listings import hits_in_order
 from ..resources.operations import LEDGER_STATEMENT, ledger_step_by_step
 from ..storage import S3Storage, get_storage
 from ..web.cards import search_cards
-from ..web.helpers import request_url, whole_number
+from ..web.helpers import request_url
 from ..web.search import FILTER_ARGS, SearchLinks, facets_of
 from ..web.search import PER_PAGE as SEARCH_PER_PAGE
 
@@ -132,11 +133,12 @@ def _session_member() -> LeanMember | None:
     It becomes the request's user, so the security headers (which ask whether anyone is
     signed in) do not load the member a second time through Flask-Login.
     """
-    member_id, _, epoch = str(session.get("_user_id", "")).partition(":")
-    if not (whole_number(member_id) and whole_number(epoch) is not None):
+    named = accounts.read_sign_in_token(str(session.get("_user_id", "")))
+    if named is None:
         return None
-    row = db.session.connection().execute(_MEMBER_ROW, {"member_id": int(member_id)}).first()
-    if row is None or row.session_epoch != int(epoch) or row.suspended:
+    member_id, epoch = named
+    row = db.session.connection().execute(_MEMBER_ROW, {"member_id": member_id}).first()
+    if row is None or row.session_epoch != epoch or row.suspended:
         return None
     g._login_user = LeanMember(row.id, row.is_admin, row.region)  # Flask-Login's slot
     return g._login_user
