@@ -113,3 +113,36 @@ def test_slow_render_is_cut_off_at_the_timeout(tmp_path):
     assert not make_preview(source, "pdf", out, timeout_s=0.01)
     assert time.perf_counter() - started < 3
     assert not out.exists()
+
+
+def as_template(pptx: Path) -> bytes:
+    """The same presentation saved as a PowerPoint template: only its main part's type changes."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(pptx) as source, zipfile.ZipFile(out, "w") as template:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"presentationml.presentation.main", b"presentationml.template.main"
+                )
+            template.writestr(info, data)
+    return out.getvalue()
+
+
+def test_a_shared_template_gets_the_thumbnail_its_document_would(member):
+    """Every format the preview renderer handles gets a preview when shared (templates too)."""
+    from exchange.extensions import db
+    from exchange.models import StoredFile
+
+    template = as_template(corpus_file("pptx/tika-testPPT_masterFooter.pptx"))
+    resource_id = member.share_id(files=[("workshop deck.potx", template)])
+    with member.client.application.app_context():
+        stored = db.session.query(StoredFile).filter_by(resource_id=resource_id).one()
+        assert stored.format == "potx"
+        file_id, has_preview = stored.id, bool(stored.preview_key)
+    assert has_preview
+    response = member.client.get(f"/resources/{resource_id}/files/{file_id}/preview.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"

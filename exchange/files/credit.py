@@ -36,20 +36,22 @@ from xml.etree import ElementTree as ET  # nosec B405
 import defusedxml.ElementTree as SafeET
 import pikepdf
 
+from .formats import (
+    ZIP_MAX_ENTRIES,
+    ZIP_MAX_RATIO,
+    ZIP_MAX_UNPACKED_BYTES,
+    ZIP_RATIO_APPLIES_FROM,
+    formats_where,
+)
+
 log = logging.getLogger(__name__)
 
 SITE_NAME = "Toolkit Exchange"
 ANONYMOUS_CREATOR = f"Anonymous via {SITE_NAME}"
 
-OOXML_FORMATS = frozenset({"docx", "xlsx", "pptx", "dotx", "xltx", "potx"})
-ODF_FORMATS = frozenset({"odt", "ods", "odp"})
-CREDITABLE_FORMATS: frozenset[str] = OOXML_FORMATS | ODF_FORMATS | {"pdf"}
-
-# Local copies of the archive limits; exchange/filetypes.py is meant to own them later.
-MAX_ZIP_ENTRIES = 10_000
-MAX_ZIP_UNCOMPRESSED = 300 * 1024 * 1024
-MAX_ZIP_RATIO = 100
-RATIO_CHECK_MIN_BYTES = 1024 * 1024  # tiny entries compress absurdly well and are harmless
+OOXML_FORMATS = formats_where(lambda t: t.package == "ooxml")
+ODF_FORMATS = formats_where(lambda t: t.package == "odf")
+CREDITABLE_FORMATS = formats_where(lambda t: t.credit_in_properties)
 MAX_PROPERTIES_PART = 2 * 1024 * 1024  # core.xml / meta.xml are a few KB in real files
 MAX_PDF_BYTES = 300 * 1024 * 1024
 COPY_CHUNK = 1024 * 1024
@@ -152,10 +154,10 @@ def _check_zip_limits(archive: zipfile.ZipFile, archive_size: int) -> None:
     and fails the CRC check if the data does not match it.
     """
     infos = archive.infolist()
-    if len(infos) > MAX_ZIP_ENTRIES:
+    if len(infos) > ZIP_MAX_ENTRIES:
         raise UnsafePackage(f"{len(infos)} entries")
     total = sum(info.file_size for info in infos)
-    if total > MAX_ZIP_UNCOMPRESSED or total > MAX_ZIP_RATIO * max(archive_size, 1):
+    if total > ZIP_MAX_UNPACKED_BYTES or total > ZIP_MAX_RATIO * max(archive_size, 1):
         raise UnsafePackage(f"{total} bytes uncompressed from {archive_size}")
     if len({info.filename for info in infos}) != len(infos):
         raise UnsafePackage("duplicate entry names")
@@ -168,9 +170,9 @@ def _check_entry(info: zipfile.ZipInfo) -> None:
         raise UnsafePackage(f"{info.filename} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise UnsafePackage(f"{info.filename} uses compression method {info.compress_type}")
-    big = info.file_size > RATIO_CHECK_MIN_BYTES
-    if big and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-        raise UnsafePackage(f"{info.filename} expands more than {MAX_ZIP_RATIO}:1")
+    big = info.file_size > ZIP_RATIO_APPLIES_FROM
+    if big and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1):
+        raise UnsafePackage(f"{info.filename} expands more than {ZIP_MAX_RATIO}:1")
 
 
 def _read_small_entry(archive: zipfile.ZipFile, name: str) -> bytes:

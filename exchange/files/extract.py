@@ -38,7 +38,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 
-from .formats import OLE_MAGIC, UnsafeArchive, guess_text_encoding, open_zip, read_member
+from .formats import (
+    ALLOWED,
+    OLE_MAGIC,
+    UnsafeArchive,
+    formats_where,
+    guess_text_encoding,
+    open_zip,
+    read_member,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +85,7 @@ REASONS = frozenset(
     }
 )
 
-IMAGE_FORMATS = frozenset({"png", "jpg", "gif", "webp"})
+IMAGE_FORMATS = formats_where(lambda t: t.reader == "image")
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def extract(path: Path, fmt: str, *, timeout_s: float = 20, memory_mb: int = 512
     """
     if fmt in IMAGE_FORMATS:
         return Extraction("", False, IMAGE)
-    if fmt not in _PARSERS:
+    if _reader_of(fmt) is None:
         return Extraction("", False, UNREADABLE_KIND)
     try:
         outcome = run_limited(
@@ -124,7 +132,7 @@ def extract_text(path: Path, fmt: str) -> str:
 
     Raises :class:`ExtractionError` when no meaningful text can be had, with the reason.
     """
-    parser = _PARSERS.get(fmt)
+    parser = _reader_of(fmt)
     if parser is None:
         raise ExtractionError(IMAGE if fmt in IMAGE_FORMATS else UNREADABLE_KIND)
     if path.stat().st_size == 0:
@@ -140,6 +148,11 @@ def extract_text(path: Path, fmt: str) -> str:
     if not any(ch.isalnum() for ch in text):
         raise ExtractionError(NO_TEXT)
     return text
+
+
+def _reader_of(fmt: str) -> Callable[[Path, TextSink], None] | None:
+    file_type = ALLOWED.get(fmt)
+    return _READERS.get(file_type.reader) if file_type else None
 
 
 def _reason_for(exc: Exception) -> str:
@@ -1127,24 +1140,18 @@ def _ppt_template(data: bytes, at: int, kind: int) -> bool:
 
 # =========================================================================== format table
 
-_PARSERS: dict[str, Callable[[Path, TextSink], None]] = {
-    "docx": _docx_text,
-    "dotx": _docx_text,
-    "xlsx": _xlsx_text,
-    "xltx": _xlsx_text,
-    "pptx": _pptx_text,
-    "potx": _pptx_text,
-    "odt": _odf_text,
-    "ods": _odf_text,
-    "odp": _odf_text,
+# Each format's ``reader`` (see :data:`.formats.ALLOWED`) -> the function that reads it.
+_READERS: dict[str, Callable[[Path, TextSink], None]] = {
+    "word": _docx_text,
+    "sheet": _xlsx_text,
+    "slides": _pptx_text,
+    "odf": _odf_text,
     "pdf": _pdf_text,
     "rtf": _rtf_text,
-    "txt": _plain_text,
-    "csv": _plain_text,
-    "md": _plain_text,
-    "doc": _doc_text,
-    "xls": _xls_text,
-    "ppt": _ppt_text,
+    "text": _plain_text,
+    "legacy-word": _doc_text,
+    "legacy-sheet": _xls_text,
+    "legacy-slides": _ppt_text,
 }
 
 

@@ -24,6 +24,7 @@ import struct
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -52,9 +53,30 @@ SNIFF_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class FileType:
-    format: str
+    """One accepted format, declared once in :data:`ALLOWED`; everything else reads it.
+
+    Adding a format is one entry here plus, if no existing reader fits, a text reader in
+    :mod:`.extract` (keyed by ``reader``).
+    """
+
+    format: str  # also its usual file extension
     content_type: str
-    label: str
+    label: str  # what people call it: "Word document"
+    noun: str  # the same inside a sentence: "is not a Word document"
+    sniffed: frozenset[str]  # the content kinds (see ``_sniff``) a file of it may hold
+    reader: str  # which text reader in :mod:`.extract` reads it
+    package: str = ""  # "ooxml" or "odf": a zip of XML parts with document properties
+    aliases: tuple[str, ...] = ()  # other extensions people give it
+
+    @property
+    def credit_in_properties(self) -> bool:
+        """Credit can be written into the file's own document properties."""
+        return bool(self.package) or self.format == "pdf"
+
+    @property
+    def has_preview(self) -> bool:
+        """A first-page picture can be made: PDFs, images, and packages' thumbnails."""
+        return bool(self.package) or self.reader in ("pdf", "image")
 
 
 class UnsupportedFile(ValueError):
@@ -75,94 +97,77 @@ class TooManyPixels(UnsafeContent):
 
 _OOXML = "application/vnd.openxmlformats-officedocument"
 _ODF = "application/vnd.oasis.opendocument"
+# A password-protected Office file is an OLE container whatever its name says.
+_OOXML_ENCRYPTED = "ooxml-encrypted"
+# Templates and shows open in the same program as the documents.
+_WORD = frozenset({"docx", "dotx", _OOXML_ENCRYPTED})
+_EXCEL = frozenset({"xlsx", "xltx", _OOXML_ENCRYPTED})
+_POWERPOINT = frozenset({"pptx", "potx", "ppsx", _OOXML_ENCRYPTED})
+
+
+def _kinds(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
 
 ALLOWED: dict[str, FileType] = {
     t.format: t
     for t in (
-        FileType("doc", "application/msword", "Word document"),
-        FileType("docx", f"{_OOXML}.wordprocessingml.document", "Word document"),
-        FileType("dotx", f"{_OOXML}.wordprocessingml.template", "Word template"),
-        FileType("xls", "application/vnd.ms-excel", "Spreadsheet (Excel)"),
-        FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", "Spreadsheet (Excel)"),
-        FileType("xltx", f"{_OOXML}.spreadsheetml.template", "Spreadsheet template (Excel)"),
-        FileType("ppt", "application/vnd.ms-powerpoint", "Presentation (PowerPoint)"),
-        FileType("pptx", f"{_OOXML}.presentationml.presentation", "Presentation (PowerPoint)"),
-        FileType("potx", f"{_OOXML}.presentationml.template", "Presentation template (PowerPoint)"),
-        FileType("odt", f"{_ODF}.text", "Text document (OpenDocument)"),
-        FileType("ods", f"{_ODF}.spreadsheet", "Spreadsheet (OpenDocument)"),
-        FileType("odp", f"{_ODF}.presentation", "Presentation (OpenDocument)"),
-        FileType("rtf", "application/rtf", "Rich Text document"),
-        FileType("pdf", "application/pdf", "PDF"),
-        FileType("txt", "text/plain", "Text file"),
-        FileType("csv", "text/csv", "CSV table"),
-        FileType("md", "text/markdown", "Markdown text"),
-        FileType("png", "image/png", "Image (PNG)"),
-        FileType("jpg", "image/jpeg", "Image (JPEG)"),
-        FileType("gif", "image/gif", "Image (GIF)"),
-        FileType("webp", "image/webp", "Image (WebP)"),
+        FileType("doc", "application/msword", "Word document", "a Word document",
+                 _kinds("doc"), "legacy-word"),
+        FileType("docx", f"{_OOXML}.wordprocessingml.document", "Word document",
+                 "a Word document", _WORD, "word", "ooxml"),
+        FileType("dotx", f"{_OOXML}.wordprocessingml.template", "Word template",
+                 "a Word template", _WORD, "word", "ooxml"),
+        FileType("xls", "application/vnd.ms-excel", "Spreadsheet (Excel)",
+                 "an Excel spreadsheet", _kinds("xls"), "legacy-sheet"),
+        FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", "Spreadsheet (Excel)",
+                 "an Excel spreadsheet", _EXCEL, "sheet", "ooxml"),
+        FileType("xltx", f"{_OOXML}.spreadsheetml.template", "Spreadsheet template (Excel)",
+                 "an Excel template", _EXCEL, "sheet", "ooxml"),
+        FileType("ppt", "application/vnd.ms-powerpoint", "Presentation (PowerPoint)",
+                 "a PowerPoint presentation", _kinds("ppt"), "legacy-slides"),
+        FileType("pptx", f"{_OOXML}.presentationml.presentation", "Presentation (PowerPoint)",
+                 "a PowerPoint presentation", _POWERPOINT, "slides", "ooxml"),
+        FileType("potx", f"{_OOXML}.presentationml.template",
+                 "Presentation template (PowerPoint)", "a PowerPoint template", _POWERPOINT,
+                 "slides", "ooxml"),
+        FileType("odt", f"{_ODF}.text", "Text document (OpenDocument)", "an OpenDocument text",
+                 _kinds("odt", "ott"), "odf", "odf"),
+        FileType("ods", f"{_ODF}.spreadsheet", "Spreadsheet (OpenDocument)",
+                 "an OpenDocument spreadsheet", _kinds("ods", "ots"), "odf", "odf"),
+        FileType("odp", f"{_ODF}.presentation", "Presentation (OpenDocument)",
+                 "an OpenDocument presentation", _kinds("odp", "otp"), "odf", "odf"),
+        FileType("rtf", "application/rtf", "Rich Text document", "an RTF document",
+                 _kinds("rtf"), "rtf"),
+        FileType("pdf", "application/pdf", "PDF", "a PDF", _kinds("pdf"), "pdf"),
+        FileType("txt", "text/plain", "Text file", "a text file", _kinds("text"), "text"),
+        FileType("csv", "text/csv", "CSV table", "a CSV file", _kinds("text"), "text"),
+        FileType("md", "text/markdown", "Markdown text", "a Markdown file", _kinds("text"),
+                 "text"),
+        FileType("png", "image/png", "Image (PNG)", "a PNG image", _kinds("png"), "image"),
+        FileType("jpg", "image/jpeg", "Image (JPEG)", "a JPEG image", _kinds("jpg"), "image",
+                 aliases=("jpeg",)),
+        FileType("gif", "image/gif", "Image (GIF)", "a GIF image", _kinds("gif"), "image"),
+        FileType("webp", "image/webp", "Image (WebP)", "a WebP image", _kinds("webp"),
+                 "image"),
     )
-}
+}  # fmt: skip
+
+
+def formats_where(test: Callable[[FileType], bool]) -> frozenset[str]:
+    """The formats whose entry passes ``test``: how other modules derive their lists."""
+    return frozenset(fmt for fmt, file_type in ALLOWED.items() if test(file_type))
+
 
 # Extension (lower case, no dot) -> format.
-EXTENSIONS: dict[str, str] = {**{fmt: fmt for fmt in ALLOWED}, "jpeg": "jpg"}
+EXTENSIONS: dict[str, str] = {
+    ext: t.format for t in ALLOWED.values() for ext in (t.format, *t.aliases)
+}
 ACCEPT_ATTRIBUTE = ",".join(f".{ext}" for ext in EXTENSIONS)
 ALLOWED_SUMMARY = (
     "Word, Excel, PowerPoint, OpenDocument, PDF, RTF, text, CSV, Markdown "
     "and images (PNG, JPEG, GIF, WebP)"
 )
-
-# What each format is called inside a sentence ("is not a Word document").
-_NOUNS = {
-    "doc": "a Word document",
-    "docx": "a Word document",
-    "dotx": "a Word template",
-    "xls": "an Excel spreadsheet",
-    "xlsx": "an Excel spreadsheet",
-    "xltx": "an Excel template",
-    "ppt": "a PowerPoint presentation",
-    "pptx": "a PowerPoint presentation",
-    "potx": "a PowerPoint template",
-    "odt": "an OpenDocument text",
-    "ods": "an OpenDocument spreadsheet",
-    "odp": "an OpenDocument presentation",
-    "rtf": "an RTF document",
-    "pdf": "a PDF",
-    "txt": "a text file",
-    "csv": "a CSV file",
-    "md": "a Markdown file",
-    "png": "a PNG image",
-    "jpg": "a JPEG image",
-    "gif": "a GIF image",
-    "webp": "a WebP image",
-}
-
-# Which content kinds (see ``_sniff``) each named format accepts. Templates and shows open
-# in the same program as the documents, and a password-protected Office file is an OLE
-# container whatever its name says.
-_OOXML_ENCRYPTED = "ooxml-encrypted"
-_ACCEPTS: dict[str, frozenset[str]] = {
-    "doc": frozenset({"doc"}),
-    "docx": frozenset({"docx", "dotx", _OOXML_ENCRYPTED}),
-    "dotx": frozenset({"docx", "dotx", _OOXML_ENCRYPTED}),
-    "xls": frozenset({"xls"}),
-    "xlsx": frozenset({"xlsx", "xltx", _OOXML_ENCRYPTED}),
-    "xltx": frozenset({"xlsx", "xltx", _OOXML_ENCRYPTED}),
-    "ppt": frozenset({"ppt"}),
-    "pptx": frozenset({"pptx", "potx", "ppsx", _OOXML_ENCRYPTED}),
-    "potx": frozenset({"pptx", "potx", "ppsx", _OOXML_ENCRYPTED}),
-    "odt": frozenset({"odt", "ott"}),
-    "ods": frozenset({"ods", "ots"}),
-    "odp": frozenset({"odp", "otp"}),
-    "rtf": frozenset({"rtf"}),
-    "pdf": frozenset({"pdf"}),
-    "txt": frozenset({"text"}),
-    "csv": frozenset({"text"}),
-    "md": frozenset({"text"}),
-    "png": frozenset({"png"}),
-    "jpg": frozenset({"jpg"}),
-    "gif": frozenset({"gif"}),
-    "webp": frozenset({"webp"}),
-}
 
 # Macro-enabled kinds and the macro-free extension to save them as instead.
 _MACRO_KINDS = {
@@ -309,7 +314,7 @@ def detect(path: Path, filename: str) -> FileType:
                 check_image_size(fh)
     except UnsafeContent as exc:
         raise UnsupportedFile(f"“{name}” cannot be accepted: {exc}.") from exc
-    if content.kind not in _ACCEPTS[fmt]:
+    if content.kind not in ALLOWED[fmt].sniffed:
         raise UnsupportedFile(_mismatch_sentence(name, fmt, content))
     return ALLOWED[fmt]
 
@@ -362,10 +367,10 @@ def _mismatch_sentence(name: str, fmt: str, content: _Content) -> str:
     if content.kind == "empty":
         return f"“{name}” is empty: choose the saved file and share it again."
     if content.kind == "damaged":
-        return f"“{name}” is damaged or incomplete: it cannot be opened as {_NOUNS[fmt]}."
-    if _MACRO_KINDS.get(content.kind) in _ACCEPTS[fmt]:  # e.g. an .xlsm renamed .xlsx
+        return f"“{name}” is damaged or incomplete: it cannot be opened as {ALLOWED[fmt].noun}."
+    if _MACRO_KINDS.get(content.kind) in ALLOWED[fmt].sniffed:  # e.g. an .xlsm renamed .xlsx
         return _macro_sentence(name, fmt)
-    return f"“{name}” is not {_NOUNS[fmt]}: its contents look like {content.looks_like}."
+    return f"“{name}” is not {ALLOWED[fmt].noun}: its contents look like {content.looks_like}."
 
 
 def _sniff(path: Path) -> _Content:

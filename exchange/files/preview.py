@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from .extract import run_limited
-from .formats import MAX_IMAGE_PIXELS, open_zip, read_member
+from .formats import MAX_IMAGE_PIXELS, formats_where, open_zip, read_member
 
 log = logging.getLogger(__name__)
 
-PDF_FORMATS = frozenset({"pdf"})
-IMAGE_FORMATS = frozenset({"png", "jpg", "gif", "webp"})
-PACKAGE_FORMATS = frozenset({"docx", "dotx", "xlsx", "xltx", "pptx", "potx", "odt", "ods", "odp"})
-PREVIEW_FORMATS = PDF_FORMATS | IMAGE_FORMATS | PACKAGE_FORMATS
+PDF_FORMATS = formats_where(lambda t: t.reader == "pdf")
+IMAGE_FORMATS = formats_where(lambda t: t.reader == "image")
+PACKAGE_FORMATS = formats_where(lambda t: bool(t.package))
+PREVIEW_FORMATS = formats_where(lambda t: t.has_preview)
 
 # A preview is a strip at most this many times taller than wide (long receipts, banners).
 MAX_ASPECT = 3

@@ -21,7 +21,6 @@ from .formats import FileType, UnsupportedFile, clean_filename, detect
 from .preview import make_preview
 
 CHUNK = 1024 * 1024
-PREVIEW_FORMATS = {"pdf", "png", "jpg", "gif", "webp", "docx", "xlsx", "pptx", "odt", "ods", "odp"}
 
 
 class UploadRefused(ValueError):
@@ -97,7 +96,7 @@ def read_text(prepared: PreparedFile) -> None:
 
 def make_credited_copy(prepared: PreparedFile, credit: credit_mod.Credit) -> None:
     """A copy with the credit in its document properties, when the format has them."""
-    if prepared.type.format not in credit_mod.CREDITABLE_FORMATS:
+    if not prepared.type.credit_in_properties:
         return
     dest = prepared.path.with_name(prepared.path.name + ".credited")
     if credit_mod.write_credited_copy(prepared.path, prepared.type.format, credit, dest):
@@ -105,7 +104,7 @@ def make_credited_copy(prepared: PreparedFile, credit: credit_mod.Credit) -> Non
 
 
 def make_thumbnail(prepared: PreparedFile) -> None:
-    if prepared.type.format not in PREVIEW_FORMATS:
+    if not prepared.type.has_preview:
         return
     dest = prepared.path.with_name(prepared.path.name + ".png")
     if make_preview(prepared.path, prepared.type.format, dest):
