@@ -135,7 +135,12 @@ def test_reset_emails_for_one_address_are_still_limited(make_app):
 
 
 def post_request(visitor: Visitor, title: str = "A values card sort") -> int:
-    data = {"title": title, "body": "For young people choosing a course.", "tags": ""}
+    """Post a courteous board request (the board refuses generic ones)."""
+    body = (
+        f"{title}: my clients are young people choosing a college course, and they "
+        "struggle to say what matters to them in a job."
+    )
+    data = {"title": title, "body": body if title else "", "tags": ""}
     return visitor.client.post("/requests/new", data=data).status_code
 
 
@@ -195,6 +200,7 @@ def production(tmp_path: Path, **settings) -> dict:
         "SECRET_KEY": TEST_SECRET,
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'exchange.sqlite3'}",
+        "SITE_URL": "https://toolkit.example.org",
         **settings,
     }
 
