@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from .extensions import db
 from .models import Answer, Download, Member, Resource, ShareRequest
+from .search import Visible
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,18 @@ def visible_clause(user) -> ColumnElement[bool]:
     if member is None:
         return and_(published, Resource.visibility != Resource.MEMBERS_ONLY)
     return or_(published, Resource.owner_id == member.id)
+
+
+def search_visibility(user) -> Visible:
+    """The rule of :func:`can_view` and :func:`visible_clause`, in the form search applies
+    inside its index (so a search's totals and facets agree with every listing)."""
+    member = _member(user)
+    if member is not None and member.is_admin:
+        return Visible(everything=True)
+    published = frozenset({Resource.PUBLISHED})
+    if member is None:
+        return Visible(statuses=published, hidden=frozenset({Resource.MEMBERS_ONLY}))
+    return Visible(statuses=published, owner_id=member.id)
 
 
 def has_shared(member: Member) -> bool:

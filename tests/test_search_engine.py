@@ -18,11 +18,12 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
-from exchange.models import Resource, StoredFile, Tag
+from exchange.access import search_visibility
+from exchange.models import Member, Resource, StoredFile, Tag
 from exchange.search import engine, segments
 from exchange.search import whoosh_internals as postings
 from exchange.search.engine import evaluate, view_of
-from exchange.search.query import SearchRequest, Viewer, parse, run
+from exchange.search.query import SearchRequest, parse, run
 from exchange.search.results import top_k
 from exchange.search.schema import POSITION_DOC_ID, SCHEMA, build_schema, document_for
 
@@ -129,6 +130,12 @@ def searcher(corpus):
         yield opened
 
 
+def seen_by(member_id: int | None = None, is_admin: bool = False):
+    """What the site's access rules let this person find: a visitor, a member or an admin."""
+    person = None if member_id is None else Member(id=member_id, is_admin=is_admin)
+    return search_visibility(person)
+
+
 def distrust_whoosh_internals(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run as a process whose start-up check found Whoosh's internals changed: public API
     only, with caches of its own (nothing read through the internals is reused)."""
@@ -218,7 +225,7 @@ def test_same_top_ten_and_scores_as_whoosh(any_searcher, text, monkeypatch):
 
 def test_counts_and_facets_equal_counting_by_hand(any_searcher, corpus):
     resources = corpus[1]
-    viewer = Viewer(member_id=2)
+    viewer = seen_by(member_id=2)
     request = SearchRequest(q="career", filters={"tags": ["job search"]}, per_page=500)
     found = run(any_searcher, request, viewer)
     by_hand = [
@@ -247,15 +254,15 @@ def _matches_career(resource: Resource) -> bool:
 
 def test_everyone_sees_only_published_unless_owner_or_admin(any_searcher, corpus):
     resources = corpus[1]
-    everyone = run(any_searcher, SearchRequest(per_page=1000), Viewer())
+    everyone = run(any_searcher, SearchRequest(per_page=1000), seen_by())
     assert sorted(everyone.ids) == sorted(
         i for i, r in resources.items() if r.status == "published"
     )
-    owner = run(any_searcher, SearchRequest(per_page=1000), Viewer(member_id=3))
+    owner = run(any_searcher, SearchRequest(per_page=1000), seen_by(member_id=3))
     assert sorted(owner.ids) == sorted(
         i for i, r in resources.items() if r.status == "published" or r.owner_id == 3
     )
-    admin = run(any_searcher, SearchRequest(per_page=1000), Viewer(member_id=1, is_admin=True))
+    admin = run(any_searcher, SearchRequest(per_page=1000), seen_by(member_id=1, is_admin=True))
     assert sorted(admin.ids) == sorted(resources), "the reserved position document never shows"
 
 
@@ -265,10 +272,12 @@ def test_newest_first_and_pages_that_do_not_overlap(any_searcher, corpus):
         key=lambda r: r.created_at,
         reverse=True,
     )
-    pages = [run(any_searcher, SearchRequest(page=n, per_page=25), Viewer()).ids for n in (1, 2, 3)]
+    pages = [
+        run(any_searcher, SearchRequest(page=n, per_page=25), seen_by()).ids for n in (1, 2, 3)
+    ]
     assert pages[0] + pages[1] + pages[2] == [r.id for r in published[:75]]
     last = -(-len(published) // 25)
-    beyond = run(any_searcher, SearchRequest(page=last + 5, per_page=25), Viewer())
+    beyond = run(any_searcher, SearchRequest(page=last + 5, per_page=25), seen_by())
     assert beyond.ids == [r.id for r in published[(last - 1) * 25 :]], "past the end: last page"
 
 
@@ -276,15 +285,15 @@ def test_an_updated_resource_appears_once_in_the_next_generation(tmp_path):
     resources = build_index(tmp_path, count=60, seed=5)
     index = whoosh_index.open_dir(str(tmp_path), schema=SCHEMA)
     with index.searcher() as before:
-        run(before, SearchRequest(q="career"), Viewer(is_admin=True))  # load and cache
+        run(before, SearchRequest(q="career"), seen_by(is_admin=True))  # load and cache
     changed = next(iter(resources.values()))
     changed.title = "Quetzal planning sheet"
     writer = index.writer()
     writer.update_document(**document_for(changed))
     writer.commit(merge=False)
     with index.searcher() as after:
-        everything = run(after, SearchRequest(per_page=500), Viewer(is_admin=True))
-        found = run(after, SearchRequest(q="quetzal"), Viewer(is_admin=True))
+        everything = run(after, SearchRequest(per_page=500), seen_by(is_admin=True))
+        found = run(after, SearchRequest(q="quetzal"), seen_by(is_admin=True))
     assert everything.ids.count(changed.id) == 1
     assert found.ids == [changed.id]
 
@@ -315,7 +324,7 @@ def test_an_index_written_before_the_id_column_still_finds_resources(tmp_path):
     writer.add_document(id=POSITION_DOC_ID, position=3)
     writer.commit()
     with whoosh_index.open_dir(str(tmp_path), schema=SCHEMA).searcher() as opened:
-        found = run(opened, SearchRequest(), Viewer())
+        found = run(opened, SearchRequest(), seen_by())
     assert found.ids == [9, 8, 7]
 
 

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from exchange import create_app
+from exchange.access import search_visibility
 from exchange.extensions import db
 from exchange.models import IndexChange, Member, Resource, StoredFile
-from exchange.search import SearchRequest, Viewer, get_replica
+from exchange.search import SearchRequest, get_replica
 from exchange.search import replica as replica_module
 from exchange.search.query import run
 
@@ -29,7 +30,9 @@ def found_titles(app, words: str) -> list[str]:
     with app.app_context():
         replica = get_replica()
         replica.catch_up(wait=10)
-        results = run(replica.searcher(), SearchRequest(q=words, per_page=100), Viewer())
+        results = run(
+            replica.searcher(), SearchRequest(q=words, per_page=100), search_visibility(None)
+        )
         return sorted(db.session.get(Resource, i).title for i in results.ids)
 
 

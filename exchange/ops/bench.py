@@ -30,7 +30,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import bindparam, insert, select, text
 
-from .. import accounts
+from .. import access, accounts
 from .. import search as search_mod
 from ..extensions import db
 from ..files import content_disposition, download_name
@@ -196,7 +196,7 @@ def lean_search() -> str:
     wanted = search_mod.SearchRequest(
         q=search_mod.clean_query(request.args.get("q", "")), per_page=SEARCH_PER_PAGE
     )
-    results = search_mod.search(wanted)
+    results = search_mod.search(wanted, access.search_visibility(current_user))
     hits, tags_by_id = hits_in_order(results.ids, current_user._get_current_object())
     links = SearchLinks(request_url("search.search"), request.args)
     return render_template(

@@ -25,6 +25,7 @@ from .. import search
 from ..community import Refused, add_answer, announce_answers, may_answer_problem
 from ..extensions import db
 from ..files import (
+    ALLOWED,
     Credit,
     Finding,
     PreparedFile,
@@ -364,14 +365,11 @@ def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]
 
 
 def _fetch_original(storage: Storage, row: StoredFile, workdir: Path) -> PreparedFile:
-    from ..files import FileType
-
     path = workdir / f"original-{row.id}"
     with storage.open(row.storage_key) as src, open(path, "wb") as out:
         while chunk := src.read(1024 * 1024):
             out.write(chunk)
-    file_type = FileType(row.format, row.content_type, row.format)
-    return PreparedFile(row.original_name, file_type, row.size, row.sha256, path)
+    return PreparedFile(row.original_name, ALLOWED[row.format], row.size, row.sha256, path)
 
 
 def delete_resource(resource: Resource) -> None:

@@ -12,21 +12,21 @@ import time
 from pathlib import Path
 
 from flask import Flask, current_app
-from flask_login import current_user
 from whoosh.searching import Searcher
 
 from ..extensions import db
 from . import engine, whoosh_internals
-from .query import SearchRequest, SearchResults, Viewer, clean_query
+from .query import SearchRequest, SearchResults, clean_query
 from .query import run as _run
 from .replica import Replica
+from .results import Visible
 from .schema import FACET_FIELDS, TEXT_FIELDS
 from .snippets import snippets_for
 
 __all__ = [
     "SearchRequest",
     "SearchResults",
-    "Viewer",
+    "Visible",
     "catch_up",
     "clean_query",
     "get_replica",
@@ -85,19 +85,13 @@ def warm(app: Flask, seconds: float) -> int:
             replica.forget_searchers()  # its open files are not for the workers
 
 
-def viewer_of(user) -> Viewer:
-    if getattr(user, "is_authenticated", False):
-        return Viewer(member_id=user.id, is_admin=user.is_admin)
-    return Viewer()
-
-
-def search(request: SearchRequest, user=None) -> SearchResults:
-    """Search as ``user`` (default: the current visitor), after applying pending changes.
+def search(request: SearchRequest, visible: Visible) -> SearchResults:
+    """Search what is ``visible`` (:func:`exchange.access.search_visibility` says what, for
+    a viewer), after applying pending changes.
 
     If pending changes cannot be applied right now, the index as it stands still answers.
     """
-    viewer = viewer_of(current_user if user is None else user)
-    return _run(_current_searcher(get_replica()), request, viewer)
+    return _run(_current_searcher(get_replica()), request, visible)
 
 
 def _current_searcher(replica: Replica) -> Searcher:

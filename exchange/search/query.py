@@ -34,7 +34,7 @@ from whoosh.searching import Searcher
 from whoosh.spelling import Corrector
 
 from .engine import IndexView, evaluate, view_of
-from .results import facet_counts, filter_mask, page_of, visible_mask
+from .results import Visible, facet_counts, filter_mask, page_of, visible_mask
 from .schema import SCHEMA, SPELLING_ALIASES, TEXT_FIELDS
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,6 @@ MAX_QUERY_CHARS = 300
 MIN_PREFIX_CHARS = 2
 SORTS = ("relevance", "newest", "downloads")
 WORD = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is searching, as far as visibility goes."""
-
-    member_id: int | None = None
-    is_admin: bool = False
 
 
 @dataclass
@@ -158,8 +150,8 @@ def _walk(query: wq.Query):
         yield from _walk(child)
 
 
-def run(searcher: Searcher, request: SearchRequest, viewer: Viewer) -> SearchResults:
-    """One page of results, the total, and facet counts, all limited to what ``viewer`` may see.
+def run(searcher: Searcher, request: SearchRequest, visible: Visible) -> SearchResults:
+    """One page of results, the total, and facet counts, all limited to what is ``visible``.
 
     Ranking is Whoosh's BM25F; the work is done on arrays (see :mod:`.engine`).
     """
@@ -168,7 +160,7 @@ def run(searcher: Searcher, request: SearchRequest, viewer: Viewer) -> SearchRes
     if text and query is None:
         return SearchResults([], 0, {}, [], message="Try some more specific words.")
     view = view_of(searcher)
-    allowed = visible_mask(view, viewer.member_id, viewer.is_admin)
+    allowed = visible_mask(view, visible)
     allowed &= filter_mask(view, request.filters)
     matched = evaluate(view, searcher, query) if query is not None else None
     hits = allowed & matched.mask if matched is not None else allowed

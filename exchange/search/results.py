@@ -7,27 +7,44 @@ hit for the facets costs about as much for 100,000 hits as for ten.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..models import Resource
 from .engine import IndexView, term_docs
 from .popularity import download_counts
 from .schema import FACET_FIELDS
 from .segments import NO_VALUE, VOCABULARIES
 
 
-def visible_mask(view: IndexView, member_id: int | None, is_admin: bool) -> np.ndarray:
-    """What a viewer may see, as :func:`exchange.access.can_view` decides it: published
-    resources plus their own for members, everything for admins, and for visitors who are
-    not signed in the published resources not kept to members."""
-    if is_admin:
+@dataclass(frozen=True)
+class Visible:
+    """Which documents a search may return, as :func:`exchange.access.search_visibility`
+    decides for a viewer: every live one (``everything``), or those whose status is in
+    ``statuses`` and whose visibility is not in ``hidden``, plus those ``owner_id`` owns.
+
+    Search applies it inside the index, before counting, faceting and paging, so totals,
+    facets and pages follow the same rule as every listing."""
+
+    everything: bool = False
+    statuses: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()
+    owner_id: int | None = None
+
+
+def visible_mask(view: IndexView, visible: Visible) -> np.ndarray:
+    """The documents ``visible`` allows (the rule itself is :mod:`exchange.access`'s)."""
+    if visible.everything:
         return view.live.copy()
-    published = VOCABULARIES["status"].lookup("published")
-    mask = view.codes["status"] == (published if published is not None else -1)
-    if member_id is not None:
-        mask |= term_docs(view, "owner", str(member_id))
-    else:
-        mask &= ~term_docs(view, "visibility", Resource.MEMBERS_ONLY)
+    mask = np.zeros(view.size, dtype=bool)
+    for status in visible.statuses:
+        code = VOCABULARIES["status"].lookup(status)
+        if code is not None:
+            mask |= view.codes["status"] == code
+    for value in visible.hidden:
+        mask &= ~term_docs(view, "visibility", value)
+    if visible.owner_id is not None:
+        mask |= term_docs(view, "owner", str(visible.owner_id))
     return mask & view.live
 
 

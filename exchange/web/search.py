@@ -9,6 +9,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from .. import access
 from .. import search as search_mod
 from ..resources import listings
 from ..vocab import AUDIENCES, KINDS, LICENCES
@@ -141,7 +142,7 @@ def facet_label(facet: str, value: str) -> str:
 def search():
     wanted = _request()
     try:
-        results = search_mod.search(wanted)
+        results = search_mod.search(wanted, access.search_visibility(current_user))
     except Exception:
         log.exception("search failed for %r", wanted.q)
         abort(

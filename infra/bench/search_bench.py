@@ -369,7 +369,9 @@ def timed_with_cpu(action: Callable[[], object]) -> tuple[float, float]:
 
 def measure_engine(app, mix: list[BenchQuery], passes: int) -> dict:
     """The search itself (``query.run``: match, rank, facets, page) without Flask or HTML."""
-    from exchange.search import SearchRequest, Viewer, get_replica
+    from exchange.access import search_visibility
+    from exchange.models import Member
+    from exchange.search import SearchRequest, get_replica
     from exchange.search.query import run
 
     samples = []
@@ -378,7 +380,8 @@ def measure_engine(app, mix: list[BenchQuery], passes: int) -> dict:
         for _ in range(passes):
             for query in mix:
                 request = _request_of(query, SearchRequest)
-                viewer = Viewer(member_id=query.member)
+                person = Member(id=query.member) if query.member is not None else None
+                viewer = search_visibility(person)
                 samples.append(timed(lambda r=request, v=viewer: run(replica.searcher(), r, v)))
     return percentiles(samples)
 
