@@ -19,7 +19,17 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .community import REPORT_REASONS
-from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, MAX_TAG_LENGTH, MAX_TAGS, parse_tags
+from .vocab import (
+    ACCESS,
+    AUDIENCES,
+    CREDIT_ON_PAGE,
+    CREDIT_PLACEMENTS,
+    KINDS,
+    LICENCES,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    parse_tags,
+)
 
 MIN_PASSWORD = 10
 
@@ -168,6 +178,12 @@ class ResourceFields(FlaskForm):
         "Credit me as",
         [Length(max=200)],
         description="Leave empty to share anonymously.",
+    )
+    credit_placement = RadioField(
+        "Where your credit goes",
+        [Optional()],  # a form sent without it keeps the default: on the page
+        choices=_choices(CREDIT_PLACEMENTS),
+        default=CREDIT_ON_PAGE,
     )
 
 

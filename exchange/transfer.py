@@ -47,7 +47,18 @@ from .extensions import db
 from .models import Download, IndexChange, Member, Resource, Taker
 from .storage import ObjectNotFound, get_storage
 from .uploads import UploadRefused
-from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, MAX_TAG_LENGTH, MAX_TAGS, parse_tags
+from .vocab import (
+    ACCESS,
+    AUDIENCES,
+    CREDIT_IN_PROPERTIES,
+    CREDIT_ON_PAGE,
+    CREDIT_PLACEMENTS,
+    KINDS,
+    LICENCES,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    parse_tags,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +74,9 @@ HEADER_ALIASES = {
     "credit me as": "credit",
     "license": "licence",
     "who can download": "access",
+    "where my credit goes": "credit_placement",
+    "where your credit goes": "credit_placement",
+    "credit on the page": "credit_placement",
 }
 FILE_SEPARATORS = re.compile(r"[;|\n]")
 
@@ -175,6 +189,7 @@ def check_row(number: int, raw: dict[str, str], folder: Path, owner: Member) -> 
             "audience": _choice(raw["audience"], AUDIENCES, "audience"),
             "licence": _choice(raw["licence"], LICENCES, "licence"),
             "access": _choice(raw.get("access") or "everyone", ACCESS, "access"),
+            "credit_placement": _placement(raw.get("credit_placement", "")),
         }
         tags = _tags(raw.get("tags", ""))
         paths = _files(raw["files"], folder)
@@ -190,6 +205,14 @@ def check_row(number: int, raw: dict[str, str], folder: Path, owner: Member) -> 
         **choices,
     )
     return ToolkitRow(number, paths, details)
+
+
+def _placement(value: str) -> str:
+    """Where the credit goes: a code or label, or yes/no for "credit on the page"."""
+    answer = {"yes": CREDIT_ON_PAGE, "no": CREDIT_IN_PROPERTIES, "": CREDIT_ON_PAGE}
+    return answer.get(value.strip().lower()) or _choice(
+        value, CREDIT_PLACEMENTS, "credit placement"
+    )
 
 
 def _choice(value: str, vocab: dict[str, str], name: str) -> str:
@@ -580,6 +603,8 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         licence=values["licence"],
         access=values.get("access") or "everyone",
         credit_name=values.get("credit_name") or "",
+        # Exports made before the choice existed hold properties-only credited copies.
+        credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
     )
 
 

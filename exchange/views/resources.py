@@ -82,6 +82,7 @@ def _details(form) -> operations.ResourceDetails:
         licence=form.licence.data,
         access=form.access.data,
         credit_name=form.credit_name.data or "",
+        credit_placement=form.credit_placement.data,
     )
 
 
