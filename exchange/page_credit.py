@@ -903,10 +903,11 @@ def _credit_pdf(src: Path, credit: PageCredit, tmp: Path) -> None:
     if src.stat().st_size > MAX_PDF_BYTES:
         raise NotOnPage("the file is too large to rewrite")
     runs = _font_runs(credit.line)
-    with pikepdf.open(src) as pdf:
+    with _open_pdf(src) as pdf:
         if pdf.is_encrypted:
             raise NotOnPage("the file is password-protected")
         page_count = len(pdf.pages)
+        _check_bottom_edge_is_free(src, [_edge_band(page) for page in pdf.pages])
         sizes = [_upright_size(page) for page in pdf.pages]
         overlays = _overlay_forms(pdf, runs, sorted(set(sizes)))
         for page, size in zip(pdf.pages, sizes, strict=True):
@@ -919,6 +920,55 @@ def _credit_pdf(src: Path, credit: PageCredit, tmp: Path) -> None:
     with pikepdf.open(tmp) as check:
         if len(check.pages) != page_count:
             raise NotOnPage("the rewritten file lost pages")
+
+
+def _open_pdf(src: Path) -> pikepdf.Pdf:
+    try:
+        return pikepdf.open(src)
+    except pikepdf.PasswordError as exc:
+        raise NotOnPage("the file is password-protected") from exc
+    except pikepdf.PdfError as exc:
+        raise NotOnPage("the file is damaged") from exc
+
+
+EDGE_BAND = BASELINE + FONT_SIZE + 2  # the strip along the bottom edge the line needs
+
+
+def _edge_band(page: pikepdf.Page) -> tuple[int, float]:
+    """Which side of the page's own coordinates is the reader's bottom edge (as a box
+    index: 0 left, 1 bottom, 2 right, 3 top), and the coordinate the line's strip ends at."""
+    x0, y0, x1, y1 = _visible_box(page)
+    return {
+        0: (1, y0 + EDGE_BAND),
+        90: (2, x1 - EDGE_BAND),
+        180: (3, y1 - EDGE_BAND),
+        270: (0, x0 + EDGE_BAND),
+    }[_rotation(page)]
+
+
+def _check_bottom_edge_is_free(src: Path, bands: list[tuple[int, float]]) -> None:
+    """Refuse a file whose own text runs into the strip the line would cover (a full-bleed
+    page, a footer printed at the very edge): the credit must never hide the worksheet."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(src))
+    try:
+        for page, (side, limit) in zip(document, bands, strict=True):
+            text = page.get_textpage()
+            for index in range(text.count_chars()):
+                if text.get_text_range(index, 1).strip() and _in_band(
+                    text.get_charbox(index), side, limit
+                ):
+                    raise NotOnPage(
+                        "text on its pages reaches the bottom edge, where the line goes"
+                    )
+    finally:
+        document.close()
+
+
+def _in_band(box: tuple[float, float, float, float], side: int, limit: float) -> bool:
+    left, bottom, right, top = box
+    return {0: left < limit, 1: bottom < limit, 2: right > limit, 3: top > limit}[side]
 
 
 def _visible_box(page: pikepdf.Page) -> tuple[float, float, float, float]:

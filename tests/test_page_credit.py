@@ -140,6 +140,12 @@ def test_encrypted_pdf_is_refused_with_a_reason(tmp_path: Path):
     assert not dest.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_pdf_whose_text_reaches_the_bottom_edge_is_left_uncovered(tmp_path: Path):
+    src = corpus_file("pdf/pdfminer-pr-00530-ml-lines.pdf")
+    result = write_page_credit(src, "pdf", CREDIT, tmp_path / "out.pdf")
+    assert not result.on_page and "bottom edge" in result.reason
+
+
 # --------------------------------------------------------------------------- Word
 
 
