@@ -3,6 +3,7 @@ it, shows the credit line on every page, sheet or slide, and its own text is unc
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import shutil
@@ -512,8 +513,8 @@ def test_choosing_properties_only_on_edit_recredits_without_the_line(app, member
     assert docx.Document(io.BytesIO(body)).core_properties.author.startswith("Dale Briers")
     with app.app_context():
         resource = db.session.scalars(select(Resource)).one()
-        assert resource.credit_placement == "properties"
-        assert resource.files[0].credit_on_page is False
+        assert resource.credit_placement == "page"
+        assert resource.files[0].credit_on_page is True
     page = member.client.get(f"/resources/{resource_id}").get_data(as_text=True)
     assert "Credit in the file’s properties and in its name." in page
 
@@ -527,3 +528,70 @@ def test_a_csv_page_says_why_its_credit_is_not_on_the_page(app, member):
 def docx_footers_of(data: bytes) -> list[str]:
     document = docx.Document(io.BytesIO(data))
     return ["\n".join(p.text for p in s.footer.paragraphs) for s in document.sections]
+
+
+# --------------------------------------------------------------------------- export and import
+
+
+def test_a_toolkit_csv_says_where_each_credit_goes(app, member, tmp_path: Path):
+    folder = tmp_path / "toolkit"
+    folder.mkdir()
+    (folder / "values.docx").write_bytes(docx_bytes("Sort the cards."))
+    rows = [
+        [
+            "Files",
+            "Title",
+            "Synopsis",
+            "How I use it",
+            "Kind",
+            "Audience",
+            "Licence",
+            "Credit on the page",
+        ],
+        [
+            "values.docx",
+            "Printed",
+            "A card sort.",
+            "With clients.",
+            "worksheet",
+            "Job seekers",
+            "CC BY 4.0",
+            "",
+        ],
+        [
+            "values.docx",
+            "Unprinted",
+            "A card sort.",
+            "With clients.",
+            "worksheet",
+            "Job seekers",
+            "CC BY 4.0",
+            "no",
+        ],
+    ]
+    with open(folder / "toolkit.csv", "w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows)
+    result = app.test_cli_runner().invoke(args=["import", str(folder), "--owner", member.email])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        found = {r.title: r for r in db.session.scalars(select(Resource))}
+        assert found["Printed"].credit_placement == "page"
+        assert found["Printed"].files[0].credit_on_page is True
+        assert found["Unprinted"].credit_placement == "properties"
+        assert found["Unprinted"].files[0].credit_on_page is False
+
+
+def test_an_export_carries_where_the_credit_goes(app, member, tmp_path: Path):
+    from tests.test_transfer import _fresh_site
+
+    # Exports made before the choice existed import as "properties": "page" must travel.
+    member.share_id(title="Printed", credit_placement="page")
+    dest = tmp_path / "export"
+    assert app.test_cli_runner().invoke(args=["export", str(dest)]).exit_code == 0
+    new_site = _fresh_site(tmp_path / "new-site")
+    result = new_site.test_cli_runner().invoke(args=["import", str(dest)])
+    assert result.exit_code == 0, result.output
+    with new_site.app_context():
+        resource = db.session.scalars(select(Resource)).one()
+        assert resource.credit_placement == "page"
+        assert resource.files[0].credit_on_page is True
