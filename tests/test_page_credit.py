@@ -446,21 +446,25 @@ def test_every_accepted_corpus_file_is_credited_or_cleanly_refused(tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_rendered_docx_shows_the_line_on_every_page_without_new_pages(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("relpath", "fmt"),
+    [("docx/tika-testWORD_various.docx", "docx"), ("rtf/tika-testRTFVarious.rtf", "rtf")],
+)
+def test_rendered_document_shows_the_line_on_every_page_without_new_pages(
+    relpath: str, fmt: str, tmp_path: Path
+):
     if shutil.which("soffice") is None:
         pytest.skip(
             "LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui"
         )
-    src = corpus_file("docx/tika-testWORD_various.docx")
-    dest = credited(src, "docx", tmp_path)
-    before, after = (
-        render_with_libreoffice(src, tmp_path / "before"),
-        render_with_libreoffice(dest, tmp_path / "after"),
-    )
+    src = corpus_file(relpath)
+    dest = credited(src, fmt, tmp_path)
+    before = render_with_libreoffice(src, tmp_path / "before")
+    after = render_with_libreoffice(dest, tmp_path / "after")
     after_pages = pdf_pages_text(after)
     assert len(after_pages) == len(pdf_pages_text(before))
     assert all(LINE in one_line(page) for page in after_pages)
-    save_render(before, after, "docx-tika-testWORD_various")
+    save_render(before, after, f"{fmt}-{src.stem}")
 
 
 def render_with_libreoffice(path: Path, outdir: Path) -> Path:
