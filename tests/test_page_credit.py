@@ -599,3 +599,16 @@ def test_an_export_carries_where_the_credit_goes(app, member, tmp_path: Path):
         resource = db.session.scalars(select(Resource)).one()
         assert resource.credit_placement == "page"
         assert resource.files[0].credit_on_page is True
+
+
+def test_the_share_form_offers_the_choice_in_plain_words_with_the_page_chosen(member):
+    page = member.client.get("/resources/new").get_data(as_text=True)
+    assert "Where your credit goes" in page
+    assert "On every printed page, and in the file’s details" in page
+    assert "Only in the file’s details and its name" in page
+    chosen = re.search(
+        r'<input[^>]*name="credit_placement"[^>]*checked[^>]*>|'
+        r'<input[^>]*checked[^>]*name="credit_placement"[^>]*>',
+        page,
+    )
+    assert chosen and 'value="page"' in chosen.group(0)
