@@ -397,6 +397,7 @@ def _new_word_footers(
     credit: PageCredit,
     replaced: dict[str, str],
 ) -> dict[str, str]:
+    """Footer parts for the kinds the first section lacks, referenced from its sectPr."""
     w = _prefix_for(document, W_NS)
     start, end, section = _first_section(document, w)
     kinds = _missing_footer_kinds(section, w, archive)
@@ -404,28 +405,44 @@ def _new_word_footers(
         return {}
     if not rels:
         raise NotOnPage("the document has no relationships part to add a footer to")
-    added: dict[str, str] = {}
-    refs = ""
-    taken = set(re.findall(r'Id="([^"]+)"', rels))
-    folder = main.rpartition("/")[0]
-    for number, kind in enumerate(kinds, start=1):
-        rid = next(f"rIdTxCredit{n}" for n in range(number, 999) if f"rIdTxCredit{n}" not in taken)
-        taken.add(rid)
-        part = f"{folder}/footerTxCredit{number}.xml"
-        added[part] = _new_footer_part(credit.line)
-        rels = _add_relationship(rels, rid, f"footerTxCredit{number}.xml")
-        refs += f'<{w}:footerReference {w}:type="{kind}" xmlns:r="{OFFICE_DOC_REL}" r:id="{rid}"/>'
+    rels, refs, added = _footer_parts(archive, kinds, rels, main, credit.line, w)
     replaced[_rels_name(main)] = rels
-    opening = re.match(r"<[^>]*>", section).group(0)
-    new_section = (
-        _append_inside(section, f"{w}:sectPr", refs)
-        if opening.endswith("/>")
-        else opening + refs + section[len(opening) :]
-    )
-    replaced[main] = document[:start] + new_section + document[end:]
+    replaced[main] = document[:start] + _with_references(section, w, refs) + document[end:]
     types_name = _entry(archive, "[content_types].xml")
     replaced[types_name] = _declare_parts(_read_part(archive, types_name), list(added))
     return added
+
+
+def _footer_parts(
+    archive: zipfile.ZipFile, kinds: list[str], rels: str, main: str, line: str, w: str
+) -> tuple[str, str, dict[str, str]]:
+    """(relationships with the new footers, their sectPr references, the new parts)."""
+    folder = main.rpartition("/")[0]
+    taken_ids = set(re.findall(r'Id="([^"]+)"', rels))
+    taken_names = {name.lower() for name in archive.namelist()}
+    added: dict[str, str] = {}
+    refs = ""
+    for kind in kinds:
+        rid = next(f"rIdTxCredit{n}" for n in range(1, 999) if f"rIdTxCredit{n}" not in taken_ids)
+        base = next(
+            f"footerTxCredit{n}.xml"
+            for n in range(1, 999)
+            if f"{folder}/footerTxCredit{n}.xml".lstrip("/").lower() not in taken_names
+        )
+        taken_ids.add(rid)
+        taken_names.add(f"{folder}/{base}".lstrip("/").lower())
+        added[f"{folder}/{base}".lstrip("/")] = _new_footer_part(line)
+        rels = _add_relationship(rels, rid, base)
+        refs += f'<{w}:footerReference {w}:type="{kind}" xmlns:r="{OFFICE_DOC_REL}" r:id="{rid}"/>'
+    return rels, refs, added
+
+
+def _with_references(section: str, w: str, refs: str) -> str:
+    """References go first in a sectPr, as the schema orders them."""
+    opening = re.match(r"<[^>]*>", section).group(0)
+    if opening.endswith("/>"):
+        return _append_inside(section, f"{w}:sectPr", refs)
+    return opening + refs + section[len(opening) :]
 
 
 def _new_footer_part(line: str) -> str:
