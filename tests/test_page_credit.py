@@ -517,8 +517,8 @@ def test_choosing_properties_only_on_edit_recredits_without_the_line(app, member
     assert docx.Document(io.BytesIO(body)).core_properties.author.startswith("Dale Briers")
     with app.app_context():
         resource = db.session.scalars(select(Resource)).one()
-        assert resource.credit_placement == "page"
-        assert resource.files[0].credit_on_page is True
+        assert resource.credit_placement == "properties"
+        assert resource.files[0].credit_on_page is False
     page = member.client.get(f"/resources/{resource_id}").get_data(as_text=True)
     assert "Credit in the file’s properties and in its name." in page
 
