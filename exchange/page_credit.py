@@ -996,7 +996,8 @@ def _visible_box(page: pikepdf.Page) -> tuple[float, float, float, float]:
 
 
 def _rotation(page: pikepdf.Page) -> int:
-    return int(page.obj.get("/Rotate", 0)) % 360 // 90 * 90
+    """The effective /Rotate, inherited from the page tree when the page has none."""
+    return page.rotation % 360 // 90 * 90
 
 
 def _upright_size(page: pikepdf.Page) -> tuple[float, float]:

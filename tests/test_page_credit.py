@@ -126,6 +126,22 @@ def save_render(src: Path, dest: Path, stem: str) -> None:
     assert (ARTIFACTS / f"{stem}-after.png").stat().st_size > 0
 
 
+def test_a_page_turned_by_its_page_tree_gets_the_line_on_its_reader_bottom_edge(tmp_path):
+    """/Rotate 90 inherited from /Pages: the reader's bottom edge is the page's right side."""
+    src = tmp_path / "turned.pdf"
+    with pikepdf.open(corpus_file(PDFS[0])) as pdf:
+        for page in pdf.pages:
+            if "/Rotate" in page.obj:
+                del page.obj["/Rotate"]
+        pdf.Root.Pages.Rotate = 90
+        width = float(pdf.pages[0].cropbox[2])
+        pdf.save(src)
+    body = char_boxes(src, 0)
+    added = char_boxes(credited(src, "pdf", tmp_path), 0)[len(body) :]
+    line = [box for char, box in added if char.strip()]
+    assert line and all(left > width - 20 for left, _, _, _ in line)
+
+
 def test_pdf_carries_xmp_with_creator_rights_and_licence(tmp_path: Path):
     dest = credited(corpus_file(PDFS[0]), "pdf", tmp_path)
     with pikepdf.open(dest) as pdf, pdf.open_metadata() as xmp:
