@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export EXCHANGE_TEST_DATABASE_URL ?=
 
-.PHONY: run test test-fast test-load lint audit bench bench-search bench-load stack-up stack-down clean
+.PHONY: run test test-fast test-load lint audit bench bench-search bench-load bench-credit stack-up stack-down clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -61,7 +61,12 @@ bench-search: $(STAMP)
 bench-load: $(STAMP)
 	$(BIN)/python infra/bench/load.py
 
-bench: bench-search bench-load
+# Times crediting a 10-page PDF and a 20-page docx with and without the credit on the page;
+# writes infra/bench/results/credit-DATE.md and renders docs/credit-on-the-page.png.
+bench-credit: $(STAMP)
+	$(BIN)/python infra/bench/credit_bench.py --picture docs/credit-on-the-page.png
+
+bench: bench-search bench-load bench-credit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

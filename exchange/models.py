@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, with_expression
 
 from .extensions import db
-from .vocab import ACCESS, AUDIENCES, KINDS, LICENCES, VISIBILITY
+from .vocab import ACCESS, AUDIENCES, CREDIT_ON_PAGE, KINDS, LICENCES, VISIBILITY
 
 
 def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
@@ -164,6 +164,9 @@ class Resource(db.Model):
     audience: Mapped[str] = mapped_column(String(40))
     licence: Mapped[str] = mapped_column(String(40))
     credit_name: Mapped[str] = mapped_column(String(200), default="")  # "" = anonymous
+    # Where a named credit goes: "page" (printed on every page, and in the properties) or
+    # "properties" (the file's document properties and its name only).
+    credit_placement: Mapped[str] = mapped_column(String(20), default=CREDIT_ON_PAGE)
     access: Mapped[str] = mapped_column(String(20), default="everyone")
     visibility: Mapped[str] = mapped_column(String(20), default=PUBLIC, server_default=PUBLIC)
     status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, index=True)
@@ -180,6 +183,11 @@ class Resource(db.Model):
     @property
     def anonymous(self) -> bool:
         return not self.credit_name
+
+    @property
+    def credit_on_page_wanted(self) -> bool:
+        """Anonymous gifts print nothing: the giver chose to carry no name at all."""
+        return self.credit_placement == CREDIT_ON_PAGE and not self.anonymous
 
     @property
     def kind_label(self) -> str:
@@ -229,6 +237,10 @@ class StoredFile(db.Model):
     credited_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     credited_size: Mapped[int | None] = mapped_column(BigInteger)
     credited_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Whether the credited copy shows the credit line on its pages, and if the giver asked
+    # for that but the file could not take it, why not (in words for the resource page).
+    credit_on_page: Mapped[bool] = mapped_column(Boolean, default=False)
+    page_credit_note: Mapped[str] = mapped_column(String(300), default="")
     preview_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # The extracted text can be long: loaded only when asked for (index, previews, snippets).
     text: Mapped[str] = mapped_column(Text, default="", deferred=True)

@@ -57,6 +57,14 @@ VISIBILITY = {
     "members": "Signed-in members only",
 }
 
+# Where a named giver's credit goes in the files people download.
+CREDIT_ON_PAGE = "page"
+CREDIT_IN_PROPERTIES = "properties"
+CREDIT_PLACEMENTS = {
+    CREDIT_ON_PAGE: "On every printed page, and in the file’s details",
+    CREDIT_IN_PROPERTIES: "Only in the file’s details and its name",
+}
+
 STANDARD_TOPICS = (
     "career exploration",
     "self-assessment",

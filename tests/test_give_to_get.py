@@ -61,7 +61,10 @@ def test_downloading_again_never_costs_an_allowance(app):
 
 def test_other_files_of_a_taken_resource_are_free(app):
     giver, newcomer, _ = giver_and_newcomer(app, 0)
-    two_files = giver.share_id(files=[("a.txt", b"First sheet"), ("b.txt", b"Second sheet")])
+    two_files = giver.share_id(
+        files=[("a.txt", b"First sheet"), ("b.txt", b"Second sheet")],
+        credit_placement="properties",  # served byte for byte, without a credit line
+    )
     take(app, newcomer, two_files, position=0)
     response = newcomer.client.get(file_urls(app, two_files)[1])
     assert response.status_code == 200 and response.get_data() == b"Second sheet"

@@ -6,6 +6,7 @@
   limits; :mod:`.preview`: first-page pictures, likewise limited.
 - :mod:`.credit`: the credit line, credit written into the file's own properties, and the
   credited download name.
+- :mod:`.page_credit`: the credit line printed on every page, footer or slide.
 - :mod:`.privacy`: flagging text that looks like a client's personal details.
 - :mod:`.uploads`: the pipeline a share runs each file through.
 
@@ -21,6 +22,7 @@ from .formats import (
     UnsupportedFile,
     detect,
 )
+from .page_credit import CREDIT_PLACES
 from .privacy import Finding, find_personal_data
 from .uploads import (
     PreparedFile,
@@ -37,6 +39,7 @@ __all__ = [
     "ACCEPT_ATTRIBUTE",
     "ALLOWED",
     "ALLOWED_SUMMARY",
+    "CREDIT_PLACES",
     "Credit",
     "FileType",
     "Finding",

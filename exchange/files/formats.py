@@ -67,6 +67,10 @@ class FileType:
     reader: str  # which text reader in :mod:`.extract` reads it
     package: str = ""  # "ooxml" or "odf": a zip of XML parts with document properties
     aliases: tuple[str, ...] = ()  # other extensions people give it
+    # Where a visible credit line goes (see :mod:`.page_credit`), in words for the resource
+    # page; or, for a format that can't carry one, why not.
+    page_credit: str = ""
+    no_page_credit: str = ""
 
     @property
     def credit_in_properties(self) -> bool:
@@ -105,6 +109,15 @@ _EXCEL = frozenset({"xlsx", "xltx", _OOXML_ENCRYPTED})
 _POWERPOINT = frozenset({"pptx", "potx", "ppsx", _OOXML_ENCRYPTED})
 
 
+_FOOTER = "in the footer of every page"
+_PRINT_FOOTER = "in every sheet’s print footer"
+_SLIDE = "in a small line at the bottom of every slide"
+_LAST_LINE = "on a last line after the text"
+_OLD_OFFICE = "old {} files cannot be changed without risk of damaging them"
+_IMAGE_AS_SHARED = "an image is served exactly as it was shared"
+_CSV_ROW = "a line added to a CSV table would be read as one more row of data"
+
+
 def _kinds(*names: str) -> frozenset[str]:
     return frozenset(names)
 
@@ -113,43 +126,64 @@ ALLOWED: dict[str, FileType] = {
     t.format: t
     for t in (
         FileType("doc", "application/msword", "Word document", "a Word document",
-                 _kinds("doc"), "legacy-word"),
+                 _kinds("doc"), "legacy-word",
+                 no_page_credit=_OLD_OFFICE.format("Word")),
         FileType("docx", f"{_OOXML}.wordprocessingml.document", "Word document",
-                 "a Word document", _WORD, "word", "ooxml"),
+                 "a Word document", _WORD, "word", "ooxml",
+                 page_credit=_FOOTER),
         FileType("dotx", f"{_OOXML}.wordprocessingml.template", "Word template",
-                 "a Word template", _WORD, "word", "ooxml"),
+                 "a Word template", _WORD, "word", "ooxml",
+                 page_credit=_FOOTER),
         FileType("xls", "application/vnd.ms-excel", "Spreadsheet (Excel)",
-                 "an Excel spreadsheet", _kinds("xls"), "legacy-sheet"),
+                 "an Excel spreadsheet", _kinds("xls"), "legacy-sheet",
+                 no_page_credit=_OLD_OFFICE.format("Excel")),
         FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", "Spreadsheet (Excel)",
-                 "an Excel spreadsheet", _EXCEL, "sheet", "ooxml"),
+                 "an Excel spreadsheet", _EXCEL, "sheet", "ooxml",
+                 page_credit=_PRINT_FOOTER),
         FileType("xltx", f"{_OOXML}.spreadsheetml.template", "Spreadsheet template (Excel)",
-                 "an Excel template", _EXCEL, "sheet", "ooxml"),
+                 "an Excel template", _EXCEL, "sheet", "ooxml",
+                 page_credit=_PRINT_FOOTER),
         FileType("ppt", "application/vnd.ms-powerpoint", "Presentation (PowerPoint)",
-                 "a PowerPoint presentation", _kinds("ppt"), "legacy-slides"),
+                 "a PowerPoint presentation", _kinds("ppt"), "legacy-slides",
+                 no_page_credit=_OLD_OFFICE.format("PowerPoint")),
         FileType("pptx", f"{_OOXML}.presentationml.presentation", "Presentation (PowerPoint)",
-                 "a PowerPoint presentation", _POWERPOINT, "slides", "ooxml"),
+                 "a PowerPoint presentation", _POWERPOINT, "slides", "ooxml",
+                 page_credit=_SLIDE),
         FileType("potx", f"{_OOXML}.presentationml.template",
                  "Presentation template (PowerPoint)", "a PowerPoint template", _POWERPOINT,
-                 "slides", "ooxml"),
+                 "slides", "ooxml",
+                 page_credit=_SLIDE),
         FileType("odt", f"{_ODF}.text", "Text document (OpenDocument)", "an OpenDocument text",
-                 _kinds("odt", "ott"), "odf", "odf"),
+                 _kinds("odt", "ott"), "odf", "odf",
+                 page_credit=_FOOTER),
         FileType("ods", f"{_ODF}.spreadsheet", "Spreadsheet (OpenDocument)",
-                 "an OpenDocument spreadsheet", _kinds("ods", "ots"), "odf", "odf"),
+                 "an OpenDocument spreadsheet", _kinds("ods", "ots"), "odf", "odf",
+                 page_credit=_PRINT_FOOTER),
         FileType("odp", f"{_ODF}.presentation", "Presentation (OpenDocument)",
-                 "an OpenDocument presentation", _kinds("odp", "otp"), "odf", "odf"),
+                 "an OpenDocument presentation", _kinds("odp", "otp"), "odf", "odf",
+                 page_credit=_SLIDE),
         FileType("rtf", "application/rtf", "Rich Text document", "an RTF document",
-                 _kinds("rtf"), "rtf"),
-        FileType("pdf", "application/pdf", "PDF", "a PDF", _kinds("pdf"), "pdf"),
-        FileType("txt", "text/plain", "Text file", "a text file", _kinds("text"), "text"),
-        FileType("csv", "text/csv", "CSV table", "a CSV file", _kinds("text"), "text"),
+                 _kinds("rtf"), "rtf",
+                 page_credit=_FOOTER),
+        FileType("pdf", "application/pdf", "PDF", "a PDF", _kinds("pdf"), "pdf",
+                 page_credit="in a thin line at the bottom of every page"),
+        FileType("txt", "text/plain", "Text file", "a text file", _kinds("text"), "text",
+                 page_credit=_LAST_LINE),
+        FileType("csv", "text/csv", "CSV table", "a CSV file", _kinds("text"), "text",
+                 no_page_credit=_CSV_ROW),
         FileType("md", "text/markdown", "Markdown text", "a Markdown file", _kinds("text"),
-                 "text"),
-        FileType("png", "image/png", "Image (PNG)", "a PNG image", _kinds("png"), "image"),
+                 "text",
+                 page_credit=_LAST_LINE),
+        FileType("png", "image/png", "Image (PNG)", "a PNG image", _kinds("png"), "image",
+                 no_page_credit=_IMAGE_AS_SHARED),
         FileType("jpg", "image/jpeg", "Image (JPEG)", "a JPEG image", _kinds("jpg"), "image",
-                 aliases=("jpeg",)),
-        FileType("gif", "image/gif", "Image (GIF)", "a GIF image", _kinds("gif"), "image"),
+                 aliases=("jpeg",),
+                 no_page_credit=_IMAGE_AS_SHARED),
+        FileType("gif", "image/gif", "Image (GIF)", "a GIF image", _kinds("gif"), "image",
+                 no_page_credit=_IMAGE_AS_SHARED),
         FileType("webp", "image/webp", "Image (WebP)", "a WebP image", _kinds("webp"),
-                 "image"),
+                 "image",
+                 no_page_credit=_IMAGE_AS_SHARED),
     )
 }  # fmt: skip
 

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from flask import current_app
 
 from . import credit as credit_mod
+from . import page_credit
 from .extract import Extraction, extract
 from .formats import FileType, UnsupportedFile, clean_filename, detect
 from .preview import make_preview
@@ -36,6 +37,8 @@ class PreparedFile:
     path: Path
     extraction: Extraction | None = None
     credited_path: Path | None = None
+    credit_on_page: bool = False
+    page_credit_note: str = ""  # why the giver's wish for a credit on the page was not met
     preview_path: Path | None = None
 
 
@@ -94,13 +97,42 @@ def read_text(prepared: PreparedFile) -> None:
     )
 
 
-def make_credited_copy(prepared: PreparedFile, credit: credit_mod.Credit) -> None:
-    """A copy with the credit in its document properties, when the format has them."""
-    if not prepared.type.credit_in_properties:
-        return
+def make_credited_copy(
+    prepared: PreparedFile, credit: credit_mod.Credit, on_page: bool = False
+) -> None:
+    """A copy with the credit in its document properties, when the format has them, and
+    with the credit line on its pages when the giver asked for that and the file allows."""
+    fmt = prepared.type.format
+    prepared.credited_path, prepared.credit_on_page, prepared.page_credit_note = None, False, ""
     dest = prepared.path.with_name(prepared.path.name + ".credited")
-    if credit_mod.write_credited_copy(prepared.path, prepared.type.format, credit, dest):
+    if prepared.type.credit_in_properties:
+        if credit_mod.write_credited_copy(prepared.path, fmt, credit, dest):
+            prepared.credited_path = dest
+        elif on_page:
+            prepared.page_credit_note = "the file could not be rewritten safely"
+            return
+    if on_page:
+        _put_credit_on_page(prepared, credit, dest)
+
+
+def _put_credit_on_page(prepared: PreparedFile, credit: credit_mod.Credit, dest: Path) -> None:
+    source = prepared.credited_path or prepared.path
+    paged = dest.with_name(dest.name + ".page")
+    result = page_credit.write_page_credit(source, prepared.type.format, page_text(credit), paged)
+    prepared.credit_on_page = result.on_page
+    prepared.page_credit_note = result.reason
+    if result.on_page:
+        paged.replace(dest)
         prepared.credited_path = dest
+
+
+def page_text(credit: credit_mod.Credit) -> page_credit.PageCredit:
+    """What the page shows: the same credit line the resource page offers to copy."""
+    return page_credit.PageCredit(
+        line=credit_mod.credit_line(credit),
+        creator=credit_mod.creator_text(credit),
+        web_statement=credit.licence_url or credit.source_url,
+    )
 
 
 def make_thumbnail(prepared: PreparedFile) -> None:

@@ -51,6 +51,9 @@ from ..storage import ObjectNotFound, get_storage
 from ..vocab import (
     ACCESS,
     AUDIENCES,
+    CREDIT_IN_PROPERTIES,
+    CREDIT_ON_PAGE,
+    CREDIT_PLACEMENTS,
     KINDS,
     LICENCES,
     MAX_TAG_LENGTH,
@@ -74,6 +77,9 @@ HEADER_ALIASES = {
     "license": "licence",
     "who can download": "access",
     "who can find it": "visibility",
+    "where my credit goes": "credit_placement",
+    "where your credit goes": "credit_placement",
+    "credit on the page": "credit_placement",
 }
 FILE_SEPARATORS = re.compile(r"[;|\n]")
 ANONYMOUS = "anonymous"  # the credit cell's word for sharing without a name
@@ -204,6 +210,7 @@ def check_row(number: int, raw: dict[str, str], folder: Path, owner: Member) -> 
             "licence": _choice(raw["licence"], LICENCES, "licence"),
             "access": _choice(raw.get("access") or "everyone", ACCESS, "access"),
             "visibility": _choice(raw.get("visibility") or "public", VISIBILITY, "visibility"),
+            "credit_placement": _placement(raw.get("credit_placement", "")),
         }
         tags = _tags(raw.get("tags", ""))
         paths = _files(raw["files"], folder)
@@ -231,6 +238,14 @@ def credit_from_cell(cell: str, owner: Member) -> str:
     if cell.casefold() == ANONYMOUS:
         return ""
     return cell or owner.default_credit
+
+
+def _placement(value: str) -> str:
+    """Where the credit goes: a code or label, or yes/no for "credit on the page"."""
+    answer = {"yes": CREDIT_ON_PAGE, "no": CREDIT_IN_PROPERTIES, "": CREDIT_ON_PAGE}
+    return answer.get(value.strip().lower()) or _choice(
+        value, CREDIT_PLACEMENTS, "credit placement"
+    )
 
 
 def _choice(value: str, vocab: dict[str, str], name: str) -> str:
@@ -650,6 +665,8 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         access=values.get("access") or "everyone",
         credit_name=values.get("credit_name") or "",
         visibility=values.get("visibility") or Resource.PUBLIC,
+        # Exports made before the choice existed hold properties-only credited copies.
+        credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
     )
 
 

@@ -52,7 +52,7 @@ from ..models import (
     utcnow,
 )
 from ..storage import Storage, get_storage, new_key
-from ..vocab import LICENCE_URLS, LICENCES
+from ..vocab import CREDIT_ON_PAGE, LICENCE_URLS, LICENCES
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,19 @@ class ResourceDetails:
     access: str
     credit_name: str
     visibility: str = Resource.PUBLIC
+    credit_placement: str = CREDIT_ON_PAGE
 
     def apply_to(self, resource: Resource) -> None:
         fields = ("title", "synopsis", "how_used", "kind", "audience", "licence", "access")
         for name in (*fields, "visibility"):
             setattr(resource, name, getattr(self, name).strip())
         resource.credit_name = self.credit_name.strip()
+        resource.credit_placement = self.credit_placement
         resource.tags = tags_named(self.tags)
+
+    @property
+    def credit_on_page_wanted(self) -> bool:
+        return self.credit_placement == CREDIT_ON_PAGE and bool(self.credit_name.strip())
 
 
 def credit_for(resource: Resource | ResourceDetails) -> Credit:
@@ -155,7 +161,7 @@ def prepare_files(
     credit = credit_for(details)
     for item in prepared:
         read_text(item)
-        make_credited_copy(item, credit)
+        make_credited_copy(item, credit, on_page=details.credit_on_page_wanted)
         make_thumbnail(item)
     return prepared
 
@@ -249,6 +255,7 @@ def _store_file(storage: Storage, item: PreparedFile, position: int, stored: lis
     if item.credited_path:
         row.credited_key = _put(storage, item.credited_path, item.type.content_type, stored)
         row.credited_size = item.credited_path.stat().st_size
+    row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
     if item.preview_path:
         row.preview_key = _put(storage, item.preview_path, "image/png", stored, prefix="previews")
     extraction = item.extraction
@@ -326,7 +333,9 @@ def edit_resource(
     removing = [f for f in resource.files if f.id in set(remove_ids)]
     if len(resource.files) - len(removing) + len(uploads) < 1:
         raise UploadRefused("A resource needs at least one file: add one before removing the last.")
-    credit_changed = credit_for(resource) != credit_for(details)
+    credit_changed = credit_for(resource) != credit_for(details) or (
+        resource.credit_on_page_wanted != details.credit_on_page_wanted
+    )
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
         kept = [f.original_name for f in resource.files if f not in removing]
@@ -351,13 +360,15 @@ def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]
     Returns the keys of the copies they replace, to delete once the change is committed.
     """
     storage = get_storage()
-    credit = credit_for(files[0].resource) if files else None
+    resource = files[0].resource if files else None
+    credit = credit_for(resource) if resource else None
     replaced = []
     for row in files:
         item = _fetch_original(storage, row, workdir)
-        make_credited_copy(item, credit)
+        make_credited_copy(item, credit, on_page=resource.credit_on_page_wanted)
         replaced += [row.credited_key] if row.credited_key else []
         row.credited_key = row.credited_size = None
+        row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
         if item.credited_path:
             row.credited_key = _put(storage, item.credited_path, row.content_type, stored)
             row.credited_size = item.credited_path.stat().st_size

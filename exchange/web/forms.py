@@ -22,6 +22,8 @@ from ..community import REPORT_REASONS
 from ..vocab import (
     ACCESS,
     AUDIENCES,
+    CREDIT_ON_PAGE,
+    CREDIT_PLACEMENTS,
     KINDS,
     LICENCES,
     MAX_TAG_LENGTH,
@@ -199,6 +201,12 @@ class ResourceFields(FlaskForm):
         "Credit me as",
         [Length(max=200)],
         description="Leave empty to share anonymously.",
+    )
+    credit_placement = RadioField(
+        "Where your credit goes",
+        [Optional()],  # a form sent without it keeps the default: on the page
+        choices=_choices(CREDIT_PLACEMENTS),
+        default=CREDIT_ON_PAGE,
     )
 
 

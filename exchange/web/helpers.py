@@ -8,7 +8,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 
-from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY
+from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY, CREDIT_PLACES
 from . import MAX_ID
 
 
@@ -131,7 +131,10 @@ def register(app: Flask) -> None:
         topic_url=topic_url,
     )
     app.jinja_env.globals.update(
-        accept_attribute=ACCEPT_ATTRIBUTE, allowed_summary=ALLOWED_SUMMARY, file_label=file_label
+        accept_attribute=ACCEPT_ATTRIBUTE,
+        allowed_summary=ALLOWED_SUMMARY,
+        file_label=file_label,
+        credit_places=CREDIT_PLACES,
     )
 
 

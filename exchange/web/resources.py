@@ -77,6 +77,7 @@ def _details(form) -> operations.ResourceDetails:
         access=form.access.data,
         credit_name=form.credit_name.data or "",
         visibility=form.visibility.data,
+        credit_placement=form.credit_placement.data,
     )
 
 
