@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from exchange.extensions import db
 from exchange.files.formats import ALLOWED, UnsupportedFile, detect
-from exchange.models import Resource
 from exchange.files.page_credit import CREDIT_PLACES, PageCredit, write_page_credit
+from exchange.models import Resource
 from tests.fixtures.corpus import corpus_file, manifest
 
 from .fixtures.members import SHARE_DEFAULTS, docx_bytes
