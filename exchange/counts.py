@@ -5,7 +5,7 @@
   :class:`Taker` row per such member (written at their first download, never for the
   giver), and ``Resource.download_count`` is that number kept on the resource, so listings
   read and sort by it without counting (:func:`record_download
-  <exchange.operations.record_download>` moves both in one statement; :func:`recount`
+  <exchange.resources.operations.record_download>` moves both in one statement; :func:`recount`
   repairs the column from the rows).
 - **A giver's downloads**: the sum of that over their resources. In public only the
   published resources credited by name count (anonymous gifts are never tied to a giver);

@@ -132,7 +132,8 @@ def searcher(corpus):
 
 def seen_by(member_id: int | None = None, is_admin: bool = False):
     """What the site's access rules let this person find: a visitor, a member or an admin."""
-    person = None if member_id is None else Member(id=member_id, is_admin=is_admin)
+    signed_in = member_id is not None or is_admin
+    person = Member(id=member_id or 0, is_admin=is_admin) if signed_in else None
     return search_visibility(person)
 
 
@@ -173,8 +174,8 @@ def test_the_index_really_has_several_segments_and_deletions(searcher):
     assert any(reader.has_deletions() for reader, _ in readers)
 
 
-def test_bulk_postings_equal_the_public_per_posting_api(searcher):
-    assert postings.bulk_reads(), "the pinned Whoosh's internals are trusted"
+def test_bulk_postings_equal_the_public_per_posting_api(searcher, monkeypatch):
+    monkeypatch.setattr(postings, "_trusted", True)  # whatever this process decided before
     compared = 0
     for reader, _ in searcher.reader().leaf_readers():
         deleted = reader.deleted_docs_set
@@ -335,6 +336,11 @@ def test_the_pinned_whoosh_is_installed_and_its_internals_are_trusted():
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
     assert f'"{postings.PINNED_DISTRIBUTION}=={postings.PINNED_VERSION}"' in pyproject
     assert postings.verify() == ""
+
+
+def test_a_process_decides_to_trust_the_pinned_whoosh(monkeypatch):
+    monkeypatch.setattr(postings, "_trusted", None)  # as at start-up
+    assert postings.enable() is True
     assert postings.bulk_reads()
 
 

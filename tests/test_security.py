@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from itsdangerous import TimestampSigner
 
-from exchange import accounts
+from exchange.accounts import members
 
 from .conftest import TEST_SECRET  # noqa: F401 - documents where test apps get their secret
 from .fixtures.members import PASSWORD, Visitor
@@ -275,7 +275,7 @@ def test_a_copied_remember_me_cookie_stops_working_after_thirty_days(app, monkey
 
     def replay_after(seconds: int) -> int:
         now = time.time() + seconds
-        monkeypatch.setattr(accounts, "time", SimpleNamespace(time=lambda: now), raising=False)
+        monkeypatch.setattr(members, "time", SimpleNamespace(time=lambda: now))
         client = app.test_client()
         client.set_cookie("remember_token", copied)
         return client.get("/account").status_code

@@ -193,3 +193,14 @@ def _tiny_png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), "teal").save(out, "PNG")
     return out.getvalue()
+
+
+def test_control_characters_typed_or_pasted_are_dropped_not_a_server_error(member):
+    """PostgreSQL refuses a NUL character outright; no form lets one reach it."""
+    from exchange.extensions import db
+    from exchange.models import Resource
+
+    resource_id = member.share_id(title="Budget\x00 sheet\x07", synopsis="Rent,\x00 food\x1b.")
+    with member.client.application.app_context():
+        resource = db.session.get(Resource, resource_id)
+        assert (resource.title, resource.synopsis) == ("Budget sheet", "Rent, food.")

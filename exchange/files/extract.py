@@ -8,11 +8,11 @@ parser, and the parent kills its whole process group when the wall-clock budget 
 Every failure becomes ``searchable=False`` with a reason a sharer can read.
 
 :func:`extract_text` holds the parsers themselves (what the child runs). They read XML with
-defusedxml only, open zips only through :func:`exchange.filetypes.open_zip` and stop adding
+defusedxml only, open zips only through :func:`exchange.files.formats.open_zip` and stop adding
 text at :data:`MAX_TEXT_CHARS`. Each imports only the library for its own format, so a
 child stays quick to start.
 
-Run ``python -m exchange.extract FORMAT PATH`` to see what a file yields (JSON on stdout).
+Run ``python -m exchange.files.extract FORMAT PATH`` to see what a file yields (JSON on stdout).
 """
 
 from __future__ import annotations
@@ -234,13 +234,13 @@ class ChildOutcome:
     failure: str = ""
 
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # exchange/
 # ``-P`` keeps the working directory off the front of sys.path; the package's parent goes
 # at the end. Importing ``exchange`` loads no web stack, so the child starts quickly.
 _CHILD_BOOTSTRAP = (
     "import os, sys\n"
     "sys.path.append(os.path.dirname(sys.argv[1]))\n"
-    "from exchange.extract import child_main\n"
+    "from exchange.files.extract import child_main\n"
     "child_main(sys.argv[2:])\n"
 )
 _FILE_WRITE_LIMIT = 64 * 1024 * 1024
@@ -1156,9 +1156,9 @@ _READERS: dict[str, Callable[[Path, TextSink], None]] = {
 
 
 def _main(argv: Sequence[str]) -> int:
-    """``python -m exchange.extract FORMAT PATH``: print what the limited child would reply."""
+    """``python -m exchange.files.extract FORMAT PATH``: what the limited child would reply."""
     if len(argv) != 2:
-        print("usage: python -m exchange.extract FORMAT PATH", file=sys.stderr)
+        print("usage: python -m exchange.files.extract FORMAT PATH", file=sys.stderr)
         return 2
     result = extract(Path(argv[1]), argv[0])
     json.dump(result.__dict__, sys.stdout, ensure_ascii=False, indent=1)

@@ -1,7 +1,7 @@
 """A small PNG of a shared file's first page, for the resource page.
 
 Rendering untrusted PDFs and images is as risky as parsing them, so the work happens in
-the same limited child process as text extraction (:func:`exchange.extract.run_limited`).
+the same limited child process as text extraction (:func:`exchange.files.extract.run_limited`).
 PDFs are rendered with pdfium; images are scaled with Pillow, which refuses decompression
 bombs; Office and OpenDocument files offer the thumbnail they embed, when they have one.
 Everything else simply has no preview.

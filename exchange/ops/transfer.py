@@ -2,7 +2,7 @@
 
 Import takes either a counsellor's existing toolkit (a folder of files plus a CSV that
 describes them) or a folder written by ``exchange export``. Every resource goes through
-:func:`exchange.operations.share_resource`, so its files are identified, read, credited,
+:func:`exchange.resources.operations.share_resource`, so its files are identified, read, credited,
 previewed and indexed exactly as if shared through the web form.
 
 **Idempotency.** A resource is "already there" when the same owner has a resource with

@@ -22,6 +22,8 @@ mask them out with the segment's deletions (see :mod:`.segments`).
 from __future__ import annotations
 
 import logging
+import threading
+import uuid
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -231,45 +233,49 @@ def bm25_parameters(weighting: WeightingModel) -> tuple[float, float] | None:
 # --------------------------------------------------------------------------- trust
 
 _trusted: bool | None = None  # decided once per process by enable()
-_verifying = False  # while verify() runs, the readers under test take the bulk path
+_deciding = threading.Lock()
+_checking = threading.local()  # while verify() runs, its own reads take the bulk path
 
 
 def bulk_reads() -> bool:
     """Whether the private members may be used in this process."""
-    return _verifying or (_trusted if _trusted is not None else enable())
+    if getattr(_checking, "active", False):
+        return True
+    return _trusted if _trusted is not None else enable()
 
 
 def enable() -> bool:
     """Decide once whether to trust the internals (called at start-up, so that a warning
-    comes early in the log); apply the correction to Whoosh only if they are trusted."""
+    comes early in the log); apply the correction to Whoosh only if they are trusted.
+    Threads that search meanwhile wait for the decision."""
     global _trusted
-    if _trusted is None:
-        problem = verify()
-        if problem:
-            log.warning("search reads Whoosh through its public API (slower): %s", problem)
-        else:
-            whoosh3.W3PerDocReader._cached_reader = _cached_reader
-        _trusted = not problem
-    return _trusted
+    with _deciding:
+        if _trusted is None:
+            problem = verify()
+            if problem:
+                log.warning("search reads Whoosh through its public API (slower): %s", problem)
+            else:
+                whoosh3.W3PerDocReader._cached_reader = _cached_reader
+            _trusted = not problem
+        return _trusted
 
 
 def verify(expected_version: str = PINNED_VERSION) -> str:
     """Why the private members can't be trusted, or "" when they can: the installed Whoosh
     is the pinned release and the bulk readers give Whoosh's own answers on a test index."""
-    global _verifying
     try:
         installed = metadata.version(PINNED_DISTRIBUTION)
     except metadata.PackageNotFoundError:
         installed = "not installed"
     if installed != expected_version:
         return f"{PINNED_DISTRIBUTION} {installed} is installed, but {expected_version} is pinned"
-    _verifying = True
+    _checking.active = True
     try:
         return _answers_differ()
     except Exception as exc:  # noqa: BLE001 - any failure means: don't trust them
         return f"reading a test index through the internals failed ({exc!r})"
     finally:
-        _verifying = False
+        _checking.active = False
 
 
 SAMPLE_SCHEMA = fields.Schema(
@@ -295,7 +301,9 @@ def _answers_differ() -> str:
 
 
 def _sample_index():
-    index = RamStorage().create_index(SAMPLE_SCHEMA)
+    # Whoosh's writer keeps temporary files in a folder of the temp dir named after the
+    # index: a name of its own, so processes checking at the same moment never share one.
+    index = RamStorage().create_index(SAMPLE_SCHEMA, indexname=f"check{uuid.uuid4().hex}")
     with index.writer() as writer:
         for doc in range(SAMPLE_DOCS):
             words = ["every"] + ["third"] * (doc % 3 == 0) + ["fifth"] * (doc % 5 == 0)

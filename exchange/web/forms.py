@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -34,6 +36,23 @@ from ..vocab import (
 
 MIN_PASSWORD = 10
 
+# Control characters never belong in what people type (tab and line breaks aside), and the
+# NUL character is refused by PostgreSQL outright: a form drops them before validating.
+_UNTYPEABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _without_control_characters(value: object) -> object:
+    return _UNTYPEABLE.sub("", value) if isinstance(value, str) else value
+
+
+class SiteForm(FlaskForm):
+    """Every form of the site: what a browser sends is cleaned of control characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            options["filters"] = [_without_control_characters, *options.get("filters", ())]
+            return unbound_field.bind(form=form, **options)
+
 
 def _choices(vocab: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
     """Options for a select or radio group, led by an empty prompt when one is given."""
@@ -45,7 +64,7 @@ def _required(message: str) -> DataRequired:
     return DataRequired(message=message)
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(SiteForm):
     name = StringField("Name", [_required("Please tell us your name."), Length(max=120)])
     email = EmailField(
         "Email",
@@ -69,7 +88,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(SiteForm):
     email = EmailField(
         "Email",
         [
@@ -79,7 +98,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SiteForm):
     new_password = PasswordField(
         "New password",
         [
@@ -91,13 +110,13 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SiteForm):
     email = EmailField("Email", [_required("Please enter your email address.")])
     password = PasswordField("Password", [_required("Please enter your password.")])
     remember = BooleanField("Keep me signed in on this device")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(SiteForm):
     name = StringField("Name", [_required("Please tell us your name."), Length(max=120)])
     credit_name = StringField(
         "Credit me as",
@@ -111,7 +130,7 @@ class ProfileForm(FlaskForm):
     bio = TextAreaField("Short bio", [Length(max=1000)])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(SiteForm):
     current_password = PasswordField("Current password", [_required("Please enter it.")])
     new_password = PasswordField(
         "New password",
@@ -146,7 +165,7 @@ class TagsField(StringField):
         super().process_data(value)
 
 
-class ResourceFields(FlaskForm):
+class ResourceFields(SiteForm):
     """What describes a resource, shared by the share and edit forms."""
 
     title = StringField("Title", [_required("Please give your resource a title."), Length(max=200)])
@@ -231,14 +250,14 @@ class EditForm(ResourceFields):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(SiteForm):
     """An empty form: a POST button with CSRF protection (delete, log out, publish…)."""
 
 
 # -- the exchange: requests, asks, answers, thanks, reports ------------------------------
 
 
-class RequestForm(FlaskForm):
+class RequestForm(SiteForm):
     title = StringField(
         "Title",
         [_required("Please say in a few words what you’d like."), Length(max=200)],
@@ -257,7 +276,7 @@ class RequestForm(FlaskForm):
     )
 
 
-class AskForm(FlaskForm):
+class AskForm(SiteForm):
     title = StringField(
         "What you’d like",
         [_required("Please say what you’d like them to share."), Length(max=200)],
@@ -271,7 +290,7 @@ class AskForm(FlaskForm):
     )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(SiteForm):
     resource = SelectField(
         "Your resource",
         [_required("Please choose one of your resources.")],
@@ -281,7 +300,7 @@ class AnswerForm(FlaskForm):
     note = TextAreaField("A note for them (optional)", [Length(max=1000)])
 
 
-class FulfilForm(FlaskForm):
+class FulfilForm(SiteForm):
     answer = RadioField("Which answer helped", [Optional()], coerce=int, choices=[])
     thanks = TextAreaField(
         "Say thanks (optional)",
@@ -290,7 +309,7 @@ class FulfilForm(FlaskForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(SiteForm):
     reply = TextAreaField(
         "A short reply (optional)",
         [Length(max=500)],
@@ -298,7 +317,7 @@ class DeclineForm(FlaskForm):
     )
 
 
-class ThanksForm(FlaskForm):
+class ThanksForm(SiteForm):
     note = TextAreaField(
         "How you used it",
         [
@@ -309,7 +328,7 @@ class ThanksForm(FlaskForm):
     )
 
 
-class ReportForm(FlaskForm):
+class ReportForm(SiteForm):
     reason = RadioField(
         "Reason",
         [InputRequired("Please choose a reason.")],
@@ -322,7 +341,7 @@ class ReportForm(FlaskForm):
     )
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(SiteForm):
     note = TextAreaField(
         "Note",
         [_required("Please add a note for the record."), Length(max=2000)],
@@ -330,5 +349,5 @@ class ModerationForm(FlaskForm):
     )
 
 
-class ExchangeSettingsForm(FlaskForm):
+class ExchangeSettingsForm(SiteForm):
     email_notifications = BooleanField("Also send my notifications to my inbox")
