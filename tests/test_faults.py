@@ -162,7 +162,8 @@ def test_an_index_failure_after_commit_keeps_the_share_and_recovers(app, monkeyp
 KILL_BETWEEN_STEPS = textwrap.dedent(
     """
     import io, os, signal, sys
-    from exchange import create_app, operations
+    from exchange import create_app
+    from exchange.resources import operations
     from exchange.extensions import db
     from exchange.models import IndexChange, Member
     from tests.fixtures.members import docx_bytes
