@@ -15,20 +15,12 @@ from .fixtures.exchange import (
     member_id,
     notifications_for,
     page,
+    people,
     set_profile,
     share_txt,
     take,
 )
 from .fixtures.members import Visitor
-
-
-def people(app, *names: str) -> list[Visitor]:
-    visitors = []
-    for name in names:
-        visitor = Visitor(app.test_client())
-        visitor.register(name=name)
-        visitors.append(visitor)
-    return visitors
 
 
 def thank(visitor: Visitor, resource_id: int, note: str):

@@ -12,17 +12,8 @@ import re
 
 import pytest
 
-from .fixtures.exchange import member_id, page, share_txt, take
+from .fixtures.exchange import member_id, page, people, share_txt, take
 from .fixtures.members import Visitor
-
-
-def people(app, *names: str) -> list[Visitor]:
-    visitors = []
-    for name in names:
-        visitor = Visitor(app.test_client())
-        visitor.register(name=name)
-        visitors.append(visitor)
-    return visitors
 
 
 @pytest.fixture

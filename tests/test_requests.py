@@ -16,6 +16,7 @@ from .fixtures.exchange import (
     member_id,
     notifications_for,
     page,
+    people,
     share_txt,
     take,
 )
@@ -26,15 +27,6 @@ GOOD_NOTE = (
     "I run a weekly job club for newcomers in Leeds and your interview practice cards "
     "look like exactly what my group needs before their first panel interviews."
 )
-
-
-def people(app, *names: str) -> list[Visitor]:
-    visitors = []
-    for name in names:
-        visitor = Visitor(app.test_client())
-        visitor.register(name=name)
-        visitors.append(visitor)
-    return visitors
 
 
 def post_request(visitor: Visitor, title: str, body: str = "", tags: str = "") -> int:

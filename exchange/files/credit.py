@@ -42,6 +42,7 @@ from .formats import (
     ZIP_MAX_UNPACKED_BYTES,
     ZIP_RATIO_APPLIES_FROM,
     formats_where,
+    rewrite_zip,
 )
 
 log = logging.getLogger(__name__)
@@ -182,36 +183,6 @@ def _read_small_entry(archive: zipfile.ZipFile, name: str) -> bytes:
     return archive.read(info)
 
 
-def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    """Same name, date, compression and attributes; zipfile recomputes sizes and CRC."""
-    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    copy.compress_type = info.compress_type
-    copy.create_system = info.create_system
-    copy.external_attr = info.external_attr
-    copy.comment = info.comment
-    return copy
-
-
-def _rewrite_zip(
-    archive: zipfile.ZipFile, tmp: Path, replaced: dict[str, bytes], added: dict[str, bytes]
-) -> None:
-    """Copy every entry in order, streaming, swapping the bytes of ``replaced`` entries."""
-    with zipfile.ZipFile(tmp, "w") as out:
-        out.comment = archive.comment
-        for info in archive.infolist():
-            copy = _copy_info(info)
-            if info.filename in replaced:
-                out.writestr(copy, replaced[info.filename])
-                continue
-            with archive.open(info) as source, out.open(copy, "w") as target:
-                shutil.copyfileobj(source, target, COPY_CHUNK)
-        for name, data in added.items():
-            out.writestr(zipfile.ZipInfo(name, date_time=_ZIP_EPOCH), data, zipfile.ZIP_DEFLATED)
-
-
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
 # --------------------------------------------------------------------------- XML helpers
 
 NS = {
@@ -336,7 +307,7 @@ def _credit_ooxml(src: Path, credit: Credit, tmp: Path) -> bool:
     with zipfile.ZipFile(src) as archive:
         _check_zip_limits(archive, src.stat().st_size)
         replaced, added = _ooxml_changes(archive, credit)
-        _rewrite_zip(archive, tmp, replaced, added)
+        rewrite_zip(archive, tmp, replaced, added)
     return True
 
 
@@ -465,7 +436,7 @@ def _credit_odf(src: Path, credit: Credit, tmp: Path) -> bool:
             added["meta.xml"] = _odf_meta_with_credit(_new_odf_meta(manifest), credit)
             if manifest is not None:
                 replaced["META-INF/manifest.xml"] = _manifest_with_meta(manifest)
-        _rewrite_zip(archive, tmp, replaced, added)
+        rewrite_zip(archive, tmp, replaced, added)
     return True
 
 

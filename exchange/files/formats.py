@@ -20,6 +20,7 @@ import copy
 import io
 import os
 import re
+import shutil
 import struct
 import tempfile
 import unicodedata
@@ -813,3 +814,40 @@ def _jpeg_dimensions(fh: BinaryIO, head: bytes) -> tuple[int, int] | None:
         if marker[1] in _JPEG_FRAMES and len(segment) >= 5:
             height, width = struct.unpack(">HH", segment[1:5])
             return width, height
+
+
+# --------------------------------------------------------------------------- rewriting
+
+
+def rewrite_zip(
+    archive: zipfile.ZipFile, dest: Path, replaced: dict[str, bytes], added: dict[str, bytes]
+) -> None:
+    """Write ``archive`` to ``dest`` with ``replaced`` parts swapped and ``added`` ones last.
+
+    Every other entry is copied byte for byte, in order, streaming, keeping its name, date,
+    compression and attributes (zipfile recomputes sizes and CRC), so a rewritten Office or
+    OpenDocument file differs only in the parts that were meant to change.
+    """
+    with zipfile.ZipFile(dest, "w") as out:
+        out.comment = archive.comment
+        for info in archive.infolist():
+            copy = _same_entry(info)
+            if info.filename in replaced:
+                out.writestr(copy, replaced[info.filename])
+                continue
+            with archive.open(info) as source, out.open(copy, "w") as target:
+                shutil.copyfileobj(source, target, _UNZIP_CHUNK)
+        for name, data in added.items():
+            out.writestr(zipfile.ZipInfo(name, date_time=_ZIP_EPOCH), data, zipfile.ZIP_DEFLATED)
+
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _same_entry(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    copy.compress_type = info.compress_type
+    copy.create_system = info.create_system
+    copy.external_attr = info.external_attr
+    copy.comment = info.comment
+    return copy

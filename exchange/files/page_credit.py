@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import re
-import shutil
 import tempfile
 import warnings
 import zipfile
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import pikepdf
 
-from .formats import ALLOWED
+from .formats import ALLOWED, rewrite_zip
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,6 @@ def write_page_credit(src: Path, fmt: str, credit: PageCredit, dest: Path) -> Pa
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 MAX_PART_BYTES = 64 * 1024 * 1024
-COPY_CHUNK = 1024 * 1024
 
 
 def _xml_escape(text: str) -> str:
@@ -189,31 +187,15 @@ def _read_part(archive: zipfile.ZipFile, name: str) -> str:
         raise NotOnPage("part of the file is not in a text encoding we can edit") from exc
 
 
-def _write_package(
-    archive: zipfile.ZipFile, dest: Path, replaced: dict[str, str], added: dict[str, str]
-) -> None:
-    """Copy every entry in order with its compression, swapping the ones we changed."""
-    with zipfile.ZipFile(dest, "w") as out:
-        out.comment = archive.comment
-        for info in archive.infolist():
-            copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
-            copy.create_system, copy.comment = info.create_system, info.comment
-            if info.filename in replaced:
-                out.writestr(copy, replaced[info.filename].encode("utf-8"))
-                continue
-            with archive.open(info) as source, out.open(copy, "w") as target:
-                shutil.copyfileobj(source, target, COPY_CHUNK)
-        for name, text in added.items():
-            new = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            out.writestr(new, text.encode("utf-8"), zipfile.ZIP_DEFLATED)
+def _utf8(parts: dict[str, str]) -> dict[str, bytes]:
+    return {name: text.encode("utf-8") for name, text in parts.items()}
 
 
 def _package_edit(edit: Callable[[zipfile.ZipFile, PageCredit], tuple[dict, dict]]) -> _Writer:
     def writer(src: Path, credit: PageCredit, tmp: Path) -> None:
         with _open_package(src) as archive:
             replaced, added = edit(archive, credit)
-            _write_package(archive, tmp, replaced, added)
+            rewrite_zip(archive, tmp, _utf8(replaced), _utf8(added))
 
     return writer
 
