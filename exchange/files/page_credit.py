@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pikepdf
 
-from .formats import ALLOWED, rewrite_zip
+from .formats import ALLOWED, UnsafeArchive, open_zip, rewrite_zip
 
 log = logging.getLogger(__name__)
 
@@ -157,21 +157,16 @@ def _append_inside(element: str, tag: str, piece: str) -> str:
 
 # --------------------------------------------------------------------------- zip packages
 
-MAX_ZIP_ENTRIES = 10_000
-MAX_ZIP_UNCOMPRESSED = 300 * 1024 * 1024
-
 
 def _open_package(src: Path) -> zipfile.ZipFile:
+    """The package, opened within the archive limits every upload already passed."""
     try:
-        archive = zipfile.ZipFile(src)
+        archive = open_zip(src)
     except zipfile.BadZipFile as exc:
         raise NotOnPage("the file is not a complete package") from exc
-    infos = archive.infolist()
-    total = sum(info.file_size for info in infos)
-    if len(infos) > MAX_ZIP_ENTRIES or total > MAX_ZIP_UNCOMPRESSED:
-        archive.close()
-        raise NotOnPage("the file is too large to rewrite")
-    if any(info.flag_bits & 0x1 for info in infos):
+    except UnsafeArchive as exc:
+        raise NotOnPage("the file is too large to rewrite") from exc
+    if any(info.flag_bits & 0x1 for info in archive.infolist()):
         archive.close()
         raise NotOnPage("the file is password-protected")
     return archive
