@@ -21,7 +21,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``test_config`` replaces the environment entirely, so a test sees exactly what it sets
     (plus the embedded defaults), whatever variables the machine happens to have.
     Importing the package stays cheap (Flask loads here), so the limited child processes
-    that read uploaded files can import :mod:`exchange.files.extract` without the web stack.
+    that read uploaded files (:mod:`exchange.files.sandbox`) can import
+    :mod:`exchange.files.extract` and its readers without the web stack.
     """
     from flask import Flask
 

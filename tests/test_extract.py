@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from exchange.files.extract import (
+from exchange.files.extract import MAX_TEXT_CHARS, Extraction, extract, normalise
+from exchange.files.reasons import (
     DAMAGED,
     EMPTY,
     FAILED,
     IMAGE,
-    MAX_TEXT_CHARS,
     PASSWORD_PROTECTED,
     REASONS,
     SCANNED,
@@ -29,11 +29,8 @@ from exchange.files.extract import (
     TOO_SLOW,
     UNREADABLE_KIND,
     UNSAFE,
-    Extraction,
-    extract,
-    normalise,
-    run_limited,
 )
+from exchange.files.sandbox import run_limited
 from tests.fixtures.corpus import CORPUS_DIR, manifest, require_corpus
 
 TIMEOUT_S = 20

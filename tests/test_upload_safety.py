@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.http import parse_options_header
 
 from exchange.extensions import db
-from exchange.files.extract import REASONS
+from exchange.files.reasons import REASONS
 from exchange.models import IndexChange, Resource, StoredFile
 from exchange.storage import get_storage
 

@@ -2,8 +2,10 @@
 
 - :mod:`.formats`: every accepted format, declared once, and identifying an upload by its
   content (never its name alone); the limits that refuse zip and picture bombs.
-- :mod:`.extract`: reading the text of each format in a child process with time and memory
-  limits; :mod:`.preview`: first-page pictures, likewise limited.
+- :mod:`.extract`: the text of a file for search, read in the limited child process of
+  :mod:`.sandbox` (time and memory limits), by the format's reader in :mod:`.readers` (one
+  module per family: docx, xlsx, pptx, odf, pdf, rtf, text, legacy); :mod:`.reasons`: why
+  a file's text could not be read. :mod:`.preview`: first-page pictures, likewise limited.
 - :mod:`.credit`: the credit line, credit written into the file's own properties, and the
   credited download name.
 - :mod:`.page_credit`: the credit line printed on every page, footer or slide.

@@ -57,7 +57,7 @@ class FileType:
     """One accepted format, declared once in :data:`ALLOWED`; everything else reads it.
 
     Adding a format is one entry here plus, if no existing reader fits, a text reader in
-    :mod:`.extract` (keyed by ``reader``).
+    :mod:`.readers` (listed in its ``READERS``, keyed by ``reader``).
     """
 
     format: str  # also its usual file extension
@@ -65,7 +65,7 @@ class FileType:
     label: str  # what people call it: "Word document"
     noun: str  # the same inside a sentence: "is not a Word document"
     sniffed: frozenset[str]  # the content kinds (see ``_sniff``) a file of it may hold
-    reader: str  # which text reader in :mod:`.extract` reads it
+    reader: str  # which text reader (:data:`.readers.READERS`) reads it
     package: str = ""  # "ooxml" or "odf": a zip of XML parts with document properties
     aliases: tuple[str, ...] = ()  # other extensions people give it
     # Where a visible credit line goes (see :mod:`.page_credit`), in words for the resource

@@ -16,8 +16,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .extract import run_limited
 from .formats import MAX_IMAGE_PIXELS, formats_where, open_zip, read_member
+from .sandbox import run_limited
 
 log = logging.getLogger(__name__)
 
