@@ -1,0 +1,222 @@
+"""Importing a folder written by ``exchange export``: members matched by email, then each
+resource shared again from its exported files, with what sharing cannot know restored
+(status, dates, who took it, the download ledger and the count).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, select
+
+from ... import counts, search
+from ...extensions import db
+from ...files import UploadRefused
+from ...models import Download, IndexChange, Member, Resource, Taker
+from ...resources import operations
+from ...vocab import CREDIT_IN_PROPERTIES
+from .common import ImportReport, file_sha256, find_existing, progress, share_from_paths
+from .export import EXPORT_FORMAT, read_jsonl
+
+
+def is_export(folder: Path) -> bool:
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return False
+    return json.loads(manifest.read_text(encoding="utf-8")).get("format") == EXPORT_FORMAT
+
+
+@dataclass
+class ExportedResource:
+    """One resource of an export with everything that hangs off it."""
+
+    row: int
+    values: dict[str, Any]
+    files: list[dict[str, Any]]
+    tags: list[str]
+    takers: list[dict[str, Any]]
+    downloads: list[dict[str, Any]]
+
+
+def import_export(source: Path, check_only: bool = False) -> ImportReport:
+    """Bring members and their resources (with files, counts and ledger) from an export.
+
+    Members are matched by email, resources by the idempotency key; rows of other tables
+    (requests, thanks, notifications…) stay in the export and are not merged.
+    """
+    report = ImportReport(check_only=check_only)
+    members = _import_members(source / "rows" / "members.jsonl", report, check_only)
+    for item in progress(list(_exported_resources(source / "rows")), "Importing"):
+        owner = members.get(item.values["owner_id"])
+        problem = _check_exported(item, owner, source)
+        if problem:
+            report.problems.append((item.row, problem))
+        elif check_only:
+            _check_restore(item, owner, report)
+        else:
+            _restore_resource(item, owner, members, source, report)
+    return report
+
+
+def _check_restore(item: ExportedResource, owner: Member, report: ImportReport) -> None:
+    digests = [row["sha256"] for row in item.files]
+    found = find_existing(owner, item.values["title"], digests) if owner.id else None
+    if found is not None:
+        report.existing.append((item.row, found))
+    else:
+        report.would_import.append(item.row)
+
+
+def _import_members(path: Path, report: ImportReport, check_only: bool) -> dict[int, Member]:
+    """Old member id -> member here: the existing account with that email, or a new one."""
+    mapped = {}
+    columns = [c.name for c in Member.__table__.columns if c.name != "id"]
+    for values in read_jsonl(path):
+        member = db.session.scalar(select(Member).where(Member.email == values["email"]))
+        if member is None:
+            member = Member(
+                **{c: _column_value(Member, c, values[c]) for c in columns if c in values}
+            )
+            member.session_epoch = 0
+            if not check_only:
+                db.session.add(member)
+                db.session.commit()
+                report.members_created += 1
+        mapped[values["id"]] = member
+    return mapped
+
+
+def _column_value(model: type, name: str, value: Any) -> Any:
+    """A value read back from JSON in the column's own type (dates were written as text)."""
+    column_type = model.__table__.columns[name].type
+    stored_as = getattr(column_type, "impl_instance", column_type)
+    if value is not None and isinstance(stored_as, DateTime):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _exported_resources(rows: Path) -> Iterator[ExportedResource]:
+    """Resources numbered as lines of ``resources.jsonl``, with their files, tags and ledger."""
+    files = _by_resource(rows / "files.jsonl")
+    takers = _by_resource(rows / "takers.jsonl")
+    downloads = _by_resource(rows / "downloads.jsonl")
+    tag_names = {t["id"]: t["name"] for t in read_jsonl(rows / "tags.jsonl")}
+    tags = defaultdict(list)
+    for link in read_jsonl(rows / "resource_tags.jsonl"):
+        tags[link["resource_id"]].append(tag_names.get(link["tag_id"], ""))
+    for number, values in enumerate(read_jsonl(rows / "resources.jsonl"), start=1):
+        key = values["id"]
+        own = sorted(files[key], key=lambda f: f["position"])
+        names = sorted(t for t in tags[key] if t)
+        yield ExportedResource(number, values, own, names, takers[key], downloads[key])
+
+
+def _by_resource(path: Path) -> dict[int, list[dict[str, Any]]]:
+    grouped = defaultdict(list)
+    for values in read_jsonl(path):
+        grouped[values["resource_id"]].append(values)
+    return grouped
+
+
+def _check_exported(item: ExportedResource, owner: Member | None, source: Path) -> str:
+    if owner is None:
+        return f"its owner (member {item.values['owner_id']}) is not in the export"
+    if not item.files:
+        return "it has no files in the export"
+    for row in item.files:
+        path = source / "files" / row["storage_key"]
+        if not path.is_file() or file_sha256(path) != row["sha256"]:
+            return f"file “{row['original_name']}” is missing from the export or damaged"
+    return ""
+
+
+def _restore_resource(
+    item: ExportedResource,
+    owner: Member,
+    members: dict[int, Member],
+    source: Path,
+    report: ImportReport,
+) -> None:
+    values = item.values
+    digests = [row["sha256"] for row in item.files]
+    found = find_existing(owner, values["title"], digests)
+    if found is not None:
+        report.existing.append((item.row, found))
+        return
+    details = _details_of(values, item.tags)
+    paths = [source / "files" / row["storage_key"] for row in item.files]
+    names = [row["original_name"] for row in item.files]
+    try:
+        resource = share_from_paths(owner, details, paths, names)
+    except UploadRefused as exc:
+        db.session.rollback()
+        report.problems.append((item.row, str(exc)))
+        return
+    _restore_history(resource, item, members)
+    report.imported.append((item.row, resource.id))
+
+
+def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceDetails:
+    return operations.ResourceDetails(
+        title=values["title"],
+        synopsis=values["synopsis"],
+        how_used=values["how_used"],
+        tags=tags,
+        kind=values["kind"],
+        audience=values["audience"],
+        licence=values["licence"],
+        access=values.get("access") or "everyone",
+        credit_name=values.get("credit_name") or "",
+        visibility=values.get("visibility") or Resource.PUBLIC,
+        # Exports made before the choice existed hold properties-only credited copies.
+        credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
+    )
+
+
+def _restore_history(
+    resource: Resource, item: ExportedResource, members: dict[int, Member]
+) -> None:
+    """What sharing cannot know: status, dates, the download ledger and the count."""
+    values = item.values
+    resource.status = values.get("status") or resource.status
+    for name in ("created_at", "updated_at"):
+        if values.get(name):
+            setattr(resource, name, datetime.fromisoformat(values[name]))
+    new_file_ids = {row["id"]: f.id for row, f in zip(item.files, resource.files, strict=True)}
+    _restore_ledger(resource, new_file_ids, members, item)
+    counts.recount([resource.id])  # from the ledger as restored, not the exported number
+    IndexChange.record(resource.id)
+    db.session.commit()
+    search.catch_up()
+
+
+def _restore_ledger(
+    resource: Resource,
+    new_file_ids: dict[int, int],
+    members: dict[int, Member],
+    item: ExportedResource,
+) -> None:
+    """Who took this resource, and each download, mapped to the members and files here."""
+    for values in item.takers:
+        member = members.get(values["member_id"])
+        if member is not None:
+            when = datetime.fromisoformat(values["created_at"])
+            db.session.add(Taker(resource_id=resource.id, member_id=member.id, created_at=when))
+    for values in item.downloads:
+        member = members.get(values["member_id"])
+        if member is not None:
+            db.session.add(
+                Download(
+                    resource_id=resource.id,
+                    member_id=member.id,
+                    file_id=new_file_ids.get(values.get("file_id")),
+                    region=values.get("region") or "",
+                    created_at=datetime.fromisoformat(values["created_at"]),
+                )
+            )
