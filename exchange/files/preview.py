@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 PDF_FORMATS = formats_where(lambda t: t.reader == "pdf")
 IMAGE_FORMATS = formats_where(lambda t: t.reader == "image")
 PACKAGE_FORMATS = formats_where(lambda t: bool(t.package))
-PREVIEW_FORMATS = formats_where(lambda t: t.has_preview)
+# Cheap previews only: pages LibreOffice draws are made by a job (see .office_preview).
+PREVIEW_FORMATS = PDF_FORMATS | IMAGE_FORMATS | PACKAGE_FORMATS
 
 # A preview is a strip at most this many times taller than wide (long receipts, banners).
 MAX_ASPECT = 3
