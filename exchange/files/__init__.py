@@ -3,7 +3,8 @@
 - :mod:`.formats`: every accepted format, declared once, and identifying an upload by its
   content (never its name alone); the limits that refuse zip and picture bombs.
 - :mod:`.extract`: reading the text of each format in a child process with time and memory
-  limits; :mod:`.preview`: first-page pictures, likewise limited.
+  limits; :mod:`.preview`: first-page pictures, likewise limited; :mod:`.office_preview`:
+  first pages of office files drawn by LibreOffice (slow: a job runs it after the share).
 - :mod:`.credit`: the credit line, credit written into the file's own properties, and the
   credited download name.
 - :mod:`.page_credit`: the credit line printed on every page, footer or slide.
@@ -29,6 +30,7 @@ from .uploads import (
     QuotaExceeded,
     UploadRefused,
     UploadTooLarge,
+    draw_office_preview,
     make_credited_copy,
     make_thumbnail,
     read_text,
@@ -52,6 +54,7 @@ __all__ = [
     "credit_line",
     "detect",
     "download_name",
+    "draw_office_preview",
     "find_personal_data",
     "make_credited_copy",
     "make_thumbnail",
