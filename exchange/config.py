@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "SITE_NAME": "Toolkit Exchange",
         "EXTRACT_TIMEOUT_S": 20,
         "EXTRACT_MEMORY_MB": 512,
+        # Draw the first page of office files without a thumbnail with LibreOffice, in a
+        # job after the share. None: on when LibreOffice's soffice is installed.
+        "OFFICE_PREVIEWS": None,
         "PRESIGN_SECONDS": 60,
         "QUOTA_FILES": 500,
         "QUOTA_MB": 2000,
@@ -125,6 +129,7 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError("EXCHANGE_STORAGE_URL must start with file:// or s3://.")
     validate_site(config)
     validate_operations(config)
+    validate_office_previews(config)
     validate_rate_limits(config)
 
 
@@ -161,6 +166,20 @@ def validate_operations(config: dict[str, Any]) -> None:
         raise ConfigError("EXCHANGE_READY_TIMEOUT_S must be a number of seconds, up to 30.")
     if not isinstance(config["READY_MAX_INDEX_LAG"], int) or config["READY_MAX_INDEX_LAG"] < 0:
         raise ConfigError("EXCHANGE_READY_MAX_INDEX_LAG must be a whole number, 0 or more.")
+
+
+def validate_office_previews(config: dict[str, Any]) -> None:
+    """Office previews need LibreOffice: asking for them without it is a mistake to say
+    at start-up, not a page that silently never gets its pictures."""
+    wanted = config["OFFICE_PREVIEWS"]
+    if wanted not in (None, True, False, 0, 1):
+        raise ConfigError("EXCHANGE_OFFICE_PREVIEWS must be 1 (on) or 0 (off).")
+    if wanted and shutil.which("soffice") is None:
+        raise ConfigError(
+            "EXCHANGE_OFFICE_PREVIEWS is on but LibreOffice is not installed (no soffice "
+            "on the PATH): install it, e.g. apt-get install libreoffice-writer-nogui "
+            "libreoffice-calc-nogui libreoffice-impress-nogui, or set it to 0."
+        )
 
 
 def validate_site(config: dict[str, Any]) -> None:
@@ -208,6 +227,8 @@ def derive(config: dict[str, Any]) -> None:
         config["MAIL_LINKS_ON_PAGE"] = config["ENV"] == "development" and not config["SMTP_URL"]
     if config["ENV"] == "production":
         config["MAIL_LINKS_ON_PAGE"] = False
+    wanted = config["OFFICE_PREVIEWS"]
+    config["OFFICE_PREVIEWS"] = bool(shutil.which("soffice") if wanted is None else wanted)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     # Room for the form fields around the files; the per-file limit is checked separately.

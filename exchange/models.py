@@ -242,6 +242,10 @@ class StoredFile(db.Model):
     credit_on_page: Mapped[bool] = mapped_column(Boolean, default=False)
     page_credit_note: Mapped[str] = mapped_column(String(300), default="")
     preview_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # A picture of the first page is being drawn by a job (LibreOffice is slow); when none
+    # could be made, why not, in words for the resource page.
+    preview_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    preview_note: Mapped[str] = mapped_column(String(300), default="")
     # The extracted text can be long: loaded only when asked for (index, previews, snippets).
     text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     # The start of ``text``, when a query asks for it (``with_excerpt``): pages show only that.

@@ -40,6 +40,8 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         "SITE_URL": "http://localhost",  # the test client's host
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # LibreOffice takes seconds per office file: only the tests about it turn it on.
+        "OFFICE_PREVIEWS": False,
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from exchange import create_app
@@ -81,12 +83,26 @@ def test_embedded_defaults_live_in_the_instance_folder(env, tmp_path):
         ("EXCHANGE_STORAGE_URL", "ftp://files", "file:// or s3://"),
         ("EXCHANGE_MAX_UPLOAD_MB", "-1", "EXCHANGE_MAX_UPLOAD_MB"),
         ("EXCHANGE_ENV", "staging", "EXCHANGE_ENV"),
+        ("EXCHANGE_OFFICE_PREVIEWS", "maybe", "EXCHANGE_OFFICE_PREVIEWS"),
     ],
 )
 def test_unusable_settings_are_refused_with_the_variable_named(env, name, value, message):
     env.setenv("EXCHANGE_ENV", "development")
     env.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
+        create_app()
+
+
+def test_office_previews_follow_libreoffice_unless_set(env, tmp_path):
+    """On by default exactly where LibreOffice is installed; asked for without it, refused."""
+    env.setenv("EXCHANGE_ENV", "development")
+    installed = shutil.which("soffice") is not None
+    assert create_app().config["OFFICE_PREVIEWS"] is installed
+    env.setenv("EXCHANGE_OFFICE_PREVIEWS", "0")
+    assert create_app().config["OFFICE_PREVIEWS"] is False
+    env.setenv("EXCHANGE_OFFICE_PREVIEWS", "1")
+    env.setenv("PATH", str(tmp_path))  # a machine without soffice
+    with pytest.raises(ConfigError, match="EXCHANGE_OFFICE_PREVIEWS is on but LibreOffice"):
         create_app()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -146,3 +148,186 @@ def test_a_shared_template_gets_the_thumbnail_its_document_would(member):
     assert has_preview
     response = member.client.get(f"/resources/{resource_id}/files/{file_id}/preview.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
+
+
+# --------------------------------------------------------------------------- office files
+
+
+def without_thumbnail(path: Path) -> bytes:
+    """The same package with its embedded thumbnail left out (so LibreOffice must draw it)."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            if "thumbnail" not in info.filename.lower():
+                copy.writestr(info, source.read(info))
+    return out.getvalue()
+
+
+def ink(png: bytes) -> int:
+    """How many pixels of a picture are clearly not white: a blank page has none."""
+    import io
+
+    with Image.open(io.BytesIO(png)) as image:
+        grey = image.convert("L")
+        return sum(count for level, count in enumerate(grey.histogram()) if level < 200)
+
+
+@pytest.fixture
+def office_member(make_app):
+    """A member of a site that draws office files' first pages with LibreOffice."""
+    from tests.fixtures.members import Visitor
+
+    if shutil.which("soffice") is None:
+        pytest.fail(
+            "LibreOffice (soffice) is needed: apt-get install libreoffice-writer-nogui "
+            "libreoffice-calc-nogui libreoffice-impress-nogui (.ci/run does)"
+        )
+    visitor = Visitor(make_app(OFFICE_PREVIEWS=True).test_client())
+    assert visitor.register().status_code == 302
+    return visitor
+
+
+@pytest.fixture
+def held_jobs(office_member):
+    """Keep the job runner busy until released, so a test sees the page before the job runs."""
+    from exchange import jobs
+
+    release = threading.Event()
+    jobs.job("test-hold")(lambda: release.wait(60))
+    with office_member.client.application.app_context():
+        jobs.enqueue("test-hold")
+    yield release
+    release.set()
+    assert jobs.wait(300), "jobs still running"
+
+
+def files_of(member, resource_id: int) -> list:
+    from exchange.extensions import db
+    from exchange.models import StoredFile
+
+    with member.client.application.app_context():
+        rows = db.session.query(StoredFile).filter_by(resource_id=resource_id)
+        rows = rows.order_by(StoredFile.position)
+        return [(f.id, f.format, f.preview_key, f.preview_note) for f in rows]
+
+
+def page_of(member, resource_id: int) -> str:
+    response = member.client.get(f"/resources/{resource_id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def stored_previews(member) -> list[str]:
+    from exchange.storage import get_storage
+
+    with member.client.application.app_context():
+        return list(get_storage().iter_keys("previews/"))
+
+
+# SQLite only: the job's database work is the same on PostgreSQL, and each drawing costs
+# LibreOffice seconds.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.mark.slow
+@sqlite_only
+def test_office_files_without_thumbnails_get_their_first_page_drawn_once(office_member, held_jobs):
+    from exchange import jobs
+
+    files = [
+        ("interview notes.docx", corpus_file("docx/tika-testWORD_various.docx").read_bytes()),
+        ("budget.xlsx", corpus_file("xlsx/tika-testEXCEL_textbox.xlsx").read_bytes()),
+        ("workshop.pptx", without_thumbnail(corpus_file("pptx/tika-testPPT_various.pptx"))),
+    ]
+    resource_id = office_member.share_id(files=files)
+    page = page_of(office_member, resource_id)
+    assert page.count("Preview being made…") == 3 and "No picture" not in page
+    held_jobs.set()
+    assert jobs.wait(300)
+
+    drawn = files_of(office_member, resource_id)
+    assert [fmt for _, fmt, _, _ in drawn] == ["docx", "xlsx", "pptx"]
+    for file_id, fmt, key, note in drawn:
+        assert key and not note, f"{fmt}: {note}"
+        response = office_member.client.get(f"/resources/{resource_id}/files/{file_id}/preview.png")
+        assert response.mimetype == "image/png"
+        assert ink(response.get_data()) > 50, f"the {fmt} preview is a blank page"
+    page = page_of(office_member, resource_id)
+    assert "Preview being made" not in page and page.count('class="thumb"') == 3
+
+    with office_member.client.application.app_context():  # run again: nothing changes
+        for file_id, *_ in drawn:
+            jobs.enqueue("preview", file_id)
+    assert jobs.wait(300)
+    assert files_of(office_member, resource_id) == drawn
+    assert sorted(stored_previews(office_member)) == sorted(key for _, _, key, _ in drawn)
+
+
+@pytest.mark.slow
+@sqlite_only
+def test_a_file_libreoffice_cannot_open_keeps_no_picture_and_the_page_says_why(office_member):
+    from exchange import jobs
+
+    nasty = corpus_file("hostile/odfpy-nasty.odt").read_bytes()  # an external XML entity
+    resource_id = office_member.share_id(files=[("nasty.odt", nasty)])
+    assert jobs.wait(300)
+    [(_, _, key, note)] = files_of(office_member, resource_id)
+    assert key is None and note == "LibreOffice could not open it"
+    page = page_of(office_member, resource_id)
+    assert "No picture of this file’s first page: LibreOffice could not open it." in page
+    assert 'class="thumb"' not in page and stored_previews(office_member) == []
+
+
+@sqlite_only
+def test_a_file_deleted_before_its_job_runs_is_left_alone(office_member, held_jobs, caplog):
+    from exchange import jobs
+
+    docx = corpus_file("docx/tika-testWORD_various.docx").read_bytes()
+    resource_id = office_member.share_id(files=[("notes.docx", docx)])
+    response = office_member.client.post(f"/resources/{resource_id}/delete")
+    assert response.status_code == 302
+    held_jobs.set()
+    assert jobs.wait(60)
+    assert stored_previews(office_member) == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_with_office_previews_off_nothing_is_drawn_and_the_excerpt_stays(member):
+    from exchange import jobs
+
+    docx = corpus_file("docx/tika-testWORD_various.docx").read_bytes()
+    resource_id = member.share_id(files=[("notes.docx", docx)])
+    assert jobs.wait(5)
+    [(_, _, key, note)] = files_of(member, resource_id)
+    assert key is None and note == "this site does not draw the pages of office files"
+    page = page_of(member, resource_id)
+    assert "No picture of this file’s first page: this site does not draw" in page
+    assert "Preview being made" not in page and 'class="excerpt-text"' in page
+    assert stored_previews(member) == []
+
+
+def test_without_libreoffice_the_reason_is_given(tmp_path, monkeypatch):
+    from exchange.files.office_preview import NOT_INSTALLED, draw_first_page
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    source = corpus_file("docx/tika-testWORD_various.docx")
+    drawing = draw_first_page(source, "docx", tmp_path / "preview.png")
+    assert not drawing.made and drawing.reason == NOT_INSTALLED
+    assert not (tmp_path / "preview.png").exists()
+
+
+@pytest.mark.slow
+def test_libreoffice_is_stopped_at_the_time_limit(tmp_path):
+    from exchange.files.office_preview import draw_first_page
+
+    if shutil.which("soffice") is None:
+        pytest.fail("LibreOffice (soffice) is needed: apt-get install libreoffice-writer-nogui")
+    started = time.perf_counter()
+    source = corpus_file("docx/tika-testWORD_various.docx")
+    drawing = draw_first_page(source, "docx", tmp_path / "preview.png", timeout_s=0.5)
+    assert drawing.reason == "drawing it took too long"
+    assert time.perf_counter() - started < 5
+    assert list(tmp_path.iterdir()) == []

@@ -80,7 +80,9 @@ def running_stack(
 
     ``port_base`` picks the gunicorn ports and ``port_base + 1000`` the SeaweedFS ones,
     spread by process id so parallel test runs on one machine do not collide.
+    Office previews are off (LibreOffice would draw each shared .docx in the background).
     """
+    settings["env"] = {"EXCHANGE_OFFICE_PREVIEWS": "0", **settings.get("env", {})}
     stack = Stack(
         Settings(
             state_dir=str(tmp_path_factory.mktemp(name)),

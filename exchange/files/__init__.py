@@ -5,7 +5,9 @@
 - :mod:`.extract`: the text of a file for search, read in the limited child process of
   :mod:`.sandbox` (time and memory limits), by the format's reader in :mod:`.readers` (one
   module per family: docx, xlsx, pptx, odf, pdf, rtf, text, legacy); :mod:`.reasons`: why
-  a file's text could not be read. :mod:`.preview`: first-page pictures, likewise limited.
+  a file's text could not be read. :mod:`.preview`: first-page pictures, likewise limited;
+  :mod:`.office_preview`: first pages of office files drawn by LibreOffice (slow: a job runs
+  it after the share).
 - :mod:`.credit`: the credit line, credit written into the file's own properties, and the
   credited download name.
 - :mod:`.page_credit`: the credit line printed on every page, footer or slide.
@@ -31,6 +33,7 @@ from .uploads import (
     QuotaExceeded,
     UploadRefused,
     UploadTooLarge,
+    draw_office_preview,
     make_credited_copy,
     make_thumbnail,
     read_text,
@@ -54,6 +57,7 @@ __all__ = [
     "credit_line",
     "detect",
     "download_name",
+    "draw_office_preview",
     "find_personal_data",
     "make_credited_copy",
     "make_thumbnail",

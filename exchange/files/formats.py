@@ -72,6 +72,9 @@ class FileType:
     # page; or, for a format that can't carry one, why not.
     page_credit: str = ""
     no_page_credit: str = ""
+    # LibreOffice can draw its first page when the file embeds no thumbnail (see
+    # :mod:`.office_preview`): slow, so it is done by a job after the share.
+    drawn_by_office: bool = False
 
     @property
     def credit_in_properties(self) -> bool:
@@ -80,8 +83,9 @@ class FileType:
 
     @property
     def has_preview(self) -> bool:
-        """A first-page picture can be made: PDFs, images, and packages' thumbnails."""
-        return bool(self.package) or self.reader in ("pdf", "image")
+        """A first-page picture can be made: PDFs, images, packages' thumbnails, and pages
+        LibreOffice draws."""
+        return bool(self.package) or self.reader in ("pdf", "image") or self.drawn_by_office
 
 
 class UnsupportedFile(ValueError):
@@ -131,41 +135,41 @@ ALLOWED: dict[str, FileType] = {
                  no_page_credit=_OLD_OFFICE.format("Word")),
         FileType("docx", f"{_OOXML}.wordprocessingml.document", "Word document",
                  "a Word document", _WORD, "word", "ooxml",
-                 page_credit=_FOOTER),
+                 page_credit=_FOOTER, drawn_by_office=True),
         FileType("dotx", f"{_OOXML}.wordprocessingml.template", "Word template",
                  "a Word template", _WORD, "word", "ooxml",
-                 page_credit=_FOOTER),
+                 page_credit=_FOOTER, drawn_by_office=True),
         FileType("xls", "application/vnd.ms-excel", "Spreadsheet (Excel)",
                  "an Excel spreadsheet", _kinds("xls"), "legacy-sheet",
                  no_page_credit=_OLD_OFFICE.format("Excel")),
         FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", "Spreadsheet (Excel)",
                  "an Excel spreadsheet", _EXCEL, "sheet", "ooxml",
-                 page_credit=_PRINT_FOOTER),
+                 page_credit=_PRINT_FOOTER, drawn_by_office=True),
         FileType("xltx", f"{_OOXML}.spreadsheetml.template", "Spreadsheet template (Excel)",
                  "an Excel template", _EXCEL, "sheet", "ooxml",
-                 page_credit=_PRINT_FOOTER),
+                 page_credit=_PRINT_FOOTER, drawn_by_office=True),
         FileType("ppt", "application/vnd.ms-powerpoint", "Presentation (PowerPoint)",
                  "a PowerPoint presentation", _kinds("ppt"), "legacy-slides",
                  no_page_credit=_OLD_OFFICE.format("PowerPoint")),
         FileType("pptx", f"{_OOXML}.presentationml.presentation", "Presentation (PowerPoint)",
                  "a PowerPoint presentation", _POWERPOINT, "slides", "ooxml",
-                 page_credit=_SLIDE),
+                 page_credit=_SLIDE, drawn_by_office=True),
         FileType("potx", f"{_OOXML}.presentationml.template",
                  "Presentation template (PowerPoint)", "a PowerPoint template", _POWERPOINT,
                  "slides", "ooxml",
-                 page_credit=_SLIDE),
+                 page_credit=_SLIDE, drawn_by_office=True),
         FileType("odt", f"{_ODF}.text", "Text document (OpenDocument)", "an OpenDocument text",
                  _kinds("odt", "ott"), "odf", "odf",
-                 page_credit=_FOOTER),
+                 page_credit=_FOOTER, drawn_by_office=True),
         FileType("ods", f"{_ODF}.spreadsheet", "Spreadsheet (OpenDocument)",
                  "an OpenDocument spreadsheet", _kinds("ods", "ots"), "odf", "odf",
-                 page_credit=_PRINT_FOOTER),
+                 page_credit=_PRINT_FOOTER, drawn_by_office=True),
         FileType("odp", f"{_ODF}.presentation", "Presentation (OpenDocument)",
                  "an OpenDocument presentation", _kinds("odp", "otp"), "odf", "odf",
-                 page_credit=_SLIDE),
+                 page_credit=_SLIDE, drawn_by_office=True),
         FileType("rtf", "application/rtf", "Rich Text document", "an RTF document",
                  _kinds("rtf"), "rtf",
-                 page_credit=_FOOTER),
+                 page_credit=_FOOTER, drawn_by_office=True),
         FileType("pdf", "application/pdf", "PDF", "a PDF", _kinds("pdf"), "pdf",
                  page_credit="in a thin line at the bottom of every page"),
         FileType("txt", "text/plain", "Text file", "a text file", _kinds("text"), "text",

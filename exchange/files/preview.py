@@ -1,7 +1,7 @@
 """A small PNG of a shared file's first page, for the resource page.
 
 Rendering untrusted PDFs and images is as risky as parsing them, so the work happens in
-the same limited child process as text extraction (:func:`exchange.files.extract.run_limited`).
+the same limited child process as text extraction (:func:`exchange.files.sandbox.run_limited`).
 PDFs are rendered with pdfium; images are scaled with Pillow, which refuses decompression
 bombs; Office and OpenDocument files offer the thumbnail they embed, when they have one.
 Everything else simply has no preview.
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 PDF_FORMATS = formats_where(lambda t: t.reader == "pdf")
 IMAGE_FORMATS = formats_where(lambda t: t.reader == "image")
 PACKAGE_FORMATS = formats_where(lambda t: bool(t.package))
-PREVIEW_FORMATS = formats_where(lambda t: t.has_preview)
+# Cheap previews only: pages LibreOffice draws are made by a job (see .office_preview).
+PREVIEW_FORMATS = PDF_FORMATS | IMAGE_FORMATS | PACKAGE_FORMATS
 
 # A preview is a strip at most this many times taller than wide (long receipts, banners).
 MAX_ASPECT = 3

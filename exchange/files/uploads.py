@@ -9,6 +9,7 @@ limited process, credited and previewed.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -16,12 +17,13 @@ from typing import BinaryIO
 from flask import current_app
 
 from . import credit as credit_mod
-from . import page_credit
+from . import office_preview, page_credit
 from .extract import Extraction, extract
 from .formats import FileType, UnsupportedFile, clean_filename, detect
 from .preview import make_preview
 
 CHUNK = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class UploadRefused(ValueError):
@@ -40,6 +42,10 @@ class PreparedFile:
     credit_on_page: bool = False
     page_credit_note: str = ""  # why the giver's wish for a credit on the page was not met
     preview_path: Path | None = None
+    # LibreOffice is to draw the first page after the share (a job: it takes seconds), or,
+    # when no picture will come, why not (see :mod:`.office_preview`).
+    preview_pending: bool = False
+    preview_note: str = ""
 
 
 def stage(stream: BinaryIO, filename: str, workdir: Path, budget: int) -> PreparedFile:
@@ -136,8 +142,25 @@ def page_text(credit: credit_mod.Credit) -> page_credit.PageCredit:
 
 
 def make_thumbnail(prepared: PreparedFile) -> None:
+    """The cheap preview now (a PDF's page, an image, an embedded thumbnail); an office
+    file without one is marked for LibreOffice to draw later, if this site does that."""
     if not prepared.type.has_preview:
         return
     dest = prepared.path.with_name(prepared.path.name + ".png")
     if make_preview(prepared.path, prepared.type.format, dest):
         prepared.preview_path = dest
+    elif prepared.type.drawn_by_office:
+        prepared.preview_pending = bool(current_app.config["OFFICE_PREVIEWS"])
+        prepared.preview_note = "" if prepared.preview_pending else office_preview.TURNED_OFF
+
+
+def draw_office_preview(path: Path, fmt: str, out_path: Path) -> office_preview.Drawing:
+    """Draw the first page of an office file with LibreOffice (seconds: for a job).
+
+    Never raises: even a failure of our own leaves the page a reason, not a wait forever.
+    """
+    try:
+        return office_preview.draw_first_page(path, fmt, out_path)
+    except Exception:  # noqa: BLE001 - logged; the page says the page could not be drawn
+        log.exception("drawing the first page of %s as %s failed", path, fmt)
+        return office_preview.Drawing(False, office_preview.NOT_DRAWN)

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import search
+from .. import jobs, search
 from ..community import Refused, add_answer, announce_answers, may_answer_problem
 from ..extensions import db
 from ..files import (
@@ -32,6 +32,7 @@ from ..files import (
     QuotaExceeded,
     UploadRefused,
     credit_line,
+    draw_office_preview,
     find_personal_data,
     make_credited_copy,
     make_thumbnail,
@@ -240,6 +241,9 @@ def _store(resource: Resource, prepared: Sequence[PreparedFile], stored: list[st
     db.session.add(resource)
     db.session.flush()
     IndexChange.record(resource.id)
+    for row in resource.files[first:]:
+        if row.preview_pending:
+            jobs.enqueue(PREVIEW_JOB, row.id)  # runs once the caller's commit succeeds
 
 
 def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
@@ -258,6 +262,7 @@ def _store_file(storage: Storage, item: PreparedFile, position: int, stored: lis
     row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
     if item.preview_path:
         row.preview_key = _put(storage, item.preview_path, "image/png", stored, prefix="previews")
+    row.preview_pending, row.preview_note = item.preview_pending, item.preview_note
     extraction = item.extraction
     row.text = extraction.text if extraction else ""
     row.text_status = (
@@ -283,6 +288,40 @@ def discard_objects(keys: Sequence[str]) -> None:
             storage.delete(key)
         except Exception:  # noqa: BLE001 - best effort: an orphan is harmless and repairable
             log.warning("could not delete object %s; exchange doctor will remove it", key)
+
+
+# -- previews drawn after the share ------------------------------------------------------
+
+PREVIEW_JOB = "preview"
+
+
+@jobs.job(PREVIEW_JOB)
+def draw_preview(file_id: int) -> None:
+    """Draw the first page of a shared office file that has no thumbnail (a job).
+
+    Idempotent: a file that already has its picture, or no longer waits for one, or was
+    deleted meanwhile, is left alone. The picture is stored first and recorded only if the
+    file still waits for it, so two runs at once keep one picture and delete the other.
+    """
+    row = db.session.get(StoredFile, file_id)
+    if row is None or not row.preview_pending or row.preview_key:
+        return
+    storage = get_storage()
+    with _workdir() as workdir:
+        original = _fetch_original(storage, row, workdir)
+        db.session.commit()  # hold no transaction open while LibreOffice works (seconds)
+        picture = workdir / "preview.png"
+        drawing = draw_office_preview(original.path, original.type.format, picture)
+        key = _put(storage, picture, "image/png", [], prefix="previews") if drawing.made else None
+    recorded = db.session.execute(
+        update(StoredFile)
+        .where(StoredFile.id == file_id, StoredFile.preview_pending.is_(True))
+        .values(preview_key=key, preview_pending=False, preview_note=drawing.reason)
+    ).rowcount
+    db.session.commit()
+    if key and not recorded:  # deleted meanwhile, or another run got there first
+        discard_objects([key])
+    log.info("preview of file %s: %s", file_id, "made" if key else drawing.reason)
 
 
 # -- tags --------------------------------------------------------------------------------

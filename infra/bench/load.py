@@ -548,6 +548,9 @@ def main_run(args: argparse.Namespace) -> int:
             # The address the load generator uses (production requires it, and trusts
             # requests for this host alone).
             "EXCHANGE_SITE_URL": f"http://{HOST}:{args.port}",
+            # The share phase measures the request; LibreOffice drawing previews in the
+            # workers' background would take the CPU from it and make runs incomparable.
+            "EXCHANGE_OFFICE_PREVIEWS": "0",
         },
     )
     stack = Stack(settings)
