@@ -13,7 +13,7 @@ import logging
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,11 +26,13 @@ from ..community import Refused, add_answer, announce_answers, may_answer_proble
 from ..extensions import db
 from ..files import (
     ALLOWED,
+    BUNDLE_CONTENT_TYPE,
     Credit,
     Finding,
     PreparedFile,
     QuotaExceeded,
     UploadRefused,
+    bundle_with_credit_txt,
     credit_line,
     draw_office_preview,
     find_personal_data,
@@ -52,6 +54,7 @@ from ..models import (
     note_core_write,
     utcnow,
 )
+from ..notify import site_url
 from ..storage import Storage, get_storage, new_key
 from ..vocab import CREDIT_ON_PAGE, LICENCE_URLS, LICENCES
 
@@ -77,6 +80,7 @@ class ResourceDetails:
     credit_name: str
     visibility: str = Resource.PUBLIC
     credit_placement: str = CREDIT_ON_PAGE
+    credit_txt: bool = False
 
     def apply_to(self, resource: Resource) -> None:
         fields = ("title", "synopsis", "how_used", "kind", "audience", "licence", "access")
@@ -84,6 +88,7 @@ class ResourceDetails:
             setattr(resource, name, getattr(self, name).strip())
         resource.credit_name = self.credit_name.strip()
         resource.credit_placement = self.credit_placement
+        resource.credit_txt = bool(self.credit_txt)
         resource.tags = tags_named(self.tags)
 
     @property
@@ -103,7 +108,16 @@ def credit_for(resource: Resource | ResourceDetails) -> Credit:
 
 
 def credit_line_for(resource: Resource) -> str:
-    return credit_line(credit_for(resource))
+    """The line to copy; "adapted from" when the files name one original author."""
+    originals = {f.original_author for f in resource.files if f.original_author}
+    adapted = originals.pop() if len(originals) == 1 else ""
+    return credit_line(replace(credit_for(resource), adapted_from=adapted))
+
+
+def giver_names(owner: Member) -> tuple[str, ...]:
+    """Every name the giver is known by here: a file's author that matches one of them is
+    the giver's own (their email's user name is often their computer's account name)."""
+    return (owner.name, owner.credit_name, owner.email.partition("@")[0])
 
 
 # -- share -------------------------------------------------------------------------------
@@ -160,9 +174,10 @@ def prepare_files(
     name_apart(prepared, kept_names)
     check_quota(owner_id, prepared)
     credit = credit_for(details)
+    names = giver_names(db.session.get(Member, owner_id))
     for item in prepared:
         read_text(item)
-        make_credited_copy(item, credit, on_page=details.credit_on_page_wanted)
+        make_credited_copy(item, credit, details.credit_on_page_wanted, names)
         make_thumbnail(item)
     return prepared
 
@@ -235,15 +250,24 @@ def _all_or_nothing() -> Iterator[list[str]]:
 def _store(resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]) -> None:
     """Store the bytes, then write the rows and the change-log entry; the caller commits."""
     storage = get_storage()
+    db.session.add(resource)
+    db.session.flush()  # its id: a credit.txt gives the resource's address
     first = len(resource.files)
     for position, item in enumerate(prepared, start=first):
+        _bundle_if_wanted(resource, item)
         resource.files.append(_store_file(storage, item, position, stored))
-    db.session.add(resource)
     db.session.flush()
     IndexChange.record(resource.id)
     for row in resource.files[first:]:
         if row.preview_pending:
             jobs.enqueue(PREVIEW_JOB, row.id)  # runs once the caller's commit succeeds
+
+
+def _bundle_if_wanted(resource: Resource, item: PreparedFile) -> None:
+    """The zip with a credit.txt, for files that can't carry the credit, if the giver asked."""
+    if resource.credit_txt:
+        address = site_url("resources.show", resource_id=resource.id)
+        bundle_with_credit_txt(item, replace(credit_for(resource), source_url=address))
 
 
 def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
@@ -257,9 +281,10 @@ def _store_file(storage: Storage, item: PreparedFile, position: int, stored: lis
     )
     row.storage_key = _put(storage, item.path, item.type.content_type, stored)
     if item.credited_path:
-        row.credited_key = _put(storage, item.credited_path, item.type.content_type, stored)
+        row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
         row.credited_size = item.credited_path.stat().st_size
     row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
+    row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
     if item.preview_path:
         row.preview_key = _put(storage, item.preview_path, "image/png", stored, prefix="previews")
     row.preview_pending, row.preview_note = item.preview_pending, item.preview_note
@@ -270,6 +295,10 @@ def _store_file(storage: Storage, item: PreparedFile, position: int, stored: lis
     )
     row.text_reason = extraction.reason if extraction else ""
     return row
+
+
+def _credited_type(item: PreparedFile) -> str:
+    return BUNDLE_CONTENT_TYPE if item.zipped_with_credit else item.type.content_type
 
 
 def _put(storage: Storage, path: Path, content_type: str, stored: list[str], prefix="files") -> str:
@@ -374,6 +403,7 @@ def edit_resource(
         raise UploadRefused("A resource needs at least one file: add one before removing the last.")
     credit_changed = credit_for(resource) != credit_for(details) or (
         resource.credit_on_page_wanted != details.credit_on_page_wanted
+        or resource.credit_txt != bool(details.credit_txt)
     )
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
@@ -401,15 +431,18 @@ def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]
     storage = get_storage()
     resource = files[0].resource if files else None
     credit = credit_for(resource) if resource else None
+    names = giver_names(resource.owner) if resource else ()
     replaced = []
     for row in files:
         item = _fetch_original(storage, row, workdir)
-        make_credited_copy(item, credit, on_page=resource.credit_on_page_wanted)
+        make_credited_copy(item, credit, resource.credit_on_page_wanted, names)
+        _bundle_if_wanted(resource, item)
         replaced += [row.credited_key] if row.credited_key else []
         row.credited_key = row.credited_size = None
         row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
+        row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
         if item.credited_path:
-            row.credited_key = _put(storage, item.credited_path, row.content_type, stored)
+            row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
             row.credited_size = item.credited_path.stat().st_size
     return replaced
 

@@ -20,7 +20,15 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access, community
 from ..extensions import db
-from ..files import QuotaExceeded, UploadRefused, UploadTooLarge, content_disposition, download_name
+from ..files import (
+    BUNDLE_CONTENT_TYPE,
+    QuotaExceeded,
+    UploadRefused,
+    UploadTooLarge,
+    bundle_name,
+    content_disposition,
+    download_name,
+)
 from ..models import Resource, ShareRequest, StoredFile
 from ..resources import listings, operations
 from ..storage import get_storage
@@ -78,6 +86,7 @@ def _details(form) -> operations.ResourceDetails:
         credit_name=form.credit_name.data or "",
         visibility=form.visibility.data,
         credit_placement=form.credit_placement.data,
+        credit_txt=bool(form.credit_txt.data),
     )
 
 
@@ -262,10 +271,13 @@ def _confirm_starter(resource: Resource, stored: StoredFile):
 
 def _send(resource: Resource, stored: StoredFile):
     name = download_name(resource.title, resource.credit_name, stored.original_name)
+    content_type = stored.content_type
+    if stored.zipped_with_credit and stored.credited_key:
+        name, content_type = bundle_name(name), BUNDLE_CONTENT_TYPE
     return get_storage().send(
         stored.credited_key or stored.storage_key,
         filename=name,
-        content_type=stored.content_type,
+        content_type=content_type,
         content_disposition=content_disposition(name),
     )
 

@@ -176,6 +176,7 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         visibility=values.get("visibility") or Resource.PUBLIC,
         # Exports made before the choice existed hold properties-only credited copies.
         credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
+        credit_txt=bool(values.get("credit_txt")),
     )
 
 
