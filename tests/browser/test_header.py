@@ -78,6 +78,7 @@ def test_a_newcomer_signs_up_on_the_way_to_share_sees_where_they_stand_and_asks(
     assert_accessible(page, "requests-desktop")
     page.get_by_role("main").get_by_role("link", name="Ask for a resource").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ask for a resource")
+    assert_accessible(page, "ask-for-a-resource-desktop")
     page.get_by_label("Title", exact=True).fill("A card sort on values for school leavers")
     page.get_by_label("What you’re looking for", exact=True).fill(
         "My school leavers struggle to say what matters to them at work; a card sort "
