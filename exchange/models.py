@@ -354,7 +354,7 @@ class Taker(db.Model):
 
 
 class ShareRequest(db.Model):
-    """A "share a resource with me" request: on the public board, or sent to one member directly.
+    """A request for a resource: on the public Requests board, or sent to one member only.
 
     For a direct ask ``body`` is the asker's personal note, and ``note_key`` a hash of its
     normalised wording, so the same note cannot be sent to member after member.

@@ -96,7 +96,9 @@ def _rehash_if_needed(member: Member, password: str) -> None:
         db.session.commit()
 
 
-def start_registration(name: str, email: str, password: str, browser_nonce: str) -> str:
+def start_registration(
+    name: str, email: str, password: str, browser_nonce: str, next_path: str = ""
+) -> str:
     """Register, or tell the owner of an address that already has an account.
 
     Either way the visitor sees the same answer and the same statements run (the insert
@@ -104,6 +106,7 @@ def start_registration(name: str, email: str, password: str, browser_nonce: str)
     whether an address belongs to a member. Returns the confirmation link of a new account
     (shown on the page only on a development server without email), and "" for a taken
     address: the visitor has proved nothing about it, so nothing about it is shown.
+    ``next_path`` is where the new member was going; the confirmation link leads there.
     """
     address = normalise_email(email)
     values = {"name": name.strip(), "email": address, "password_hash": _hasher().hash(password)}
@@ -111,7 +114,7 @@ def start_registration(name: str, email: str, password: str, browser_nonce: str)
     member = find_by_email(address)
     if created:
         log.info("member %s registered", member.id)
-        return account_links.send_confirmation(member, browser_nonce)
+        return account_links.send_confirmation(member, browser_nonce, next_path)
     account_links.send_already_registered(member)
     return ""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -170,20 +170,51 @@ def import_command(source: Path, owner: str | None, csv_path: Path | None, check
         raise SystemExit(1)
 
 
+COMMANDS = (
+    init_command,
+    create_admin_command,
+    reindex_command,
+    doctor_command,
+    send_emails_command,
+    export_command,
+    import_command,
+)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_command, create_admin_command, reindex_command, doctor_command):
+    """The operator's verbs for ``flask --app wsgi …`` (``exchange`` has them built in)."""
+    for command in COMMANDS:
         app.cli.add_command(command)
-    app.cli.add_command(send_emails_command)
-    app.cli.add_command(export_command)
-    app.cli.add_command(import_command)
 
 
 def _create_app() -> Flask:
+    """The app, or a configuration problem as Flask's "no app" error: one line, which
+    ``exchange --help`` prints above the list of commands instead of a traceback."""
     from .. import create_app
+    from ..config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise NoAppException(str(exc)) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app)
+class ExchangeGroup(FlaskGroup):
+    """Flask's command group, whose commands exist before any app does (so ``--help`` lists
+    them whatever the environment), and where an app that cannot start is one line naming
+    what to set, never a traceback or a usage screen."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NoAppException as exc:
+            raise click.ClickException(exc.format_message()) from None
+
+
+@click.group(cls=ExchangeGroup, create_app=_create_app)
 def main() -> None:
     """Toolkit Exchange: serve the site and look after its data."""
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

@@ -28,7 +28,7 @@ from .forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from .helpers import form_page, safe_next
+from .helpers import form_page, safe_next, same_site_path
 from .stale_forms import reshown_when_stale
 
 bp = Blueprint("auth", __name__)
@@ -74,12 +74,13 @@ def _submitted_email() -> str:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"], deduct_when=succeeded)
 def register():
+    going_to = same_site_path(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(safe_next(going_to))
     form = RegisterForm()
     if form.validate_on_submit():
         link = accounts.start_registration(
-            form.name.data, form.email.data, form.password.data, _browser_nonce()
+            form.name.data, form.email.data, form.password.data, _browser_nonce(), going_to
         )
         return _link_sent("register", form.email.data, link)
     return form_page("auth/register.html", form)
@@ -114,19 +115,22 @@ def link_sent():
 
 @bp.route("/confirm/<token>")
 def confirm(token: str):
+    """Confirm the address; the new member lands where they were going when they registered
+    (the link carries it, checked again here: only ever a path on this site)."""
     done = accounts.confirm(token, session.get(BROWSER_NONCE, ""))
     if done is None:
         flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
         return redirect(url_for("auth.login"))
+    going_to = same_site_path(done.next_path)
     if done.same_browser:
         _start_session(done.member)
         welcome = f"Welcome, {done.member.name}! Share a tool you use and the toolkit opens up."
         flash(welcome, "success")
-        return redirect(url_for("main.home"))
+        return redirect(safe_next(going_to))
     # Any other browser (a link forwarded, or planted by someone else) is asked to log in.
     session[LOGIN_EMAIL] = done.member.email
     flash("Your email address is confirmed. Please log in with your password.", "success")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login", next=going_to or None))
 
 
 @reshown_when_stale
@@ -174,7 +178,8 @@ def login():
         member = accounts.authenticate(form.email.data, form.password.data)
         if member is not None and member.is_active and member.confirmed_at is None:
             # The password is right, so nothing is revealed by saying what is missing.
-            link = accounts.send_confirmation(member, _browser_nonce())
+            going_to = same_site_path(request.args.get("next"))
+            link = accounts.send_confirmation(member, _browser_nonce(), going_to)
             return _link_sent("confirm", member.email, link)
         if member is not None and member.is_active:
             _start_session(member, remember=form.remember.data)

@@ -44,6 +44,22 @@ def unread_notifications() -> dict:
         return {"unread_notifications": 0}
 
 
+@bp.app_context_processor
+def header_standing() -> dict:
+    """A newcomer's starter downloads left, for the header: None for a member who has
+    shared (or an administrator, or a visitor). The resource page's own count, the same
+    rule in :func:`exchange.access.allowance_left`; a page still renders without it."""
+    context = {"header_starter_total": current_app.config["STARTER_DOWNLOADS"]}
+    if not current_user.is_authenticated:
+        return {**context, "header_allowance": None}
+    try:
+        return {**context, "header_allowance": access.allowance_left(current_user)}
+    except SQLAlchemyError:
+        log.warning("could not count starter downloads left", exc_info=True)
+        db.session.rollback()
+        return {**context, "header_allowance": None}
+
+
 def resource_extras(resource: Resource) -> dict:
     """What the resource page shows around the files: thanks, toolkit, starter downloads."""
     member = current_user if current_user.is_authenticated else None

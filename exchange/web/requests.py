@@ -1,4 +1,6 @@
-"""The "share a resource with me" board, and asking one member directly."""
+"""Requests: the board where members ask colleagues for a resource, and a request sent to
+one member only. One name everywhere: "Requests" for the feature, "Ask for a resource" for
+the verb, so nobody confuses it with sharing one's own."""
 
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ def new():
         except community.Refused as exc:
             form.body.errors = [str(exc)]
         else:
-            flash("Your request is on the board. We’ll tell you when someone answers.", "success")
+            flash("Your request is on Requests. We’ll tell you when someone answers.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/new.html", form)
 
@@ -134,7 +136,8 @@ def fulfil(request_id: int):
         try:
             community.fulfil_request(share_request, current_user, chosen, form.thanks.data or "")
         except community.Refused as exc:
-            raise AccessDenied(str(exc)) from exc
+            back = url_for("requests.show", request_id=share_request.id)
+            raise AccessDenied(str(exc), "Back to the request", back) from exc
         flash("Marked fulfilled. Thank you for letting everyone know.", "success")
         return redirect(url_for("requests.show", request_id=share_request.id))
     return _show_page(share_request, 422, fulfil_form=form)
@@ -166,8 +169,8 @@ def ask(member_id: int):
         abort(404)
     if recipient.id == current_user.id:
         raise AccessDenied(
-            "You can’t send an ask to yourself.",
-            "Go to the request board",
+            "You can’t send a request to yourself.",
+            "Go to Requests",
             url_for("requests.board"),
         )
     form = AskForm()
@@ -179,6 +182,6 @@ def ask(member_id: int):
         except community.Refused as exc:
             form.note.errors = [str(exc)]
         else:
-            flash(f"Your ask is on its way to {recipient.name}.", "success")
+            flash(f"Your request is on its way to {recipient.name}.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/ask.html", form, recipient=recipient)
