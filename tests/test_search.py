@@ -15,8 +15,9 @@ from .fixtures.members import Visitor, docx_bytes
 
 
 def titles(page: str) -> list[str]:
-    """Result titles on a search page, in order."""
-    return re.findall(r'<h3 class="card-title"><a href="/resources/\d+">([^<]+)</a>', page)
+    """Result titles on a search page, in order (the words searched for unmarked)."""
+    found = re.findall(r'<h3 class="card-title"><a href="/resources/\d+">(.*?)</a>', page)
+    return [re.sub(r"</?mark>", "", title) for title in found]
 
 
 def search(client, **args) -> str:
