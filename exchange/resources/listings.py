@@ -55,6 +55,21 @@ def published_by(member: Member) -> list[Resource]:
     return list(db.session.scalars(query.order_by(Resource.created_at.desc())))
 
 
+def popular_tags(limit: int) -> list[str]:
+    """The tags most used on published resources, most used first (the share form suggests
+    them, so colleagues reuse one spelling of a topic)."""
+    query = (
+        select(Tag.name)
+        .join(resource_tags, resource_tags.c.tag_id == Tag.id)
+        .join(Resource, Resource.id == resource_tags.c.resource_id)
+        .where(Resource.status == Resource.PUBLISHED)
+        .group_by(Tag.id, Tag.name)
+        .order_by(func.count().desc(), Tag.name)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
 def _visible(viewer) -> Select:
     return select(Resource).where(access.visible_clause(viewer))
 

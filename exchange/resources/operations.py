@@ -102,7 +102,14 @@ def credit_for(resource: Resource | ResourceDetails) -> Credit:
 
 
 def credit_line_for(resource: Resource) -> str:
-    return credit_line(credit_for(resource))
+    """The credit line as a page shows it: the title in curly quotes, as the site writes
+    quotations everywhere else (inside files it keeps the plain quotes every program reads
+    alike; the wording is the same)."""
+    line = credit_line(credit_for(resource))
+    quoted = '"' + " ".join(resource.title.split()) + '"'
+    if not line.startswith(quoted):
+        return line
+    return f"“{quoted[1:-1]}”{line[len(quoted) :]}"
 
 
 # -- share -------------------------------------------------------------------------------

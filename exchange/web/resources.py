@@ -89,8 +89,15 @@ def _uploads(field) -> list[operations.Upload]:
     ]
 
 
+SUGGESTED_TAGS = 40
+
+
 def _form_context(**extra):
-    return dict(topics=STANDARD_TOPICS, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
+    """What the share and edit forms show besides the form: tag suggestions (the standard
+    topics, then the tags colleagues use most) and the upload limit."""
+    used = [t for t in listings.popular_tags(SUGGESTED_TAGS) if t not in STANDARD_TOPICS]
+    topics = [*STANDARD_TOPICS, *used]
+    return dict(topics=topics, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
 
 
 @reshown_when_stale
