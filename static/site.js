@@ -401,7 +401,12 @@
         remove(tags[tags.length - 1]);
       }
     });
-    input.addEventListener("blur", function () { if (commitTyped()) render(); });
+    /* Leaving the field keeps what was typed as a tag, unless for a suggestion, which
+       takes its place. */
+    input.addEventListener("blur", function (event) {
+      if (group && event.relatedTarget && group.contains(event.relatedTarget)) return;
+      if (commitTyped()) render();
+    });
     box.addEventListener("click", function (event) { if (event.target === box || event.target === chips) input.focus(); });
     if (group) {
       group.hidden = false;
@@ -409,7 +414,7 @@
         button.addEventListener("click", function () {
           const tag = button.dataset.addTag;
           if (tags.indexOf(tag) >= 0) { remove(tag); return; }
-          commitTyped();
+          if (tag.indexOf(normalTag(input.value)) >= 0) { input.value = ""; } else { commitTyped(); }
           add(tag);
           render();
           announce("Tag " + tag + " added.", status);
