@@ -150,6 +150,11 @@ def search():
     return catalogue_page("search.search")
 
 
+def sorts_for(wanted: search_mod.SearchRequest) -> list[tuple[str, str]]:
+    """The sorts to offer: best match only when there are words to match."""
+    return [(v, label) for v, label in SORTS.items() if wanted.q or v != "relevance"]
+
+
 def catalogue_page(endpoint: str):
     """Browse (``resources.index``) or search (``search.search``): the same query, the same
     template; browsing is a search without words."""
@@ -176,6 +181,6 @@ def catalogue_page(endpoint: str):
         pages=found.pages,
         filter_args=FILTER_ARGS,
         facets=facets_of(found.results, links),
-        sorts=[(v, label) for v, label in SORTS.items() if wanted.q or v != "relevance"],
+        sorts=sorts_for(wanted),
         links=links,
     )
