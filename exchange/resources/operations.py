@@ -108,10 +108,16 @@ def credit_for(resource: Resource | ResourceDetails) -> Credit:
 
 
 def credit_line_for(resource: Resource) -> str:
-    """The line to copy; "adapted from" when the files name one original author."""
+    """The line to copy, as a page shows it: "adapted from" when the files name one
+    original author, and the title in curly quotes as the site writes quotations everywhere
+    else (inside files it keeps the plain quotes every program reads alike)."""
     originals = {f.original_author for f in resource.files if f.original_author}
     adapted = originals.pop() if len(originals) == 1 else ""
-    return credit_line(replace(credit_for(resource), adapted_from=adapted))
+    line = credit_line(replace(credit_for(resource), adapted_from=adapted))
+    quoted = '"' + " ".join(resource.title.split()) + '"'
+    if not line.startswith(quoted):
+        return line
+    return f"“{quoted[1:-1]}”{line[len(quoted) :]}"
 
 
 def giver_names(owner: Member) -> tuple[str, ...]:

@@ -35,12 +35,13 @@ from ..storage import get_storage
 from ..vocab import STANDARD_TOPICS, parse_tags
 from .errors import AccessDenied
 from .forms import ConfirmForm, EditForm, ShareForm
-from .helpers import form_page, page_number, redirect_after_post, whole_number
+from .helpers import form_page, redirect_after_post, whole_number
+from .search import catalogue_page
 from .stale_forms import reshown_when_stale
 
 bp = Blueprint("resources", __name__, url_prefix="/resources")
 
-PER_PAGE = 20
+PREVIEW_MAX_AGE = 3600
 
 
 def visible_resource_or_404(resource_id: int, for_page: bool = False) -> Resource:
@@ -68,9 +69,8 @@ def editable_resource(resource_id: int) -> Resource:
 
 @bp.route("")
 def index():
-    query = listings.browse(current_user)
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template("resources/index.html", page=page)
+    """Browse: the catalogue with no words, newest first unless another sort is chosen."""
+    return catalogue_page("resources.index")
 
 
 def _details(form) -> operations.ResourceDetails:
@@ -98,8 +98,15 @@ def _uploads(field) -> list[operations.Upload]:
     ]
 
 
+SUGGESTED_TAGS = 40
+
+
 def _form_context(**extra):
-    return dict(topics=STANDARD_TOPICS, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
+    """What the share and edit forms show besides the form: tag suggestions (the standard
+    topics, then the tags colleagues use most) and the upload limit."""
+    used = [t for t in listings.popular_tags(SUGGESTED_TAGS) if t not in STANDARD_TOPICS]
+    topics = [*STANDARD_TOPICS, *used]
+    return dict(topics=topics, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
 
 
 @reshown_when_stale
@@ -291,4 +298,6 @@ def preview(resource_id: int, file_id: int):
         data = fh.read(5 * 1024 * 1024)
     response = current_app.response_class(data, mimetype="image/png")
     response.headers["Content-Disposition"] = "inline; filename=preview.png"
+    # A file's preview never changes (a new version is a new file); cards show many at once.
+    response.headers["Cache-Control"] = f"private, max-age={PREVIEW_MAX_AGE}"
     return response
