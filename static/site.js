@@ -297,10 +297,20 @@
   /* -- Catalogue and share form (browse, search, tags) -------------------------------- */
 
   /* Sorting applies as soon as another order is chosen; without the script the form has
-     its own Sort button (in <noscript>). */
+     its own Sort button (in <noscript>). Arrow keys on a closed list change its value one
+     step at a time, so a keyboard user's choice applies on Enter or on leaving the list,
+     not at every step (nothing reloads under someone still choosing). */
   function enhanceSortForms(root) {
     root.querySelectorAll("form[data-sort-form] select").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
+      let chosenByKeys = false;
+      const shown = select.value;
+      const apply = function () { if (select.value !== shown) { select.form.submit(); } };
+      select.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); apply(); } else { chosenByKeys = true; }
+      });
+      select.addEventListener("pointerdown", function () { chosenByKeys = false; });
+      select.addEventListener("change", function () { if (!chosenByKeys) { apply(); } });
+      select.addEventListener("blur", apply);
     });
   }
 

@@ -91,6 +91,13 @@ def test_browse_search_resource_and_share_form_at_desktop_and_phone_sizes(open_p
     look(page, "catalogue-browse-1280")
     page.get_by_label("Sort by").select_option(label="Most thanked")
     expect(page).to_have_url(re.compile(r"/resources\?sort=thanks$"))
+    # With the keyboard, arrows only move the choice; Enter applies it.
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowUp")
+    page.wait_for_timeout(300)
+    expect(page).to_have_url(re.compile(r"/resources\?sort=thanks$"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/resources\?sort=(?!thanks)\w+$"))
 
     page.goto("/search?q=keffiyeh+vegan")
     result = page.locator(".results article").first
