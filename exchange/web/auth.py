@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, transactions
 from ..extensions import failed, limiter, login_manager, member_key, succeeded
 from . import stale_forms
 from .forms import (
@@ -81,6 +81,7 @@ def register():
         link = accounts.start_registration(
             form.name.data, form.email.data, form.password.data, _browser_nonce()
         )
+        transactions.commit()
         return _link_sent("register", form.email.data, link)
     return form_page("auth/register.html", form)
 
@@ -115,6 +116,7 @@ def link_sent():
 @bp.route("/confirm/<token>")
 def confirm(token: str):
     done = accounts.confirm(token, session.get(BROWSER_NONCE, ""))
+    transactions.commit()
     if done is None:
         flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
         return redirect(url_for("auth.login"))
@@ -137,6 +139,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.send_reset(accounts.find_by_email(form.email.data), form.email.data)
+        transactions.commit()
         return _link_sent("reset", form.email.data)
     return form_page("auth/forgot.html", form)
 
@@ -152,6 +155,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         accounts.change_password(member, form.new_password.data)
         accounts.confirm_address(member)
+        transactions.commit()
         _start_session(member)
         flash("Your new password is set. Other browsers have been signed out.", "success")
         return redirect(url_for("main.home"))
@@ -175,8 +179,10 @@ def login():
         if member is not None and member.is_active and member.confirmed_at is None:
             # The password is right, so nothing is revealed by saying what is missing.
             link = accounts.send_confirmation(member, _browser_nonce())
+            transactions.commit()
             return _link_sent("confirm", member.email, link)
         if member is not None and member.is_active:
+            transactions.commit()  # a password hash renewed on the way in
             _start_session(member, remember=form.remember.data)
             flash(f"Welcome back, {member.name}.", "success")
             return redirect(safe_next(request.args.get("next")))
@@ -194,6 +200,7 @@ def logout():
         return form_page("auth/logout.html", form)
     if current_user.is_authenticated:
         accounts.end_all_sessions(current_user)
+        transactions.commit()
         logout_user()
         session.clear()
         flash("You’re logged out. See you soon.", "success")
@@ -209,6 +216,7 @@ def account():
         accounts.update_profile(
             current_user, **{f: form[f].data or "" for f in accounts.PROFILE_FIELDS}
         )
+        transactions.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.account"))
     return form_page("auth/account.html", form)
@@ -228,6 +236,7 @@ def password():
         else:
             member = current_user._get_current_object()
             accounts.change_password(member, form.new_password.data)
+            transactions.commit()
             _start_session(member)
             flash("Your password is changed. Other browsers have been signed out.", "success")
             return redirect(url_for("auth.account"))
