@@ -303,6 +303,9 @@ class IndexChange(db.Model):
 
     # Any fixed number: the PostgreSQL advisory lock that orders writers to the log.
     LOCK_KEY = 0x7E_C4A9_6E
+    # On the session's info: the transaction in progress logged a change, so the index has
+    # something to catch up with once it commits (see :func:`exchange.transactions.commit`).
+    LOGGED = "exchange_index_change_logged"
 
     @classmethod
     def record(cls, resource_id: int) -> None:
@@ -317,6 +320,7 @@ class IndexChange(db.Model):
                 sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": cls.LOCK_KEY}
             )
         db.session.add(cls(resource_id=resource_id))
+        db.session.info[cls.LOGGED] = True
 
     @staticmethod
     def head() -> int:

@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.models import Download, Member, Resource, StoredFile
+from exchange.storage import get_storage
 from tests.conftest import base_config
 from tests.fixtures.corpus import corpus_file
+from tests.fixtures.exchange import take
 from tests.fixtures.members import PASSWORD, Visitor
 
 CORPUS_FILES = {
@@ -319,6 +321,36 @@ def _fresh_site(folder: Path):
     with app.app_context():
         db.create_all()
     return app
+
+
+def test_an_import_whose_history_fails_keeps_nothing_of_that_resource_and_can_run_again(
+    app, owner, tmp_path
+):
+    resource_id = owner.share_id(title="Values card sort")
+    taker = Visitor(app.test_client())
+    taker.register()
+    assert take(app, taker, resource_id).status_code == 200
+    dest = tmp_path / "export"
+    assert run(app, "export", str(dest)).exit_code == 0
+    ledger = dest / "rows" / "downloads.jsonl"
+    good = ledger.read_text()
+    ledger.write_text(re.sub(r'"created_at": "[^"]*"', '"created_at": "last Tuesday"', good))
+
+    new_site = _fresh_site(tmp_path / "new-site")
+    result = run(new_site, "import", str(dest))
+    assert result.exit_code == 1
+    assert "row 1: not imported: Invalid isoformat string: 'last Tuesday'" in result.output
+    with new_site.app_context():
+        assert _all(Resource) == [] and _all(StoredFile) == []
+        assert list(get_storage().iter_keys()) == [], "stored bytes are deleted with it"
+
+    ledger.write_text(good)
+    again = run(new_site, "import", str(dest))
+    assert "1 imported, 0 already there, 0 with problems" in again.output
+    with new_site.app_context():
+        [resource] = _all(Resource)
+        assert (resource.title, resource.download_count) == ("Values card sort", 1)
+        assert db.session.scalar(select(func.count(Download.id))) == 1
 
 
 def test_a_members_only_resource_is_still_members_only_after_export_and_import(

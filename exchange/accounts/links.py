@@ -103,7 +103,7 @@ def confirm_address(member: Member) -> None:
     """A link reached this member's inbox, which proves the address."""
     if member.confirmed_at is None:
         member.confirmed_at = utcnow()
-        db.session.commit()
+        db.session.flush()
 
 
 def member_for_reset(token: str) -> Member | None:
@@ -185,4 +185,3 @@ def _queue(member: Member, url: str, subject: str, lead: str, real: bool = True)
     # (the same signed link) queues nothing new.
     key = "account:" + hashlib.sha256(f"{subject}|{url}".encode()).hexdigest()[:32]
     notify.queue_account_email(key, member.email, f"{site}: {subject}", body, real=real)
-    db.session.commit()

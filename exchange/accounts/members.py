@@ -59,18 +59,20 @@ def find_by_email(email: str) -> Member | None:
 
 
 def register_member(name: str, email: str, password: str, confirmed: bool = False) -> Member:
-    """Create a member; raises :class:`EmailTaken` however the address is capitalised."""
+    """Create a member; raises :class:`EmailTaken` however the address is capitalised.
+
+    Written in the caller's transaction (a savepoint keeps it usable after a taken address).
+    """
     member = Member(
         name=name.strip(),
         email=normalise_email(email),
         password_hash=_hasher().hash(password),
         confirmed_at=utcnow() if confirmed else None,
     )
-    db.session.add(member)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(member)
     except IntegrityError as exc:
-        db.session.rollback()
         raise EmailTaken(email) from exc
     log.info("member %s registered", member.id)
     return member
@@ -91,9 +93,9 @@ def authenticate(email: str, password: str) -> Member | None:
 
 
 def _rehash_if_needed(member: Member, password: str) -> None:
+    """A hash made with weaker settings is replaced; the sign-in's request commits it."""
     if _hasher().check_needs_rehash(member.password_hash):
         member.password_hash = _hasher().hash(password)
-        db.session.commit()
 
 
 def start_registration(
@@ -130,14 +132,14 @@ def change_password(member: Member, new_password: str) -> None:
     """Set a new password and sign the member out of every other browser."""
     member.password_hash = _hasher().hash(new_password)
     member.session_epoch += 1
-    db.session.commit()
+    db.session.flush()
     log.info("member %s changed their password", member.id)
 
 
 def end_all_sessions(member: Member) -> None:
     """Invalidate every session and remember-me cookie issued to this member so far."""
     member.session_epoch += 1
-    db.session.commit()
+    db.session.flush()
 
 
 def sign_in_token(member: Member) -> str:
@@ -196,5 +198,5 @@ def update_profile(member: Member, **fields: str) -> None:
     for name in PROFILE_FIELDS:
         if name in fields:
             setattr(member, name, fields[name].strip())
-    db.session.commit()
+    db.session.flush()
     log.info("member %s updated their profile", member.id)

@@ -2,10 +2,12 @@
 saved toolkit, reports and moderation, and what a giver's gifts achieved (:mod:`.impact`). The
 notifications and emails these cause go through :mod:`exchange.notify`.
 
-Other packages use only the names exported here (``make lint`` checks it). Each verb is one
-unit of work that also writes the notifications it causes (inserted if absent, so a verb
-that runs twice tells nobody twice) and, when search must see a change, the
-:class:`~exchange.models.IndexChange` entry; the index catches up after the commit.
+Other packages use only the names exported here (``make lint`` checks it). Each verb
+writes, in the caller's transaction, what it changes, the notifications it causes
+(inserted if absent, so a verb that runs twice tells nobody twice) and, when search must
+see a change, the :class:`~exchange.models.IndexChange` entry. No verb commits: the view or
+command that called it commits once (:func:`exchange.transactions.commit`), and the index
+catches up after that commit.
 """
 
 from .impact import impact_of, public_thanks_count, standing_of
@@ -21,7 +23,6 @@ from .moderation import (
     suspend_member,
 )
 from .requests import (
-    add_answer,
     announce_answers,
     answer_problem,
     answer_request,
@@ -45,7 +46,6 @@ __all__ = [
     "REPORT_REASONS",
     "Refused",
     "Standing",
-    "add_answer",
     "announce_answers",
     "answer_problem",
     "answer_request",

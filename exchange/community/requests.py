@@ -63,7 +63,7 @@ def post_request(asker: Member, title: str, body: str, tags: Sequence[str]) -> S
         asker_id=asker.id, title=title.strip(), body=body.strip(), tags=",".join(tags)
     )
     db.session.add(share_request)
-    db.session.commit()
+    db.session.flush()
     log.info("member %s posted request %s", asker.id, share_request.id)
     return share_request
 
@@ -206,7 +206,6 @@ def ask_member(asker: Member, recipient: Member, title: str, note: str) -> Share
         f"{asker.name} sent you a request: “{share_request.title}”.",
         url_for("requests.show", request_id=share_request.id),
     )
-    db.session.commit()
     log.info("member %s asked member %s directly (%s)", asker.id, recipient.id, share_request.id)
     return share_request
 
@@ -253,18 +252,10 @@ def answer_request(
     """Answer a request with one of the giver's resources; answering counts as sharing.
 
     The asker hears about it once the resource is published (at once, or after the
-    giver's privacy review: see :func:`announce_answers`).
+    giver's privacy review: see :func:`announce_answers`). Written in the caller's
+    transaction: a new share answers in its own, so the share and its answer are stored
+    together or not at all.
     """
-    answer = add_answer(share_request, giver, resource, note)
-    db.session.commit()
-    return answer
-
-
-def add_answer(
-    share_request: ShareRequest, giver: Member, resource: Resource, note: str = ""
-) -> Answer:
-    """:func:`answer_request` without the commit: a new share answers in its own
-    transaction, so the share and its answer are stored together or not at all."""
     problem = answer_problem(share_request, giver, resource)
     if problem:
         raise Refused(problem)
@@ -338,7 +329,7 @@ def fulfil_request(
     share_request.closed_at = utcnow()
     if answer is not None:
         _accept(share_request, asker, answer, thanks_note)
-    db.session.commit()
+    db.session.flush()
     log.info("request %s fulfilled", share_request.id)
 
 
@@ -372,7 +363,6 @@ def decline_request(share_request: ShareRequest, recipient: Member, reply: str =
         + (f": “{share_request.reply}”" if share_request.reply else ". Thank you for asking."),
         url_for("requests.show", request_id=share_request.id),
     )
-    db.session.commit()
     log.info("member %s declined ask %s", recipient.id, share_request.id)
 
 

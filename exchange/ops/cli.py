@@ -54,7 +54,7 @@ def _migration_lock():
 @with_appcontext
 def create_admin_command(email: str, name: str, password: str | None) -> None:
     """Make an existing member an administrator, or create a new administrator account."""
-    from .. import accounts
+    from .. import accounts, transactions
 
     member = accounts.find_by_email(email)
     if member is None:
@@ -65,7 +65,7 @@ def create_admin_command(email: str, name: str, password: str | None) -> None:
             name or email.split("@")[0], email, password, confirmed=True
         )
     member.is_admin = True
-    db.session.commit()
+    transactions.commit()  # a new account and its role together
     log.info("member %s is now an administrator", member.id)
     click.echo(f"{member.email} is an administrator.")
 

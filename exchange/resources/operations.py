@@ -5,13 +5,19 @@ together, and it always does so in the same order: bytes to storage, then one da
 transaction (rows plus a change-log entry), then the index catches up. A failure at any
 step leaves no half-shared resource; an object stored for a transaction that then failed
 is deleted at once, or found later by ``exchange doctor``.
+
+So share, edit and delete end their own transaction (:func:`exchange.transactions.commit`):
+the objects they stored are deleted if it fails, and those they replaced only once it
+succeeded. A share's caller adds its own writes to that one transaction through
+``before_commit``. The other verbs here (publishing a draft, recording a download) write
+in the caller's transaction, as the domains' verbs do, and the caller commits.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,8 +27,8 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import jobs, search
-from ..community import Refused, add_answer, announce_answers, may_answer_problem
+from .. import jobs, transactions
+from ..community import Refused, announce_answers, answer_request, may_answer_problem
 from ..extensions import db
 from ..files import (
     ALLOWED,
@@ -134,6 +140,7 @@ def share_resource(
     details: ResourceDetails,
     uploads: Sequence[Upload],
     answers: ShareRequest | None = None,
+    before_commit: Callable[[Resource], None] | None = None,
 ) -> Resource:
     """Publish a new resource with its files, or raise :class:`UploadRefused` storing nothing.
 
@@ -141,6 +148,8 @@ def share_resource(
     until the sharer has reviewed the warning. A share that ``answers`` a request is stored
     with its answer in one transaction: if the answer is refused (:class:`Refused`, checked
     before anything is stored and again as it is written) nothing of the share remains.
+    ``before_commit`` is given the new resource, its rows written, before that transaction
+    commits: what it writes is kept with the share, and if it fails nothing of the share is.
     """
     if not uploads:
         raise UploadRefused("Please choose at least one file to share.")
@@ -153,10 +162,11 @@ def share_resource(
         details.apply_to(resource)
         _store(resource, prepared, stored)
         if answers is not None:
-            add_answer(answers, owner, resource)
-        db.session.commit()
+            answer_request(answers, owner, resource)
+        if before_commit is not None:
+            before_commit(resource)
+        transactions.commit()
     log.info("member %s shared resource %s (%d files)", owner.id, resource.id, len(prepared))
-    search.catch_up()
     return resource
 
 
@@ -385,13 +395,13 @@ def privacy_findings(resource: Resource) -> dict[StoredFile, list[Finding]]:
 
 
 def publish_draft(resource: Resource) -> None:
-    """The sharer has reviewed the privacy warning and confirms the files are fine."""
+    """The sharer has reviewed the privacy warning and confirms the files are fine (the
+    caller commits; the index catches up after that)."""
     resource.status = Resource.PUBLISHED
     IndexChange.record(resource.id)
     announce_answers(resource)  # a request it answers hears of it now, not before
-    db.session.commit()
+    db.session.flush()
     log.info("resource %s published after privacy review", resource.id)
-    search.catch_up()
 
 
 # -- edit and delete ---------------------------------------------------------------------
@@ -423,10 +433,9 @@ def edit_resource(
         for row in removing:
             resource.files.remove(row)
         _store(resource, prepared, stored)
-        db.session.commit()
+        transactions.commit()
     discard_objects(stale)
     log.info("resource %s edited (%d added, %d removed)", resource.id, len(uploads), len(removing))
-    search.catch_up()
 
 
 def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]) -> list[str]:
@@ -467,10 +476,9 @@ def delete_resource(resource: Resource) -> None:
     resource_id = resource.id
     db.session.delete(resource)
     IndexChange.record(resource_id)
-    db.session.commit()
+    transactions.commit()
     discard_objects(keys)
     log.info("resource %s deleted", resource_id)
-    search.catch_up()
 
 
 # -- download ----------------------------------------------------------------------------
@@ -491,10 +499,10 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
     """Write the download to the ledger; True when it is this member's first of the resource.
 
     Counts shown to everyone are unique members (:mod:`exchange.counts`), so only a first
-    download moves the count.
+    download moves the count. Written in the caller's transaction, which commits it.
     The most frequent write on the site: Core statements, and on PostgreSQL one statement.
     """
-    ids = (member.id, file.id, resource.id)  # read before the commit expires the rows
+    ids = (member.id, file.id, resource.id)
     entry = {"member_id": member.id, "resource_id": resource.id, "file_id": file.id}
     entry.update(region=member.region, created_at=utcnow())
     counts = member.id != resource.owner_id
@@ -507,7 +515,6 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
     else:
         first = ledger_step_by_step(entry)
     note_core_write(db.session, Download)
-    db.session.commit()
     log.info("member %s downloaded file %s of resource %s", *ids)
     return first
 

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, transactions
 from ..extensions import failed, limiter, login_manager, member_key, succeeded
 from . import stale_forms
 from .forms import (
@@ -82,6 +82,7 @@ def register():
         link = accounts.start_registration(
             form.name.data, form.email.data, form.password.data, _browser_nonce(), going_to
         )
+        transactions.commit()
         return _link_sent("register", form.email.data, link)
     return form_page("auth/register.html", form)
 
@@ -118,6 +119,7 @@ def confirm(token: str):
     """Confirm the address; the new member lands where they were going when they registered
     (the link carries it, checked again here: only ever a path on this site)."""
     done = accounts.confirm(token, session.get(BROWSER_NONCE, ""))
+    transactions.commit()
     if done is None:
         flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
         return redirect(url_for("auth.login"))
@@ -141,6 +143,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.send_reset(accounts.find_by_email(form.email.data), form.email.data)
+        transactions.commit()
         return _link_sent("reset", form.email.data)
     return form_page("auth/forgot.html", form)
 
@@ -156,6 +159,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         accounts.change_password(member, form.new_password.data)
         accounts.confirm_address(member)
+        transactions.commit()
         _start_session(member)
         flash("Your new password is set. Other browsers have been signed out.", "success")
         return redirect(url_for("main.home"))
@@ -180,8 +184,10 @@ def login():
             # The password is right, so nothing is revealed by saying what is missing.
             going_to = same_site_path(request.args.get("next"))
             link = accounts.send_confirmation(member, _browser_nonce(), going_to)
+            transactions.commit()
             return _link_sent("confirm", member.email, link)
         if member is not None and member.is_active:
+            transactions.commit()  # a password hash renewed on the way in
             _start_session(member, remember=form.remember.data)
             flash(f"Welcome back, {member.name}.", "success")
             return redirect(safe_next(request.args.get("next")))
@@ -199,6 +205,7 @@ def logout():
         return form_page("auth/logout.html", form)
     if current_user.is_authenticated:
         accounts.end_all_sessions(current_user)
+        transactions.commit()
         logout_user()
         session.clear()
         flash("You’re logged out. See you soon.", "success")
@@ -214,6 +221,7 @@ def account():
         accounts.update_profile(
             current_user, **{f: form[f].data or "" for f in accounts.PROFILE_FIELDS}
         )
+        transactions.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.account"))
     return form_page("auth/account.html", form)
@@ -233,6 +241,7 @@ def password():
         else:
             member = current_user._get_current_object()
             accounts.change_password(member, form.new_password.data)
+            transactions.commit()
             _start_session(member)
             flash("Your password is changed. Other browsers have been signed out.", "success")
             return redirect(url_for("auth.account"))

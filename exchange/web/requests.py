@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import community
+from .. import community, transactions
 from ..extensions import db, limiter, member_key, succeeded
 from ..models import Member, Resource, ShareRequest
 from ..resources import listings
@@ -48,6 +48,7 @@ def new():
         except community.Refused as exc:
             form.body.errors = [str(exc)]
         else:
+            transactions.commit()
             flash("Your request is on Requests. We’ll tell you when someone answers.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/new.html", form)
@@ -119,6 +120,7 @@ def answer(request_id: int):
         except community.Refused as exc:
             form.resource.errors = [str(exc)]
         else:
+            transactions.commit()
             flash("Thank you! Your answer is on its way to them.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return _show_page(share_request, 422, answer_form=form)
@@ -138,6 +140,7 @@ def fulfil(request_id: int):
         except community.Refused as exc:
             back = url_for("requests.show", request_id=share_request.id)
             raise AccessDenied(str(exc), "Back to the request", back) from exc
+        transactions.commit()
         flash("Marked fulfilled. Thank you for letting everyone know.", "success")
         return redirect(url_for("requests.show", request_id=share_request.id))
     return _show_page(share_request, 422, fulfil_form=form)
@@ -154,6 +157,7 @@ def decline(request_id: int):
             community.decline_request(share_request, current_user, form.reply.data or "")
         except community.Refused as exc:
             raise AccessDenied(str(exc)) from exc
+        transactions.commit()
         flash("We’ve let them know, kindly.", "success")
         return redirect(url_for("community.exchange"))
     return _show_page(share_request, 422, decline_form=form)
@@ -182,6 +186,7 @@ def ask(member_id: int):
         except community.Refused as exc:
             form.note.errors = [str(exc)]
         else:
+            transactions.commit()
             flash(f"Your request is on its way to {recipient.name}.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/ask.html", form, recipient=recipient)

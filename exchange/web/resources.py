@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, community
+from .. import access, community, transactions
 from ..extensions import db
 from ..files import (
     BUNDLE_CONTENT_TYPE,
@@ -200,6 +200,7 @@ def review(resource_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         operations.publish_draft(resource)
+        transactions.commit()
         flash("Thank you for checking. Your resource is published.", "success")
         return redirect(url_for("resources.show", resource_id=resource.id))
     findings = operations.privacy_findings(resource)
@@ -261,6 +262,7 @@ def download(resource_id: int, file_id: int):
         return _confirm_starter(resource, stored)
     response = _send(resource, stored)  # first: the commit below expires every row read
     operations.record_download(current_user, resource, stored)
+    transactions.commit()
     return response
 
 
