@@ -5,6 +5,8 @@ password (:mod:`.links`).
 Other packages use only the names exported here (``make lint`` checks it).
 """
 
+from .directory import ROLES as SITE_ROLES
+from .directory import STATUSES, MemberFilter, members_matching, status_of
 from .links import (
     CONFIRM_LIFETIME,
     RESET_LIFETIME,
@@ -34,6 +36,11 @@ from .members import (
 )
 
 __all__ = [
+    "SITE_ROLES",
+    "STATUSES",
+    "MemberFilter",
+    "members_matching",
+    "status_of",
     "CONFIRM_LIFETIME",
     "RESET_LIFETIME",
     "PROFILE_FIELDS",

@@ -8,6 +8,15 @@ that runs twice tells nobody twice) and, when search must see a change, the
 :class:`~exchange.models.IndexChange` entry; the index catches up after the commit.
 """
 
+from .audit import (
+    ACTIONS,
+    actions_about_member,
+    audit_log,
+    record_admin_action,
+    reports_about,
+    suspension_reason,
+)
+from .dashboard import FIGURES, dashboard
 from .impact import impact_of, public_thanks_count, standing_of
 from .moderation import (
     REPORT_REASONS,
@@ -19,6 +28,7 @@ from .moderation import (
     report_target,
     restore_resource,
     suspend_member,
+    suspension_notice,
 )
 from .requests import (
     add_answer,
@@ -42,6 +52,15 @@ from .thanks import Standing, may_thank, standing, thank, thanks_for, thanks_fro
 from .toolkit import toggle_saved, toolkit_of
 
 __all__ = [
+    "ACTIONS",
+    "FIGURES",
+    "actions_about_member",
+    "audit_log",
+    "record_admin_action",
+    "reports_about",
+    "dashboard",
+    "suspension_notice",
+    "suspension_reason",
     "REPORT_REASONS",
     "Refused",
     "Standing",
