@@ -5,6 +5,16 @@ password (:mod:`.links`).
 Other packages use only the names exported here (``make lint`` checks it).
 """
 
+from .closing import FORMER_NAME, close_account
+from .data_export import (
+    KEEP_FOR,
+    ExportUnderway,
+    export_file_name,
+    export_to_download,
+    exports_of,
+    member_data,
+    request_export,
+)
 from .directory import ROLES as SITE_ROLES
 from .directory import STATUSES, MemberFilter, members_matching, status_of
 from .links import (
@@ -36,6 +46,15 @@ from .members import (
 )
 
 __all__ = [
+    "FORMER_NAME",
+    "KEEP_FOR",
+    "ExportUnderway",
+    "close_account",
+    "export_file_name",
+    "export_to_download",
+    "exports_of",
+    "member_data",
+    "request_export",
     "SITE_ROLES",
     "STATUSES",
     "MemberFilter",

@@ -17,6 +17,7 @@ from .audit import (
     suspension_reason,
 )
 from .dashboard import FIGURES, dashboard
+from .departure import forget_member, scrub_names
 from .impact import impact_of, public_thanks_count, standing_of
 from .moderation import (
     REPORT_REASONS,
@@ -53,6 +54,8 @@ from .toolkit import toggle_saved, toolkit_of
 
 __all__ = [
     "ACTIONS",
+    "forget_member",
+    "scrub_names",
     "FIGURES",
     "actions_about_member",
     "audit_log",
