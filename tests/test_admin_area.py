@@ -183,3 +183,17 @@ def test_the_audit_log_travels_in_the_export(app, cast, tmp_path):
     assert entry["action"] == "suspend" and entry["note"] == "Spam." and entry["via"] == "site"
     assert entry["member_id"] == giver_id and entry["admin_id"] == member_id(app, cast["admin"])
     assert entry["created_at"]
+
+
+def test_admin_changes_to_others_resources_and_new_admins_are_audited(app, cast):
+    resource_id = share_txt(cast["giver"], "Cover letter checklist")
+    own = share_txt(cast["admin"], "Admin's own sheet")
+    assert cast["admin"].client.post(f"/resources/{resource_id}/delete").status_code == 302
+    assert cast["admin"].client.post(f"/resources/{own}/delete").status_code == 302
+    result = app.test_cli_runner().invoke(args=["create-admin", "--email", cast["taker"].email])
+    assert result.exit_code == 0, result.output
+    rows = [html.unescape(r) for r in rows_of(page(cast["admin"], "/admin/audit"), "audit")]
+    assert len(rows) == 2  # the admin's own resource is theirs to delete, not an admin action
+    assert "The command line" in rows[0] and "Made administrator" in rows[0]
+    assert "Deleted resource" in rows[1] and "“Cover letter checklist”" in rows[1]
+    assert "Ada Admin" in rows[1]

@@ -10,6 +10,7 @@ that runs twice tells nobody twice) and, when search must see a change, the
 
 from .audit import (
     ACTIONS,
+    COMMAND_LINE,
     actions_about_member,
     audit_log,
     record_admin_action,
@@ -54,6 +55,7 @@ from .toolkit import toggle_saved, toolkit_of
 
 __all__ = [
     "ACTIONS",
+    "COMMAND_LINE",
     "forget_member",
     "scrub_names",
     "FIGURES",
