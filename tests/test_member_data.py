@@ -20,7 +20,21 @@ from .fixtures.exchange import member_id, page, set_profile, share_txt, take
 from .fixtures.members import PASSWORD, Visitor, docx_bytes
 
 CREDIT = "Gil Giver (Northside Careers)"
-WORKSHEET = docx_bytes("List three strengths and a story that shows each one.")
+
+
+def authored_docx() -> bytes:
+    """A worksheet whose own properties name Gil, as Word would have written them."""
+    from docx import Document
+
+    document = Document(io.BytesIO(docx_bytes("List three strengths and a story for each.")))
+    document.core_properties.author = "Gil Giver"
+    document.core_properties.last_modified_by = "Gil Giver"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+WORKSHEET = authored_docx()
 
 
 def registered(app, name: str, email: str) -> Visitor:

@@ -1,7 +1,7 @@
 """members own their data: deleted accounts, data exports, where an audited action was done
 
 Revision ID: b8e3f1c2d4a6
-Revises: 7d4b2e9c1f35
+Revises: 7d2b5e8c1f93
 Create Date: 2026-12-07 02:00:00.000000
 
 A deleted account keeps its row (emptied of everything that named the member) so ledger
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8e3f1c2d4a6'
-down_revision = '7d4b2e9c1f35'
+down_revision = '7d2b5e8c1f93'
 branch_labels = None
 depends_on = None
 
