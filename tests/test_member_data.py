@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 
 from exchange import accounts, jobs
 from exchange.extensions import db
-from exchange.models import DataExport, Member, OutboxEmail, Resource, StoredFile
+from exchange.models import (
+    DataExport,
+    Member,
+    OutboxEmail,
+    Resource,
+    ShareRequest,
+    StoredFile,
+)
 from exchange.storage import get_storage
 
 from .fixtures.exchange import member_id, page, set_profile, share_txt, take
@@ -198,8 +205,16 @@ def test_deleting_and_removing_everything(app, site):
             )
             for k in f.storage_keys()
         ]
+    with app.app_context():
+        request_id = db.session.scalar(select(ShareRequest.id))
+    answered = tam.client.post(
+        f"/requests/{request_id}/answer", data={"resource": site["tams"], "note": "Try this."}
+    )
+    assert answered.status_code == 302
     assert delete(gil, "remove", "remove").status_code == 302
     assert jobs.wait(60)
+    tams_data, _ = exported(app, tam)  # their answer went with the request it answered
+    assert tams_data["answers_given"] == [] and tams_data["thanks_received"] == []
     assert page(tam, f"/resources/{site['gift']}", 404)
     seen = everything_public(app, tam, [site["tams"]])
     assert "Gil Giver" not in seen and "A values card sort" not in seen

@@ -287,6 +287,11 @@ def _file(resource: Resource, row: StoredFile) -> dict[str, Any]:
     }
 
 
+def _title(item: Resource | ShareRequest | None) -> str | None:
+    """What a row refers to, by title; None when it has since been deleted."""
+    return item.title if item is not None else None
+
+
 def _request(item: ShareRequest) -> dict[str, Any]:
     return {
         "title": item.title,
@@ -303,8 +308,8 @@ def _request(item: ShareRequest) -> dict[str, Any]:
 
 def _answer(item: Answer) -> dict[str, Any]:
     return {
-        "request": item.request.title,
-        "resource": item.resource.title,
+        "request": _title(item.request),
+        "resource": _title(item.resource),
         "note": item.note,
         "accepted": item.accepted,
         "answered": _when(item.created_at),
@@ -313,7 +318,7 @@ def _answer(item: Answer) -> dict[str, Any]:
 
 def _thanks(item: Thanks) -> dict[str, Any]:
     return {
-        "resource": item.resource.title,
+        "resource": _title(item.resource),
         "from": item.member.name,
         "note": item.note,
         "written": _when(item.created_at),
@@ -322,10 +327,9 @@ def _thanks(item: Thanks) -> dict[str, Any]:
 
 
 def _download(item: Download) -> dict[str, Any]:
-    resource = db.session.get(Resource, item.resource_id)
     return {
         "resource_id": item.resource_id,
-        "resource": resource.title if resource else None,
+        "resource": _title(db.session.get(Resource, item.resource_id)),
         "file_id": item.file_id,
         "downloaded": _when(item.created_at),
     }
@@ -344,7 +348,7 @@ def _notification(item: Notification) -> dict[str, Any]:
 def _saved(item: ToolkitItem) -> dict[str, Any]:
     return {
         "resource_id": item.resource_id,
-        "resource": item.resource.title,
+        "resource": _title(item.resource),
         "saved": _when(item.created_at),
     }
 

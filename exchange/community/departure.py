@@ -41,6 +41,12 @@ def forget_member(member: Member, keep_words: bool) -> None:
     if not keep_words:
         for model, column in _THEIR_WORDS:
             db.session.execute(delete(model).where(column == member.id))
+        # One by one, so their answers go too on every database (SQLite leaves foreign-key
+        # cascades to the ORM).
+        for item in db.session.scalars(
+            select(ShareRequest).where(ShareRequest.asker_id == member.id)
+        ):
+            db.session.delete(item)
     _decline_open_asks_to(member)
     db.session.execute(update(Download).where(Download.member_id == member.id).values(region=""))
     db.session.flush()
@@ -55,7 +61,6 @@ _ONLY_THEIRS = (
 _THEIR_WORDS = (
     (Thanks, Thanks.member_id),
     (Answer, Answer.giver_id),
-    (ShareRequest, ShareRequest.asker_id),
 )
 
 
