@@ -83,6 +83,14 @@ def emails_to(app, address: str, key_start: str) -> int:
         return db.session.scalar(query)
 
 
+def mail_to(app, address: str) -> str:
+    with app.app_context():
+        rows = db.session.execute(
+            select(OutboxEmail.subject, OutboxEmail.body).where(OutboxEmail.to_address == address)
+        )
+        return " ".join(f"{subject} {body}" for subject, body in rows)
+
+
 def exported(app, visitor: Visitor) -> tuple[dict, zipfile.ZipFile]:
     response = visitor.client.post("/account/data/export")
     assert response.status_code == 302
@@ -165,6 +173,7 @@ def test_deleting_and_keeping_gifts_leaves_no_name_anywhere(app, site):
     gil, tam = site["gil"], site["tam"]
     gil_id = member_id(app, gil)
     assert "Strengths stories" in page(tam, "/search?q=Northside")  # found by its credit
+    assert "Gil Giver" in mail_to(app, "tam@example.org")  # "Gil Giver thanked you…"
     gil.client.post("/account/data/export")
     assert jobs.wait(60)
     assert delete(gil, "keep", "keep").status_code == 302
@@ -183,6 +192,7 @@ def test_deleting_and_keeping_gifts_leaves_no_name_anywhere(app, site):
         for part in docx.namelist():
             text = docx.read(part).decode("utf-8", "replace")
             assert "Gil Giver" not in text and "Northside" not in text, part
+    assert "Gil Giver" not in mail_to(app, "tam@example.org")  # not yet sent: scrubbed too
     with app.app_context():
         assert db.session.scalar(select(func.count(DataExport.id))) == 0
         gone = db.session.get(Member, gil_id)

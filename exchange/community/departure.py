@@ -18,6 +18,7 @@ from ..models import (
     Download,
     Member,
     Notification,
+    OutboxEmail,
     Report,
     Resource,
     ShareRequest,
@@ -74,10 +75,14 @@ def _decline_open_asks_to(member: Member) -> None:
 
 def scrub_names(member: Member, names: Iterable[str]) -> None:
     """Replace the member's names wherever others' words or notices carry them: everyone's
-    notifications, asks sent to them, thanks for their kept resources, and those resources'
-    own descriptions. Longest first, so "Dale Briers (Org)" goes before "Dale Briers"."""
+    notifications and emails not yet sent, asks sent to them, thanks for their kept
+    resources, and those resources' own descriptions. Longest first, so "Dale Briers (Org)"
+    goes before "Dale Briers"."""
     for name in sorted({n.strip() for n in names if len(n.strip()) >= 3}, key=len, reverse=True):
         _replace(Notification.message, name)
+        waiting = OutboxEmail.status == OutboxEmail.PENDING
+        _replace(OutboxEmail.subject, name, waiting)
+        _replace(OutboxEmail.body, name, waiting)
         asks_to_them = ShareRequest.recipient_id == member.id
         _replace(ShareRequest.title, name, asks_to_them)
         _replace(ShareRequest.body, name, asks_to_them)
