@@ -57,6 +57,12 @@ def can_view(user, resource: Shown) -> bool:
     return member is not None and (member.is_admin or member.id == resource.owner_id)
 
 
+def can_administer(user) -> bool:
+    """The admin area (members, dashboard, audit log, reports) is for administrators only."""
+    member = _member(user)
+    return member is not None and member.is_admin and member.is_active
+
+
 def can_edit(user, resource: Resource) -> bool:
     member = _member(user)
     return member is not None and (member.is_admin or member.id == resource.owner_id)

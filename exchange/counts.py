@@ -70,6 +70,17 @@ def first_downloads_since(owner: Member, start: datetime) -> list[datetime]:
     return list(db.session.scalars(query.with_only_columns(Taker.created_at)))
 
 
+def first_downloads_since_on_the_exchange(start: datetime) -> list[datetime]:
+    """When each download on the whole exchange (a member's first of a resource) happened:
+    the sum of every giver's :func:`first_downloads_since`, for the admins' dashboard."""
+    query = (
+        select(Taker.created_at)
+        .join(Resource, Resource.id == Taker.resource_id)
+        .where(Taker.member_id != Resource.owner_id, Taker.created_at >= start)
+    )
+    return list(db.session.scalars(query))
+
+
 def file_downloads_by_resource(owner: Member) -> dict[int, int]:
     """File downloads of each of the giver's resources by others, repeats included."""
     query = (

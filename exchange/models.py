@@ -109,6 +109,9 @@ class Member(UserMixin, db.Model):
     # Set when the member follows the link emailed at registration; until then no login.
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the member deleted their account: the row stays, emptied of everything that
+    # named them, so ledger counts and anonymised words keep a row to point at.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resources: Mapped[list[Resource]] = relationship(
         back_populates="owner", order_by="Resource.created_at.desc()"
@@ -119,7 +122,11 @@ class Member(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
-        return not self.suspended
+        return not self.suspended and self.deleted_at is None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def default_credit(self) -> str:
@@ -535,13 +542,17 @@ class Report(db.Model):
 
 
 class ModerationAction(db.Model):
-    """What an admin did and why; kept even after the resource or member is gone."""
+    """The audit log: what an admin did, to what, when and why; kept even after the resource
+    or member is gone (see :mod:`exchange.community.audit` for the actions it names)."""
 
     __tablename__ = "moderation_actions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(20))  # hide, restore, suspend, reinstate, dismiss
+    # hide, restore, suspend, reinstate, dismiss, delete-resource, make-admin …
+    action: Mapped[str] = mapped_column(String(20))
+    # Where it was done: "site" (the admin pages) or "command line" (``exchange …``).
+    via: Mapped[str] = mapped_column(String(20), default="site", server_default="site")
     resource_id: Mapped[int | None] = mapped_column(Integer, index=True)
     member_id: Mapped[int | None] = mapped_column(Integer, index=True)
     report_id: Mapped[int | None] = mapped_column(Integer)
@@ -549,3 +560,27 @@ class ModerationAction(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     admin: Mapped[Member | None] = relationship()
+
+
+class DataExport(db.Model):
+    """A member's "export my data" zip: built by a job, kept in the file store for a while.
+
+    ``running_for`` holds the member's id while the export is waiting or being built and
+    is emptied when it ends; being UNIQUE, it lets at most one run per member at a time.
+    """
+
+    __tablename__ = "data_exports"
+
+    WAITING = "waiting"
+    READY = "ready"
+    FAILED = "failed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    running_for: Mapped[int | None] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=WAITING)
+    storage_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -120,7 +120,7 @@ def test_a_member_can_be_reported_but_not_yourself(app, cast):
 def test_only_admins_see_the_queue_and_others_are_told_why(app, cast):
     response = cast["reporter"].client.get("/admin/reports")
     assert response.status_code == 403
-    assert "Only administrators can see the reports queue." in response.get_data(as_text=True)
+    assert "Only administrators can see the admin area." in response.get_data(as_text=True)
     response = Visitor(app.test_client()).client.get("/admin/reports")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert 'href="/admin/reports"' in page(cast["admin"], "/")

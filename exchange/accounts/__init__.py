@@ -8,6 +8,18 @@ commits once (:func:`exchange.transactions.commit`), so, for instance, a new pas
 the address its reset link proved are kept together or not at all.
 """
 
+from .closing import FORMER_NAME, close_account
+from .data_export import (
+    KEEP_FOR,
+    ExportUnderway,
+    export_file_name,
+    export_to_download,
+    exports_of,
+    member_data,
+    request_export,
+)
+from .directory import ROLES as SITE_ROLES
+from .directory import STATUSES, MemberFilter, members_matching, status_of
 from .links import (
     CONFIRM_LIFETIME,
     RESET_LIFETIME,
@@ -37,6 +49,20 @@ from .members import (
 )
 
 __all__ = [
+    "FORMER_NAME",
+    "KEEP_FOR",
+    "ExportUnderway",
+    "close_account",
+    "export_file_name",
+    "export_to_download",
+    "exports_of",
+    "member_data",
+    "request_export",
+    "SITE_ROLES",
+    "STATUSES",
+    "MemberFilter",
+    "members_matching",
+    "status_of",
     "CONFIRM_LIFETIME",
     "RESET_LIFETIME",
     "PROFILE_FIELDS",

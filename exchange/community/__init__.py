@@ -10,6 +10,17 @@ command that called it commits once (:func:`exchange.transactions.commit`), and 
 catches up after that commit.
 """
 
+from .audit import (
+    ACTIONS,
+    COMMAND_LINE,
+    actions_about_member,
+    audit_log,
+    record_admin_action,
+    reports_about,
+    suspension_reason,
+)
+from .dashboard import FIGURES, dashboard
+from .departure import forget_member, scrub_names
 from .impact import impact_of, public_thanks_count, standing_of
 from .moderation import (
     REPORT_REASONS,
@@ -21,6 +32,7 @@ from .moderation import (
     report_target,
     restore_resource,
     suspend_member,
+    suspension_notice,
 )
 from .requests import (
     announce_answers,
@@ -43,6 +55,18 @@ from .thanks import Standing, may_thank, standing, thank, thanks_for, thanks_fro
 from .toolkit import toggle_saved, toolkit_of
 
 __all__ = [
+    "ACTIONS",
+    "COMMAND_LINE",
+    "forget_member",
+    "scrub_names",
+    "FIGURES",
+    "actions_about_member",
+    "audit_log",
+    "record_admin_action",
+    "reports_about",
+    "dashboard",
+    "suspension_notice",
+    "suspension_reason",
     "REPORT_REASONS",
     "Refused",
     "Standing",

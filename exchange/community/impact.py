@@ -7,7 +7,7 @@ ever sees what is credited by name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -102,6 +102,14 @@ def month_starts(now: datetime, count: int = CHART_MONTHS) -> list[datetime]:
         )
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return starts[::-1]
+
+
+def week_starts(now: datetime, count: int) -> list[datetime]:
+    """The first instants (Monday 00:00) of the last ``count`` weeks, oldest first."""
+    monday = (now - timedelta(days=now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return [monday - timedelta(weeks=back) for back in range(count - 1, -1, -1)]
 
 
 def _months(member: Member, now: datetime) -> list[Month]:

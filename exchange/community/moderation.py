@@ -24,6 +24,7 @@ from ..models import (
     Resource,
     utcnow,
 )
+from .audit import record_admin_action
 from .rules import Refused
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,9 @@ def suspend_member(admin: Member, member: Member, note: str) -> None:
     member.suspended = True
     member.session_epoch += 1
     _set_status(member, Resource.PUBLISHED, Resource.SUSPENDED)
-    _log_action(admin, "suspend", note, member_id=member.id)
+    action = _log_action(admin, "suspend", note, member_id=member.id)
     _close_reports(admin, note, Report.member_id == member.id)
+    _tell_member_directly(member, f"suspended:{action.id}", suspension_notice(note))
     db.session.flush()
     log.info("admin %s suspended member %s", admin.id, member.id)
 
@@ -166,9 +168,24 @@ def reinstate_member(admin: Member, member: Member, note: str) -> None:
         raise Refused("That member isn’t suspended.")
     member.suspended = False
     _set_status(member, Resource.SUSPENDED, Resource.PUBLISHED)
-    _log_action(admin, "reinstate", note, member_id=member.id)
+    action = _log_action(admin, "reinstate", note, member_id=member.id)
+    _tell_member_directly(
+        member, f"reinstated:{action.id}", "Your account is active again: you can log in."
+    )
     db.session.flush()
     log.info("admin %s reinstated member %s", admin.id, member.id)
+
+
+def suspension_notice(note: str) -> str:
+    """What a suspended member is told, by email and when a login is refused."""
+    reason = note.strip() or "no reason was given"
+    return f"An administrator suspended your account: {reason}"
+
+
+def _tell_member_directly(member: Member, key: str, message: str) -> None:
+    """By email whatever their settings: a suspended member sees no page of the site."""
+    notify.notify(member, key, "moderation", message)
+    notify.queue_email(member, key, message)
 
 
 def _set_status(member: Member, old: str, new: str) -> None:
@@ -208,10 +225,7 @@ def _handle(admin: Member, item: Report, status: str, note: str) -> None:
 
 
 def _log_action(admin: Member, action: str, note: str, **target: int) -> ModerationAction:
-    entry = ModerationAction(admin_id=admin.id, action=action, note=note.strip(), **target)
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+    return record_admin_action(admin, action, note, **target)
 
 
 def moderation_queue(recent: int) -> dict[str, list]:

@@ -64,6 +64,12 @@ def create_admin_command(email: str, name: str, password: str | None) -> None:
         member = accounts.register_member(
             name or email.split("@")[0], email, password, confirmed=True
         )
+    if not member.is_admin:
+        from .. import community
+
+        community.record_admin_action(
+            None, "make-admin", via=community.COMMAND_LINE, member_id=member.id
+        )
     member.is_admin = True
     transactions.commit()  # a new account and its role together
     log.info("member %s is now an administrator", member.id)

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from .. import transactions
 from ..extensions import db
-from ..models import IndexChange, Resource, StoredFile
+from ..models import DataExport, IndexChange, Resource, StoredFile, utcnow
 from ..search import get_replica
 from ..storage import ObjectNotFound, Storage, get_storage
 
@@ -98,7 +98,15 @@ def _check_rows(storage: Storage, report: Report, checksums: bool) -> set[str]:
         if checksums and row.storage_key not in report.missing:
             if _sha256(storage, row.storage_key) != row.sha256:
                 report.damaged.append(row.storage_key)
-    return referenced
+    return referenced | _exports_on_offer()
+
+
+def _exports_on_offer() -> set[str]:
+    """Members' data exports still offered for download; expired ones are orphans."""
+    query = select(DataExport.storage_key).where(
+        DataExport.storage_key.is_not(None), DataExport.expires_at > utcnow()
+    )
+    return set(db.session.scalars(query))
 
 
 def _sha256(storage: Storage, key: str) -> str:

@@ -21,7 +21,20 @@ class IdConverter(IntegerConverter):
 def register(app: Flask) -> None:
     # Before any blueprint: a rule binds its converters when it is added to the map.
     app.url_map.converters["int"] = IdConverter
-    from . import admin, auth, community, main, members, ops, requests, resources, search
+    # admin_members and member_data add routes to the admin and auth blueprints.
+    from . import (  # noqa: F401
+        admin,
+        admin_members,
+        auth,
+        community,
+        main,
+        member_data,
+        members,
+        ops,
+        requests,
+        resources,
+        search,
+    )
 
     for module in (auth, main, members, ops, resources, search):
         app.register_blueprint(module.bp)

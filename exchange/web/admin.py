@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import community, transactions
+from .. import access, community, transactions
 from ..extensions import db
 from ..models import Member, Report, Resource
 from .errors import AccessDenied
@@ -22,8 +22,8 @@ RECENT = 30
 @bp.before_request
 @login_required
 def admins_only():
-    if not current_user.is_admin:
-        raise AccessDenied("Only administrators can see the reports queue.")
+    if not access.can_administer(current_user):
+        raise AccessDenied("Only administrators can see the admin area.")
 
 
 @bp.route("/reports")

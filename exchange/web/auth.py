@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, transactions
+from .. import accounts, community, transactions
 from ..extensions import failed, limiter, login_manager, member_key, succeeded
 from . import stale_forms
 from .forms import (
@@ -191,7 +191,11 @@ def login():
             _start_session(member, remember=form.remember.data)
             flash(f"Welcome back, {member.name}.", "success")
             return redirect(safe_next(request.args.get("next")))
-        form.password.errors.append("That email and password don’t match an account.")
+        if member is not None and member.suspended:  # the password is right: say why
+            reason = community.suspension_reason(member)
+            form.password.errors.append(community.suspension_notice(reason))
+        else:
+            form.password.errors.append("That email and password don’t match an account.")
     return form_page("auth/login.html", form)
 
 
