@@ -7,6 +7,7 @@ import feedparser
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import assert_accessible, screenshot
 from .people import ShareDetails, register, share_with_browser, text_upload
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,10 @@ def test_follow_a_topic_then_see_the_next_share_in_whats_new_and_in_its_feed(ope
     news = reader.get_by_role("region", name="What’s new")
     expect(news.get_by_role("link", name=second.title)).to_be_visible()
     expect(news).to_contain_text(f"Topic you follow: {TOPIC}")
+    checked = open_page(signed_in=reader.context.storage_state())  # axe needs script
+    checked.goto("/")
+    screenshot(checked, "whats-new-home")
+    assert_accessible(checked, "whats-new-home")
 
     reader.goto("/search?tag=kestrel+circles")
     feed_link = reader.locator('link[rel="alternate"][type="application/atom+xml"]')
