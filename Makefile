@@ -1,5 +1,5 @@
-# Toolkit Exchange. `make run` serves the site on the embedded defaults; `make test` runs
-# every test. Both set up the virtualenv from pyproject.toml the first time.
+# Toolkit Exchange. `make run` serves the site on the embedded defaults (PORT=5000 and
+# HOST=127.0.0.1 unless given); `make test` runs every test. Both set up the virtualenv from pyproject.toml the first time.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -16,9 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# `make run PORT=8000 HOST=0.0.0.0`: where the development server listens. Links in emails
+# lead to the same port (EXCHANGE_SITE_URL, unless set), on 127.0.0.1 when HOST is 0.0.0.0.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+SITE_HOST = $(if $(filter 0.0.0.0,$(HOST))$(findstring :,$(HOST)),127.0.0.1,$(HOST))
+RUN_ENV = EXCHANGE_ENV=$${EXCHANGE_ENV:-development} EXCHANGE_SITE_URL=$${EXCHANGE_SITE_URL:-http://$(SITE_HOST):$(PORT)}
+
 run: $(STAMP)
-	EXCHANGE_ENV=$${EXCHANGE_ENV:-development} $(BIN)/exchange init
-	EXCHANGE_ENV=$${EXCHANGE_ENV:-development} $(BIN)/exchange run --host 127.0.0.1 --port 5000
+	$(RUN_ENV) $(BIN)/exchange init
+	$(RUN_ENV) $(BIN)/exchange run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) lint audit
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not load"

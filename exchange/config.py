@@ -97,8 +97,24 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"] and app.config["ENV"] != "production":
         app.config["SECRET_KEY"] = development_secret(Path(app.instance_path))
-    validate(app.config)
+    try:
+        validate(app.config)
+    except ConfigError as exc:
+        raise ConfigError(with_environment_hint(str(exc), test_config)) from None
     derive(app.config)
+
+
+def with_environment_hint(problem: str, test_config: dict[str, Any] | None) -> str:
+    """``problem``, and when ``EXCHANGE_ENV`` was never set, why production's rules applied
+    and what to set for a server on this machine: an operator who typed ``exchange run``
+    meant the development server more often than not."""
+    if test_config is not None or "EXCHANGE_ENV" in os.environ:
+        return problem
+    return (
+        f"EXCHANGE_ENV is not set, so the production rules apply: {problem} "
+        "For a development server on this machine, set EXCHANGE_ENV=development "
+        "(as `make run` does)."
+    )
 
 
 def development_secret(instance_dir: Path) -> str:

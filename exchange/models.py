@@ -170,6 +170,9 @@ class Resource(db.Model):
     # Where a named credit goes: "page" (printed on every page, and in the properties) or
     # "properties" (the file's document properties and its name only).
     credit_placement: Mapped[str] = mapped_column(String(20), default=CREDIT_ON_PAGE)
+    # The giver's wish that files unable to carry the credit on the page (old Office files,
+    # pictures, CSV) download as a zip with a credit.txt beside them.
+    credit_txt: Mapped[bool] = mapped_column(Boolean, default=False)
     access: Mapped[str] = mapped_column(String(20), default="everyone")
     visibility: Mapped[str] = mapped_column(String(20), default=PUBLIC, server_default=PUBLIC)
     status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, index=True)
@@ -244,6 +247,11 @@ class StoredFile(db.Model):
     # for that but the file could not take it, why not (in words for the resource page).
     credit_on_page: Mapped[bool] = mapped_column(Boolean, default=False)
     page_credit_note: Mapped[str] = mapped_column(String(300), default="")
+    # The author the uploaded file's own properties name, when that is not the giver: kept
+    # in the credited copy as "adapted from" and shown on the resource page ("" = none).
+    original_author: Mapped[str] = mapped_column(String(200), default="")
+    # The credited copy is a zip: the file as shared, under its credited name, and credit.txt.
+    zipped_with_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     preview_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # A picture of the first page is being drawn by a job (LibreOffice is slow); when none
     # could be made, why not, in words for the resource page.
@@ -298,6 +306,9 @@ class IndexChange(db.Model):
 
     # Any fixed number: the PostgreSQL advisory lock that orders writers to the log.
     LOCK_KEY = 0x7E_C4A9_6E
+    # On the session's info: the transaction in progress logged a change, so the index has
+    # something to catch up with once it commits (see :func:`exchange.transactions.commit`).
+    LOGGED = "exchange_index_change_logged"
 
     @classmethod
     def record(cls, resource_id: int) -> None:
@@ -312,6 +323,7 @@ class IndexChange(db.Model):
                 sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": cls.LOCK_KEY}
             )
         db.session.add(cls(resource_id=resource_id))
+        db.session.info[cls.LOGGED] = True
 
     @staticmethod
     def head() -> int:
@@ -349,7 +361,7 @@ class Taker(db.Model):
 
 
 class ShareRequest(db.Model):
-    """A "share a resource with me" request: on the public board, or sent to one member directly.
+    """A request for a resource: on the public Requests board, or sent to one member only.
 
     For a direct ask ``body`` is the asker's personal note, and ``note_key`` a hash of its
     normalised wording, so the same note cannot be sent to member after member.

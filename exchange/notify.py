@@ -6,6 +6,11 @@ workers racing therefore leave exactly one row. Emails wait in an outbox under t
 rule, and ``exchange send-emails`` claims each one with a conditional UPDATE before
 sending it, so overlapping runs never send a message twice: an email whose sending run
 died mid-way stays claimed rather than risk a second copy (the command reports it).
+
+Writing a notification, queueing an email and marking notifications read happen in the
+caller's transaction: the view or command commits them with the event they announce, so
+a change that is rolled back tells nobody. Only the sending (:func:`send_pending`,
+:func:`send_queued`) commits on its own, once per step, as :func:`claim` explains.
 """
 
 from __future__ import annotations
@@ -127,15 +132,14 @@ def recent(member: Member, limit: int = 100) -> list[Notification]:
 
 
 def mark_read(member: Member, notification_id: int | None = None) -> int:
-    """Mark one notification (or all) as read; only ever the member's own."""
+    """Mark one notification (or all) as read; only ever the member's own (the caller
+    commits)."""
     query = update(Notification).where(
         Notification.member_id == member.id, Notification.read_at.is_(None)
     )
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    count = db.session.execute(query.values(read_at=utcnow())).rowcount
-    db.session.commit()
-    return count
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
 # -- sending email ---------------------------------------------------------------------
@@ -217,7 +221,12 @@ def transport() -> LogTransport | SmtpTransport:
 
 
 def send_pending(limit: int = 200) -> SendSummary:
-    """Send up to ``limit`` pending emails, each at most once, however many runs overlap."""
+    """Send up to ``limit`` pending emails, each at most once, however many runs overlap.
+
+    The job commits on its own, step by step, rather than once at the end: the reading of
+    what is pending, each claim (before its email goes out, see :func:`claim`) and each
+    outcome (so a run that dies later never undoes what it reported as sent).
+    """
     summary = SendSummary(stuck=_count_stuck())
     ids = list(
         db.session.scalars(
@@ -240,7 +249,8 @@ def queue_account_email(key: str, to_address: str, subject: str, body: str, real
 
     ``real`` is False when there is nobody to write to (an address without an account):
     the same row is written and then withdrawn, so a visitor cannot tell the two apart by
-    how long the answer takes. A real one is sent once the response has gone out.
+    how long the answer takes. A real one is sent once the response has gone out, which is
+    after the view committed it; one the view did not commit is never sent.
     """
     with db.session.begin_nested() as savepoint:
         insert_once(OutboxEmail, key=key, to_address=to_address, subject=subject, body=body)
@@ -295,7 +305,10 @@ def claim(email_id: int) -> bool:
     """Take a pending email for this run; False when another run already took it.
 
     The UPDATE's condition is re-checked under the row lock, so of two runs racing for
-    one email exactly one sees a changed row.
+    one email exactly one sees a changed row. The claim commits on its own, before the
+    email is sent, and this must stay so: until it commits, a second run would still see
+    the email pending and could send it too, and a claim that rolled back after sending
+    (the run dying, or an error later in the run) would put a sent email back in the queue.
     """
     result = db.session.execute(
         update(OutboxEmail)
@@ -307,6 +320,7 @@ def claim(email_id: int) -> bool:
 
 
 def _deliver(email_id: int, sender, summary: SendSummary) -> None:
+    """Send one claimed email and commit its outcome at once (sent, retry, or given up)."""
     email = db.session.get(OutboxEmail, email_id)
     try:
         sender.send(build_message(email))

@@ -1,4 +1,18 @@
-"""How a request's database transaction ends: one that only read is committed.
+"""How a unit of work ends: a view or a command commits once; a request that only read
+is committed too.
+
+**One commit per request or command.** Domain verbs (the community's, accounts',
+notifications', publishing and recording a download) flush what they write, log any
+change search must see (:meth:`~exchange.models.IndexChange.record`) and return; they never
+commit. The view or CLI command that called them ends the unit of work with
+:func:`commit`, once, so everything the verbs wrote is kept together or not at all: a view
+composing two verbs where the second is refused leaves nothing of the first. A view that
+does not reach :func:`commit` (an error, or a form shown again) keeps nothing: its
+transaction is rolled back when the request ends. The share, edit and delete of
+:mod:`exchange.resources.operations` call :func:`commit` themselves, because their order of
+writes (bytes to storage, one transaction, stored objects deleted after it) is theirs.
+
+**Reads commit too.**
 
 psycopg prepares a statement on a connection once it has run a few times there, so
 PostgreSQL parses and plans it once rather than on every request. But psycopg forgets
@@ -21,12 +35,34 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from . import search
 from .extensions import db
+from .models import IndexChange
 
 log = logging.getLogger(__name__)
 
 # On the connection's info: has the transaction in progress run anything but a SELECT?
 WROTE = "exchange_transaction_wrote"
+
+
+def commit() -> None:
+    """Commit the unit of work the caller ran, then let this node's index catch up.
+
+    The index catches up after the commit, never before (it reads the committed change
+    log), and only when the transaction logged a change: once per commit however many verbs
+    logged one. A commit that fails is rolled back and the error raised, so nothing of the
+    unit of work is kept. A flag left by a transaction rolled back elsewhere costs at most
+    one needless look at the log head.
+    """
+    session = db.session()
+    logged = session.info.pop(IndexChange.LOGGED, False)
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    if logged:
+        search.catch_up()
 
 
 def init_app(app: Flask) -> None:

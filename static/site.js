@@ -47,34 +47,6 @@
     });
   }
 
-  /* Standard-topic chips add themselves to the comma-separated Tags field. */
-  function enhanceTagChips(root) {
-    const input = root.querySelector("input[data-topics]");
-    const group = root.querySelector("[data-topic-chips]");
-    if (!input || !group) return;
-    group.hidden = false;
-    function current() {
-      return input.value.split(",").map(function (t) { return t.trim().toLowerCase(); }).filter(Boolean);
-    }
-    function sync() {
-      const tags = current();
-      group.querySelectorAll("[data-add-tag]").forEach(function (chip) {
-        chip.setAttribute("aria-pressed", tags.indexOf(chip.dataset.addTag) >= 0 ? "true" : "false");
-      });
-    }
-    group.querySelectorAll("[data-add-tag]").forEach(function (chip) {
-      chip.addEventListener("click", function () {
-        const tags = current();
-        const at = tags.indexOf(chip.dataset.addTag);
-        if (at >= 0) { tags.splice(at, 1); } else { tags.push(chip.dataset.addTag); }
-        input.value = tags.join(", ");
-        sync();
-      });
-    });
-    input.addEventListener("input", sync);
-    sync();
-  }
-
   /* Say something to screen readers through the page's status region. */
   function announce(message, region) {
     const target = region || document.querySelector(".flashes");
@@ -126,6 +98,14 @@
     remove.textContent = "Remove";
     remove.setAttribute("aria-label", "Remove " + file.name);
     remove.addEventListener("click", onRemove);
+    if (!problem && /^image\//.test(file.type) && window.URL && URL.createObjectURL) {
+      const picture = document.createElement("img");
+      picture.className = "file-preview";
+      picture.alt = "";
+      picture.src = URL.createObjectURL(file);
+      picture.addEventListener("load", function () { URL.revokeObjectURL(picture.src); });
+      li.append(picture);
+    }
     li.append(name, meta, remove);
     if (problem) {
       const why = document.createElement("span");
@@ -314,10 +294,151 @@
     if (fold && window.matchMedia("(max-width: 48rem)").matches) fold.open = false;
   }
 
+  /* -- Catalogue and share form (browse, search, tags) -------------------------------- */
+
+  /* Sorting applies as soon as another order is chosen; without the script the form has
+     its own Sort button (in <noscript>). Arrow keys on a closed list change its value one
+     step at a time, so a keyboard user's choice applies on Enter or on leaving the list,
+     not at every step (nothing reloads under someone still choosing). */
+  function enhanceSortForms(root) {
+    root.querySelectorAll("form[data-sort-form] select").forEach(function (select) {
+      let chosenByKeys = false;
+      const shown = select.value;
+      const apply = function () { if (select.value !== shown) { select.form.submit(); } };
+      select.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); apply(); } else { chosenByKeys = true; }
+      });
+      select.addEventListener("pointerdown", function () { chosenByKeys = false; });
+      select.addEventListener("change", function () { if (!chosenByKeys) { apply(); } });
+      select.addEventListener("blur", apply);
+    });
+  }
+
+  function normalTag(text) {
+    return text.trim().replace(/^[.;#]+|[.;#]+$/g, "").toLowerCase().split(/\s+/).filter(Boolean).join(" ");
+  }
+
+  /* The Tags field as chips you can remove, with suggestions that follow what is typed.
+     The field people type in keeps its label ("Tags"); what is sent is a hidden field
+     holding the same comma-separated list the plain field would have sent. */
+  function enhanceTagInput(root) {
+    const input = root.querySelector("input[data-tag-input]");
+    if (!input || !input.name) return;
+    const group = root.querySelector("[data-tag-suggestions]");
+    const sent = document.createElement("input");
+    sent.type = "hidden";
+    sent.name = input.name;
+    input.removeAttribute("name");
+    const box = document.createElement("div");
+    box.className = "tag-input";
+    const chips = document.createElement("ul");
+    chips.className = "tag-chips";
+    chips.setAttribute("aria-label", "Chosen tags");
+    const status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    input.parentNode.insertBefore(box, input);
+    box.append(chips, input);
+    box.after(sent, status);
+    let tags = [];
+
+    function add(text) {
+      text.split(/[,;]/).map(normalTag).filter(Boolean).forEach(function (tag) {
+        if (tags.indexOf(tag) < 0) tags.push(tag);
+      });
+    }
+    function remove(tag) {
+      tags = tags.filter(function (t) { return t !== tag; });
+      render();
+      input.focus();
+      announce("Tag " + tag + " removed.", status);
+    }
+    function chip(tag) {
+      const li = document.createElement("li");
+      li.className = "tag-chip";
+      const text = document.createElement("span");
+      text.textContent = tag;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "tag-chip-remove";
+      button.setAttribute("aria-label", "Remove tag " + tag);
+      button.textContent = "×";
+      button.addEventListener("click", function () { remove(tag); });
+      li.append(text, button);
+      return li;
+    }
+    function render() {
+      chips.replaceChildren.apply(chips, tags.map(chip));
+      const typed = normalTag(input.value);
+      const pending = typed ? [typed] : [];
+      sent.value = tags.concat(pending.filter(function (t) { return tags.indexOf(t) < 0; })).join(", ");
+      if (group) suggest(typed);
+    }
+    function suggest(typed) {
+      let shown = 0;
+      group.querySelectorAll("[data-add-tag]").forEach(function (button) {
+        const tag = button.dataset.addTag;
+        const chosen = tags.indexOf(tag) >= 0;
+        button.setAttribute("aria-pressed", chosen ? "true" : "false");
+        const fits = typed ? tag.indexOf(typed) >= 0 : true;
+        button.hidden = !(chosen || (fits && shown < 15));
+        if (!button.hidden && !chosen) shown += 1;
+      });
+    }
+    function commitTyped() {
+      if (!normalTag(input.value)) return false;
+      add(input.value);
+      input.value = "";
+      return true;
+    }
+
+    add(input.value);
+    input.value = "";
+    input.addEventListener("input", function () {
+      if (/[,;]/.test(input.value)) {
+        const parts = input.value.split(/[,;]/);
+        const rest = parts.pop();
+        add(parts.join(","));
+        input.value = rest.replace(/^\s+/, "");
+      }
+      render();
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && commitTyped()) {
+        event.preventDefault();
+        render();
+      } else if (event.key === "Backspace" && !input.value && tags.length) {
+        remove(tags[tags.length - 1]);
+      }
+    });
+    /* Leaving the field keeps what was typed as a tag, unless for a suggestion, which
+       takes its place. */
+    input.addEventListener("blur", function (event) {
+      if (group && event.relatedTarget && group.contains(event.relatedTarget)) return;
+      if (commitTyped()) render();
+    });
+    box.addEventListener("click", function (event) { if (event.target === box || event.target === chips) input.focus(); });
+    if (group) {
+      group.hidden = false;
+      group.querySelectorAll("[data-add-tag]").forEach(function (button) {
+        button.addEventListener("click", function () {
+          const tag = button.dataset.addTag;
+          if (tags.indexOf(tag) >= 0) { remove(tag); return; }
+          if (tag.indexOf(normalTag(input.value)) >= 0) { input.value = ""; } else { commitTyped(); }
+          add(tag);
+          render();
+          announce("Tag " + tag + " added.", status);
+        });
+      });
+    }
+    render();
+  }
+
   function enhance(root) {
     enhanceSearch(root);
     enhanceCopyButtons(root);
-    enhanceTagChips(root);
+    enhanceTagInput(root);
+    enhanceSortForms(root);
     root.querySelectorAll("form[data-upload-form]").forEach(enhanceUploadForm);
   }
 

@@ -124,6 +124,49 @@ def test_a_confirmation_link_opened_elsewhere_confirms_but_asks_for_the_password
     assert signed_in(elsewhere)
 
 
+# -- a confirmation link leads where the new member was going ------------------------------
+
+
+def register_on_the_way_to(visitor: Visitor, target: str, email: str = "sam@example.org"):
+    """Register from a login page that was sent ``next=target``, as its link does."""
+    visitor.email = email
+    data = {"name": "Sam Rivera", "email": email, "password": PASSWORD}
+    response = visitor.client.post("/register", query_string={"next": target}, data=data)
+    assert response.status_code == 302
+
+
+def test_signing_up_on_the_way_to_the_share_form_lands_on_it(new_visitor):
+    visitor = new_visitor()
+    login = visitor.client.get("/resources/new").headers["Location"]
+    assert login == "/login?next=%2Fresources%2Fnew"
+    page = visitor.client.get(login).get_data(as_text=True)
+    assert 'href="/register?next=/resources/new"' in page, "Register keeps where you go"
+    register_on_the_way_to(visitor, "/resources/new")
+    assert visitor.follow_emailed_link().headers["Location"] == "/resources/new"
+    assert visitor.client.get("/resources/new").status_code == 200
+
+
+def test_a_confirmation_link_opened_elsewhere_keeps_where_the_member_was_going(new_visitor):
+    registering, elsewhere = new_visitor(), new_visitor()
+    register_on_the_way_to(registering, "/resources/new")
+    login = elsewhere.client.get(registering.emailed_links()[-1]).headers["Location"]
+    assert login == "/login?next=/resources/new"
+    logged_in = elsewhere.client.post(
+        login, data={"email": "sam@example.org", "password": PASSWORD}
+    )
+    assert logged_in.headers["Location"] == "/resources/new"
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "https://evil.example/", "/\\evil.example", "/\tevil"]
+)
+def test_a_next_to_another_site_is_dropped_on_the_way_through_sign_up(new_visitor, target):
+    visitor = new_visitor()
+    register_on_the_way_to(visitor, target)
+    assert visitor.follow_emailed_link().headers["Location"] == "/"
+    assert signed_in(visitor)
+
+
 def test_a_confirmation_link_works_once(new_visitor):
     visitor = new_visitor()
     register(visitor, "sam@example.org")

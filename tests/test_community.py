@@ -235,7 +235,7 @@ def test_the_exchange_page_shows_what_i_shared_took_and_may_take(app):
     assert re.search(
         r'<td class="num">1</td>\s*<td class="num"><a href="[^"]+#thanks">1</a>', shared
     )
-    taken = text[text.index("What I’ve taken") : text.index("Asked of me")]
+    taken = text[text.index("What I’ve taken") : text.index("Requests to me")]
     assert "Values card sort" in taken and "Thank the giver" in taken
     assert 'href="/account/exchange"' in page(taker, "/account")
 
@@ -312,6 +312,6 @@ def test_every_page_renders_for_a_new_member_and_a_long_time_giver(app):
     assert "Decline politely" in veteran_view
     veteran_home = page(veteran, "/notifications")
     assert 'class="count-badge"' in page(veteran, "/")
-    assert "asked you directly" in veteran_home and "thanked you" in veteran_home
+    assert "sent you a request" in veteran_home and "thanked you" in veteran_home
     with app.app_context():
         assert db.session.scalar(select(func.count(Notification.id))) >= 6

@@ -42,7 +42,8 @@ def objects(app) -> list[str]:
 
 def search_titles(client, words: str) -> list[str]:
     page = client.get("/search", query_string={"q": words}).get_data(as_text=True)
-    return re.findall(r'<h3 class="card-title"><a href="/resources/\d+">([^<]+)</a>', page)
+    found = re.findall(r'<h3 class="card-title"><a href="/resources/\d+">(.*?)</a>', page)
+    return [re.sub(r"</?mark>", "", title) for title in found]
 
 
 @pytest.fixture

@@ -23,6 +23,15 @@ def giver_and_newcomer(app, count: int, **share_fields) -> tuple[Visitor, Visito
     return giver, newcomer, ids
 
 
+def main_of(text: str) -> str:
+    """A page without its header (where a newcomer always sees their starter downloads)."""
+    return text[text.index("<main") :]
+
+
+def header_of(text: str) -> str:
+    return text[: text.index("<main")]
+
+
 def downloads(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Download.id)))
@@ -53,6 +62,7 @@ def test_downloading_again_never_costs_an_allowance(app):
     take(app, newcomer, ids[1])
     take(app, newcomer, ids[2])
     assert "0 of 3 starter downloads left" in page(newcomer, "/account/exchange")
+    assert "0 of 3 starter downloads left" in header_of(page(newcomer, "/requests"))
     # Everything already taken stays free, with a plain link and no confirmation.
     response = newcomer.client.get(file_urls(app, first)[0])
     assert response.status_code == 200 and response.mimetype == "text/plain"
@@ -148,6 +158,22 @@ def test_sharing_one_resource_unlocks_everything_with_plain_downloads(app):
         response = newcomer.client.get(file_urls(app, resource_id)[0])
         assert response.status_code == 200 and response.mimetype == "text/plain"
     assert "starter downloads" not in page(newcomer, f"/resources/{ids[4]}")
+    assert "Share one tool to open everything" not in page(newcomer, "/")
+
+
+def test_the_header_shows_a_newcomer_the_resource_pages_count_of_starter_downloads(app):
+    giver, newcomer, ids = giver_and_newcomer(app, 2)
+    home = header_of(page(newcomer, "/"))
+    assert "3 of 3 starter downloads left" in home
+    assert "Share one tool to open everything" in home
+    assert 'href="/account/exchange">' in home  # where the standing is explained
+    take(app, newcomer, ids[0])
+    resource_page = page(newcomer, f"/resources/{ids[1]}")
+    assert "You have 2 left." in main_of(resource_page)
+    assert "2 of 3 starter downloads left" in header_of(resource_page)
+    for givers_page in (page(giver, "/"), page(Visitor(app.test_client()), "/")):
+        assert "starter downloads" not in givers_page
+        assert "Share one tool to open everything" not in givers_page
 
 
 def test_a_draft_waiting_for_privacy_review_does_not_unlock_until_published(app):
@@ -228,7 +254,7 @@ def test_an_answer_to_your_direct_ask_is_yours_after_the_starter_downloads(app):
     _answer_with(giver, _ask_directly(app, newcomer, giver), kept)
     assert "Interview practice cards" in page(newcomer, "/notifications")
     text = page(newcomer, f"/resources/{kept}")
-    assert "starter downloads" not in text and "kept this resource" not in text
+    assert "starter downloads" not in main_of(text) and "kept this resource" not in text
     url = file_urls(app, kept)[0]
     assert f'href="{url}"' in text  # a plain download link, no confirmation
     response = newcomer.client.get(url)
@@ -251,7 +277,7 @@ def test_an_answer_on_the_board_is_free_for_the_member_who_asked(app):
     answer = share_txt(giver, "Budget worksheet")
     _answer_with(giver, request_id, answer)
     url = file_urls(app, answer)[0]
-    assert "starter downloads" not in page(newcomer, f"/resources/{answer}")
+    assert "starter downloads" not in main_of(page(newcomer, f"/resources/{answer}"))
     response = newcomer.client.get(url)  # no "this uses 1 of your 3" page on the way
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert "3 of 3 starter downloads left" in page(newcomer, "/account/exchange")

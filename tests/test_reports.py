@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from exchange.extensions import db
 from exchange.models import IndexChange, ModerationAction, Report
@@ -153,6 +154,37 @@ def test_hiding_a_resource_takes_it_off_pages_search_and_downloads(app, cast):
     [handled] = notifications_for(app, reporter)
     assert "taken action" in handled.message
     assert reports(app)[0].status == "actioned"
+
+
+def test_a_hide_whose_commit_fails_leaves_the_resource_visible_and_search_unchanged(app, cast):
+    giver, reporter, admin = cast["giver"], cast["reporter"], cast["admin"]
+    resource_id = share_txt(giver, "Mood tracker", text="A weekly mood tracker with damsons.")
+    report_resource(reporter, resource_id, "spam")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.app_context():
+        logged = IndexChange.head()
+
+    def fail(session):
+        raise OperationalError("COMMIT", {}, Exception("database went away"))
+
+    hide = f"/admin/resources/{resource_id}/hide"
+    with app.app_context():
+        event.listen(db.session, "before_commit", fail)
+        try:
+            response = admin.client.post(hide, data={"note": "Advertising."})
+        finally:
+            event.remove(db.session, "before_commit", fail)
+    assert response.status_code == 500
+    assert status_of(app, resource_id) == "published"
+    assert reporter.client.get(f"/resources/{resource_id}").status_code == 200
+    assert found_by_search(reporter, "damsons", "Mood tracker")
+    with app.app_context():
+        assert IndexChange.head() == logged, "nothing for search to apply"
+        assert db.session.scalars(select(ModerationAction)).all() == []
+    assert reports(app)[0].status == "open"
+    assert not [n for n in notifications_for(app, giver) if n.kind == "moderation"]
+    assert admin.client.post(hide, data={"note": "Advertising."}).status_code == 302
+    assert not found_by_search(reporter, "damsons", "Mood tracker")
 
 
 def test_a_hidden_resource_is_restored_to_search(app, cast):

@@ -1,4 +1,5 @@
-"""The request board, answering by sharing, direct asks and the courteous-note rule."""
+"""Requests: the board, answering by sharing, requests sent to one member and the
+courteous-note rule."""
 
 from __future__ import annotations
 
@@ -44,6 +45,13 @@ def ask(asker: Visitor, app, recipient: Visitor, note: str, title: str = "Your c
     )
 
 
+def close_request(app, request_id: int) -> None:
+    """Mark a request fulfilled in the database, as its asker would once an answer came."""
+    with app.app_context():
+        db.session.get(ShareRequest, request_id).status = ShareRequest.FULFILLED
+        db.session.commit()
+
+
 def request_row(app, request_id: int) -> ShareRequest:
     with app.app_context():
         row = db.session.get(ShareRequest, request_id)
@@ -61,7 +69,7 @@ def test_the_board_lists_open_requests_newest_first_and_filters_fulfilled(app):
     board = page(Visitor(app.test_client()), "/requests")
     assert board.index("A budgeting worksheet") < board.index("A values card sort")
     assert "values" in board and "youth" in board
-    asker.client.post(f"/requests/{older}/fulfil", data={})
+    close_request(app, older)
     assert request_row(app, older).status == "fulfilled"
     assert "A values card sort" not in page(asker, "/requests")
     fulfilled = page(asker, "/requests?status=fulfilled")
@@ -114,7 +122,7 @@ def test_the_same_request_cannot_be_posted_twice_while_it_is_open(app):
         "/requests/new", data={"title": "Values card sort", "body": body.upper()}
     )
     assert response.status_code == 422
-    assert "same request open on the board" in html.unescape(response.get_data(as_text=True))
+    assert "same request open on Requests" in html.unescape(response.get_data(as_text=True))
 
 
 def test_posting_a_request_needs_an_account(client):
@@ -219,7 +227,7 @@ def test_a_request_closed_while_sharing_refuses_the_answer_and_stores_nothing(ap
     asker, giver = people(app, "Ana Asker", "Dale Briers")
     request_id = post_request(asker, "Interview practice cards")
     assert "You’re answering" in page(giver, f"/resources/new?answers={request_id}")
-    asker.client.post(f"/requests/{request_id}/fulfil", data={})  # meanwhile, it closes
+    close_request(app, request_id)  # meanwhile, it closes
     response = giver.client.post(
         f"/resources/new?answers={request_id}",
         data=_share_form_data("Interview cards, deck two"),
@@ -247,7 +255,7 @@ def test_a_request_closed_while_sharing_refuses_the_answer_and_stores_nothing(ap
 def test_the_share_form_for_a_closed_request_says_so_and_shares_without_answering(app):
     asker, giver = people(app, "Ana Asker", "Dale Briers")
     request_id = post_request(asker, "Interview practice cards")
-    asker.client.post(f"/requests/{request_id}/fulfil", data={})
+    close_request(app, request_id)
     text = html.unescape(page(giver, f"/resources/new?answers={request_id}"))
     assert "This request is closed, so it can’t take new answers." in text
     assert "You’re answering" not in text and 'action="/resources/new"' in text
@@ -262,7 +270,7 @@ def test_a_refused_answer_from_the_share_operation_leaves_no_share_behind(app):
 
     asker, giver = people(app, "Ana Asker", "Dale Briers")
     request_id = post_request(asker, "Interview practice cards")
-    asker.client.post(f"/requests/{request_id}/fulfil", data={})
+    close_request(app, request_id)
     details = operations.ResourceDetails(
         "Cards",
         "Forty questions.",
@@ -305,10 +313,24 @@ def test_an_answer_waiting_for_privacy_review_is_announced_only_once_published(a
     assert len(notifications_for(app, asker)) == 1
 
 
+def test_a_request_with_no_answer_cannot_be_marked_fulfilled(app):
+    [asker] = people(app, "Ana Asker")
+    request_id = post_request(asker, "Interview practice cards")
+    assert "Mark fulfilled" not in page(asker, f"/requests/{request_id}")
+    refused = asker.client.post(f"/requests/{request_id}/fulfil", data={})
+    assert refused.status_code == 403
+    text = html.unescape(refused.get_data(as_text=True))
+    assert "Nobody has answered this request yet, so there is nothing to mark fulfilled." in text
+    assert f'href="/requests/{request_id}"' in text  # back to the request
+    assert request_row(app, request_id).status == "open"
+
+
 def test_the_asker_marks_it_fulfilled_and_thanks_the_giver(app):
     asker, giver, other = people(app, "Ana Asker", "Dale Briers", "Olu Other")
     request_id = post_request(asker, "Interview practice cards")
+    assert "Mark fulfilled" not in page(asker, f"/requests/{request_id}")
     resource_id = _share_answering(giver, request_id, "Interview cards")
+    assert "Mark fulfilled" in page(asker, f"/requests/{request_id}")
     with app.app_context():
         answer_id = db.session.scalars(select(Answer.id)).one()
     assert other.client.post(f"/requests/{request_id}/fulfil", data={}).status_code == 403
@@ -396,12 +418,12 @@ def test_one_open_ask_at_a_time_per_member_and_never_to_yourself(app):
     second = GOOD_NOTE.replace("Leeds", "Bradford and Halifax")
     response = ask(asker, app, dale, second)
     assert response.status_code == 422
-    assert "already have an open ask with Dale Briers" in html.unescape(
+    assert "already have an open request with Dale Briers" in html.unescape(
         response.get_data(as_text=True)
     )
     response = asker.client.get(f"/members/{member_id(app, asker)}/ask")
     assert response.status_code == 403
-    assert "can’t send an ask to yourself" in html.unescape(response.get_data(as_text=True))
+    assert "can’t send a request to yourself" in html.unescape(response.get_data(as_text=True))
 
 
 def test_the_member_asked_can_decline_politely(app):

@@ -31,7 +31,7 @@ def test_resource_page_shows_everything_about_it(app, member):
     assert "tracker.docx" in page and "Word document" in page
     assert "KB" in page
     assert (
-        '"Job Search Tracker" by Dale Briers (Collaborative Career Conversations), '
+        "“Job Search Tracker” by Dale Briers (Collaborative Career Conversations), "
         "shared via Toolkit Exchange, CC BY 4.0"
     ) in html.unescape(page)
     assert "0</strong> members have downloaded it" in page

@@ -15,8 +15,9 @@ from .fixtures.members import Visitor, docx_bytes
 
 
 def titles(page: str) -> list[str]:
-    """Result titles on a search page, in order."""
-    return re.findall(r'<h3 class="card-title"><a href="/resources/\d+">([^<]+)</a>', page)
+    """Result titles on a search page, in order (the words searched for unmarked)."""
+    found = re.findall(r'<h3 class="card-title"><a href="/resources/\d+">(.*?)</a>', page)
+    return [re.sub(r"</?mark>", "", title) for title in found]
 
 
 def search(client, **args) -> str:
@@ -342,3 +343,60 @@ def test_warming_reads_the_index_so_a_first_search_reads_no_postings(app, giver,
     assert titles(search(giver.client, q="quagga")) == ["Warm planner"]
     assert not any(found)
     assert not any(joined), "a searcher opened after warming finds its terms joined already"
+
+
+# -- browse is search without words --------------------------------------------------------
+
+
+def facet_count(page: str, label: str) -> int:
+    found = re.search(rf"{label}\s*</a> <span class=\"count\">(\d+)</span>", page)
+    return int(found.group(1)) if found else 0
+
+
+def test_browse_is_the_catalogue_without_words_and_its_counts_agree_with_its_list(app, giver):
+    share(giver, "Open quiz", kind="quiz")
+    share(giver, "Members quiz", kind="quiz", visibility="members")
+    thanked = share(giver, "Open worksheet", kind="worksheet")
+    visitor = app.test_client()
+
+    browse = visitor.get("/resources").get_data(as_text=True)
+    assert "<h1>Browse the toolkit</h1>" in browse
+    assert titles(browse) == ["Open worksheet", "Open quiz"], "members only stays out"
+    assert "2 resources" in browse
+    assert facet_count(browse, "Quiz") == 1 and facet_count(browse, "Worksheet") == 1
+    quizzes = visitor.get("/resources?kind=quiz").get_data(as_text=True)
+    assert titles(quizzes) == ["Open quiz"] and "1 resource with these filters" in quizzes
+    assert 'href="/resources?kind=quiz&amp;audience=job-seekers"' in quizzes, "facets browse"
+    member_view = search(giver.client, kind="quiz")
+    assert facet_count(member_view, "Quiz") == len(titles(member_view)) == 2
+
+    assert "Best match" not in browse, "nothing to be relevant to without words"
+    assert "Best match" in search(visitor, q="open")
+    taker = Visitor(app.test_client())
+    taker.register()
+    with app.app_context():
+        file_id = db.session.get(Resource, thanked).files[0].id
+    taker.client.post(f"/resources/{thanked}/files/{file_id}")  # a confirmed starter download
+    taker.client.post(f"/resources/{thanked}/thanks", data={"note": "It worked well."})
+    by_thanks = visitor.get("/resources?sort=thanks&kind=quiz").get_data(as_text=True)
+    assert titles(by_thanks) == ["Open quiz"]
+    by_thanks = visitor.get("/resources?sort=thanks").get_data(as_text=True)
+    assert titles(by_thanks)[0] == "Open worksheet"
+    assert '<option value="thanks" selected>' in by_thanks
+    assert "1 thanks" in result_cards(by_thanks)["Open worksheet"]
+    newest = visitor.get("/resources?sort=newest").get_data(as_text=True)
+    assert titles(newest) == ["Open worksheet", "Open quiz"]
+
+
+def test_every_word_searched_for_is_marked_in_titles_and_snippets_cut_at_whole_words(app, giver):
+    filler = "Clients describe their favourite scarves and patterns in detail. " * 4
+    text = f"Start with the vegan wool question. {filler}Then knit the keffiyeh together."
+    share(giver, "Keffiyeh knitting circle", text)
+    card = result_cards(search(giver.client, q="keffiyeh vegan"))["Keffiyeh knitting circle"]
+    assert '<a href="/resources/' in card and "><mark>Keffiyeh</mark> knitting circle</a>" in card
+    snippet = re.search(r'<p class="snippet">(.*?)</p>', card, re.S).group(1)
+    assert "<mark>vegan</mark>" in snippet and "<mark>keffiyeh</mark>" in snippet
+    shown = html.unescape(re.sub(r"<[^>]+>", "", snippet)).replace("In sheet.docx:", "")
+    source_words = set(text.split())
+    for word in shown.replace("…", " ").split():
+        assert word in source_words, f"{word!r} is not a whole word of the text"

@@ -150,7 +150,8 @@ class Browser:
         return int(re.search(r"/resources/(\d+)", response.headers["Location"]).group(1))
 
     def search_titles(self, node: int, query: str) -> str:
-        return self.get(node, f"/search?q={query}").text
+        """The results page's text, the words searched for unmarked (titles mark them)."""
+        return re.sub(r"</?mark>", "", self.get(node, f"/search?q={query}").text)
 
 
 def emailed_path(stack: Stack, address: str) -> str:

@@ -1,5 +1,6 @@
-"""How requests end their transactions: reads commit (and keep PostgreSQL's plans), writes
-that a request did not commit are still rolled back."""
+"""How requests end their transactions: a view commits its verbs' writes once, all or
+nothing; reads commit (and keep PostgreSQL's plans); writes that a request did not commit
+are rolled back."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from flask_login import current_user
 from sqlalchemy import select, text
 
-from exchange import create_app, transactions
+from exchange import community, create_app, transactions
 from exchange.extensions import db
-from exchange.models import Member
+from exchange.models import Member, Resource, ShareRequest
+from exchange.search import get_replica
 
 from .conftest import PG_URL, base_config, reset_schema
+from .fixtures.exchange import share_txt
 from .fixtures.members import Visitor
 
 
@@ -94,3 +98,39 @@ def test_only_selects_count_as_reading(app_ctx):
     db.session.rollback()
     db.session.execute(select(Member.id))  # a new transaction starts clean
     assert transactions.only_read(db.session())
+
+
+BOARD_NOTE = "For a group of school leavers who are choosing between college and work."
+
+
+def test_a_view_composing_two_verbs_keeps_neither_when_the_second_is_refused(app):
+    def post_then_ask_yourself():
+        community.post_request(current_user, "A values card sort", BOARD_NOTE, ["values"])
+        community.ask_member(current_user, current_user, "A values card sort", BOARD_NOTE)
+        transactions.commit()  # never reached: the ask is refused
+        return "both kept"
+
+    member = _signed_in_at(app, "/post-and-ask", post_then_ask_yourself)
+    response = member.client.get("/post-and-ask")
+    assert response.status_code == 409
+    assert "You can’t send an ask to yourself." in response.get_data(as_text=True)
+    assert "A values card sort" not in member.client.get("/requests").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(ShareRequest)).all() == []
+
+
+def test_the_index_catches_up_once_the_view_commits_what_its_verbs_logged(app):
+    def hide_both():
+        for resource in list(db.session.scalars(select(Resource).order_by(Resource.id))):
+            community.hide_resource(current_user, resource, "Both are duplicates.")
+        transactions.commit()
+        return "hidden"
+
+    member = _signed_in_at(app, "/hide-both", hide_both)
+    for word in ("quince", "medlar"):
+        share_txt(member, f"{word} sheet", text=f"A worksheet about {word}.")
+    with app.app_context():
+        _, head = get_replica().lag()
+    assert member.client.get("/hide-both").status_code == 200
+    with app.app_context():
+        assert get_replica().lag() == (head + 2, head + 2), "applied with no search asking"

@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.models import Download, Member, Resource, StoredFile
+from exchange.storage import get_storage
 from tests.conftest import base_config
 from tests.fixtures.corpus import corpus_file
+from tests.fixtures.exchange import take
 from tests.fixtures.members import PASSWORD, Visitor
 
 CORPUS_FILES = {
@@ -28,6 +30,11 @@ CORPUS_FILES = {
     "skills-matrix.xlsx": "groundtruth/textract-raw_text.xlsx",
 }
 HEADER = ["Files", "Title", "Synopsis", "How I use it", "Tags", "Kind", "Audience", "Licence"]
+
+
+def unmarked(page: str) -> str:
+    """A results page's text with the words searched for unmarked (titles mark them too)."""
+    return re.sub(r"</?mark>", "", page)
 
 
 def toolkit_row(files: str, title: str, kind: str = "Worksheet", **extra: str) -> list[str]:
@@ -110,7 +117,7 @@ def test_a_toolkit_folder_is_shared_as_if_through_the_form(app, owner, toolkit):
         docx = rows[0].files[0]
         assert docx.format == "docx" and docx.credited_key  # credited like a web share
         word = max(re.findall(r"[A-Za-z]{9,}", docx.text), key=len)
-    page = owner.client.get(f"/search?q={word}").get_data(as_text=True)
+    page = unmarked(owner.client.get(f"/search?q={word}").get_data(as_text=True))
     assert "Budget worksheet" in page  # found by a word inside the file
 
 
@@ -295,7 +302,7 @@ def test_an_export_reimported_into_a_new_site_keeps_members_files_and_counts(
     # The members can sign in with their old passwords and find their resources.
     visitor = Visitor(new_site.test_client())
     assert visitor.login(owner.email, PASSWORD).status_code == 302
-    page = visitor.client.get("/search?q=Budget").get_data(as_text=True)
+    page = unmarked(visitor.client.get("/search?q=Budget").get_data(as_text=True))
     assert "Budget worksheet" in page
 
     again = run(new_site, "import", str(dest))
@@ -316,6 +323,36 @@ def _fresh_site(folder: Path):
     return app
 
 
+def test_an_import_whose_history_fails_keeps_nothing_of_that_resource_and_can_run_again(
+    app, owner, tmp_path
+):
+    resource_id = owner.share_id(title="Values card sort")
+    taker = Visitor(app.test_client())
+    taker.register()
+    assert take(app, taker, resource_id).status_code == 200
+    dest = tmp_path / "export"
+    assert run(app, "export", str(dest)).exit_code == 0
+    ledger = dest / "rows" / "downloads.jsonl"
+    good = ledger.read_text()
+    ledger.write_text(re.sub(r'"created_at": "[^"]*"', '"created_at": "last Tuesday"', good))
+
+    new_site = _fresh_site(tmp_path / "new-site")
+    result = run(new_site, "import", str(dest))
+    assert result.exit_code == 1
+    assert "row 1: not imported: Invalid isoformat string: 'last Tuesday'" in result.output
+    with new_site.app_context():
+        assert _all(Resource) == [] and _all(StoredFile) == []
+        assert list(get_storage().iter_keys()) == [], "stored bytes are deleted with it"
+
+    ledger.write_text(good)
+    again = run(new_site, "import", str(dest))
+    assert "1 imported, 0 already there, 0 with problems" in again.output
+    with new_site.app_context():
+        [resource] = _all(Resource)
+        assert (resource.title, resource.download_count) == ("Values card sort", 1)
+        assert db.session.scalar(select(func.count(Download.id))) == 1
+
+
 def test_a_members_only_resource_is_still_members_only_after_export_and_import(
     app, owner, tmp_path
 ):
@@ -330,7 +367,7 @@ def test_a_members_only_resource_is_still_members_only_after_export_and_import(
         found = {r.title: r.visibility for r in _all(Resource)}
     assert found == {"Members-only values sort": "members", "Open values sort": "public"}
     passer_by = Visitor(new_site.test_client())
-    page = passer_by.client.get("/search?q=values").get_data(as_text=True)
+    page = unmarked(passer_by.client.get("/search?q=values").get_data(as_text=True))
     assert "Open values sort" in page
     assert "Members-only values sort" not in page
 

@@ -2,7 +2,10 @@
 (:mod:`.members`), and the single-use links sent by email to confirm an address or reset a
 password (:mod:`.links`).
 
-Other packages use only the names exported here (``make lint`` checks it).
+Other packages use only the names exported here (``make lint`` checks it). The verbs
+write in the caller's transaction and never commit: the view or command that called them
+commits once (:func:`exchange.transactions.commit`), so, for instance, a new password and
+the address its reset link proved are kept together or not at all.
 """
 
 from .links import (

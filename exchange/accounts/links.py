@@ -35,11 +35,13 @@ RESET_LIFETIME = "one hour"
 
 @dataclass(frozen=True)
 class Confirmation:
-    """What following a confirmation link did: whose address, and whether the browser that
-    followed it is the one that registered (only that one is signed in)."""
+    """What following a confirmation link did: whose address, whether the browser that
+    followed it is the one that registered (only that one is signed in), and the page the
+    member was on their way to when they registered ("" for none)."""
 
     member: Member
     same_browser: bool
+    next_path: str = ""
 
 
 def _signer(purpose: str) -> URLSafeTimedSerializer:
@@ -86,21 +88,22 @@ def confirm(token: str, browser_nonce: str) -> Confirmation | None:
     member = _member_named(data)
     if member is None:
         return None
+    next_path = str(data.get("next", ""))
     if not _still_current(member, data):
         used = member.confirmed_at is not None
-        return Confirmation(member, same_browser=False) if used else None
+        return Confirmation(member, False, next_path) if used else None
     nonce = str(data.get("n", ""))
     same_browser = bool(nonce and browser_nonce) and hmac.compare_digest(nonce, browser_nonce)
     confirm_address(member)
     log.info("member %s confirmed their email address", member.id)
-    return Confirmation(member, same_browser=same_browser)
+    return Confirmation(member, same_browser, next_path)
 
 
 def confirm_address(member: Member) -> None:
     """A link reached this member's inbox, which proves the address."""
     if member.confirmed_at is None:
         member.confirmed_at = utcnow()
-        db.session.commit()
+        db.session.flush()
 
 
 def member_for_reset(token: str) -> Member | None:
@@ -111,9 +114,15 @@ def member_for_reset(token: str) -> Member | None:
     return member
 
 
-def send_confirmation(member: Member, browser_nonce: str) -> str:
-    """Email a confirmation link that signs in only the browser holding ``browser_nonce``."""
-    url = notify.site_url("auth.confirm", token=_token("confirm", member, n=browser_nonce))
+def send_confirmation(member: Member, browser_nonce: str, next_path: str = "") -> str:
+    """Email a confirmation link that signs in only the browser holding ``browser_nonce``.
+
+    ``next_path`` (a path on this site, checked by the caller) is signed into the link, so
+    the member lands where they were going, whichever browser opens it.
+    """
+    extra = {"next": next_path} if next_path else {}
+    token = _token("confirm", member, n=browser_nonce, **extra)
+    url = notify.site_url("auth.confirm", token=token)
     lead = (
         "Welcome! Please confirm your email address to finish creating your account. "
         f"This link works once, for {CONFIRM_LIFETIME}:"
@@ -176,4 +185,3 @@ def _queue(member: Member, url: str, subject: str, lead: str, real: bool = True)
     # (the same signed link) queues nothing new.
     key = "account:" + hashlib.sha256(f"{subject}|{url}".encode()).hexdigest()[:32]
     notify.queue_account_email(key, member.email, f"{site}: {subject}", body, real=real)
-    db.session.commit()

@@ -59,18 +59,20 @@ def find_by_email(email: str) -> Member | None:
 
 
 def register_member(name: str, email: str, password: str, confirmed: bool = False) -> Member:
-    """Create a member; raises :class:`EmailTaken` however the address is capitalised."""
+    """Create a member; raises :class:`EmailTaken` however the address is capitalised.
+
+    Written in the caller's transaction (a savepoint keeps it usable after a taken address).
+    """
     member = Member(
         name=name.strip(),
         email=normalise_email(email),
         password_hash=_hasher().hash(password),
         confirmed_at=utcnow() if confirmed else None,
     )
-    db.session.add(member)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(member)
     except IntegrityError as exc:
-        db.session.rollback()
         raise EmailTaken(email) from exc
     log.info("member %s registered", member.id)
     return member
@@ -91,12 +93,14 @@ def authenticate(email: str, password: str) -> Member | None:
 
 
 def _rehash_if_needed(member: Member, password: str) -> None:
+    """A hash made with weaker settings is replaced; the sign-in's request commits it."""
     if _hasher().check_needs_rehash(member.password_hash):
         member.password_hash = _hasher().hash(password)
-        db.session.commit()
 
 
-def start_registration(name: str, email: str, password: str, browser_nonce: str) -> str:
+def start_registration(
+    name: str, email: str, password: str, browser_nonce: str, next_path: str = ""
+) -> str:
     """Register, or tell the owner of an address that already has an account.
 
     Either way the visitor sees the same answer and the same statements run (the insert
@@ -104,6 +108,7 @@ def start_registration(name: str, email: str, password: str, browser_nonce: str)
     whether an address belongs to a member. Returns the confirmation link of a new account
     (shown on the page only on a development server without email), and "" for a taken
     address: the visitor has proved nothing about it, so nothing about it is shown.
+    ``next_path`` is where the new member was going; the confirmation link leads there.
     """
     address = normalise_email(email)
     values = {"name": name.strip(), "email": address, "password_hash": _hasher().hash(password)}
@@ -111,7 +116,7 @@ def start_registration(name: str, email: str, password: str, browser_nonce: str)
     member = find_by_email(address)
     if created:
         log.info("member %s registered", member.id)
-        return account_links.send_confirmation(member, browser_nonce)
+        return account_links.send_confirmation(member, browser_nonce, next_path)
     account_links.send_already_registered(member)
     return ""
 
@@ -127,14 +132,14 @@ def change_password(member: Member, new_password: str) -> None:
     """Set a new password and sign the member out of every other browser."""
     member.password_hash = _hasher().hash(new_password)
     member.session_epoch += 1
-    db.session.commit()
+    db.session.flush()
     log.info("member %s changed their password", member.id)
 
 
 def end_all_sessions(member: Member) -> None:
     """Invalidate every session and remember-me cookie issued to this member so far."""
     member.session_epoch += 1
-    db.session.commit()
+    db.session.flush()
 
 
 def sign_in_token(member: Member) -> str:
@@ -193,5 +198,5 @@ def update_profile(member: Member, **fields: str) -> None:
     for name in PROFILE_FIELDS:
         if name in fields:
             setattr(member, name, fields[name].strip())
-    db.session.commit()
+    db.session.flush()
     log.info("member %s updated their profile", member.id)

@@ -4,10 +4,12 @@ following members and topics with what is new from them (:mod:`.follows`, the we
 digest in :mod:`.digest`). The notifications and emails these cause go through
 :mod:`exchange.notify`.
 
-Other packages use only the names exported here (``make lint`` checks it). Each verb is one
-unit of work that also writes the notifications it causes (inserted if absent, so a verb
-that runs twice tells nobody twice) and, when search must see a change, the
-:class:`~exchange.models.IndexChange` entry; the index catches up after the commit.
+Other packages use only the names exported here (``make lint`` checks it). Each verb
+writes, in the caller's transaction, what it changes, the notifications it causes
+(inserted if absent, so a verb that runs twice tells nobody twice) and, when search must
+see a change, the :class:`~exchange.models.IndexChange` entry. No verb commits: the view or
+command that called it commits once (:func:`exchange.transactions.commit`), and the index
+catches up after that commit.
 """
 
 from .digest import digest_key, queue_weekly_digests
@@ -38,7 +40,6 @@ from .moderation import (
     suspend_member,
 )
 from .requests import (
-    add_answer,
     announce_answers,
     answer_problem,
     answer_request,
@@ -64,7 +65,6 @@ __all__ = [
     "REPORT_REASONS",
     "Refused",
     "Standing",
-    "add_answer",
     "announce_answers",
     "answer_problem",
     "answer_request",

@@ -1,6 +1,11 @@
 """Reports and moderation: members report spam or client data; administrators hide and
 restore resources, suspend and reinstate members, and dismiss reports, each action logged
-with who did it and why."""
+with who did it and why.
+
+Each decision writes, in the caller's transaction, the change, its log entry, the
+notifications it causes and the change-log entries search follows; the admin's request
+commits them together, and the index catches up after that commit.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import logging
 from flask import url_for
 from sqlalchemy import select
 
-from .. import notify, search
+from .. import notify
 from ..extensions import db
 from ..models import (
     IndexChange,
@@ -53,7 +58,7 @@ def report(
         _tell_admins(item)
         log.info("member %s reported %s", reporter.id, report_target(item))
     item.reason, item.note = reason, note.strip()
-    db.session.commit()
+    db.session.flush()
     return item
 
 
@@ -116,9 +121,7 @@ def hide_resource(admin: Member, resource: Resource, note: str) -> None:
         f"An administrator hid your resource “{resource.title}”: {note.strip()}",
         url_for("resources.show", resource_id=resource.id),
     )
-    db.session.commit()
     log.info("admin %s hid resource %s", admin.id, resource.id)
-    search.catch_up()
 
 
 def restore_resource(admin: Member, resource: Resource, note: str) -> None:
@@ -135,9 +138,7 @@ def restore_resource(admin: Member, resource: Resource, note: str) -> None:
         f"Your resource “{resource.title}” is visible again.",
         url_for("resources.show", resource_id=resource.id),
     )
-    db.session.commit()
     log.info("admin %s restored resource %s", admin.id, resource.id)
-    search.catch_up()
 
 
 def suspend_member(admin: Member, member: Member, note: str) -> None:
@@ -155,9 +156,8 @@ def suspend_member(admin: Member, member: Member, note: str) -> None:
     _set_status(member, Resource.PUBLISHED, Resource.SUSPENDED)
     _log_action(admin, "suspend", note, member_id=member.id)
     _close_reports(admin, note, Report.member_id == member.id)
-    db.session.commit()
+    db.session.flush()
     log.info("admin %s suspended member %s", admin.id, member.id)
-    search.catch_up()
 
 
 def reinstate_member(admin: Member, member: Member, note: str) -> None:
@@ -167,9 +167,8 @@ def reinstate_member(admin: Member, member: Member, note: str) -> None:
     member.suspended = False
     _set_status(member, Resource.SUSPENDED, Resource.PUBLISHED)
     _log_action(admin, "reinstate", note, member_id=member.id)
-    db.session.commit()
+    db.session.flush()
     log.info("admin %s reinstated member %s", admin.id, member.id)
-    search.catch_up()
 
 
 def _set_status(member: Member, old: str, new: str) -> None:
@@ -185,7 +184,7 @@ def dismiss_report(admin: Member, item: Report, note: str) -> None:
         raise Refused("That report has already been handled.")
     _log_action(admin, "dismiss", note, report_id=item.id)
     _handle(admin, item, Report.DISMISSED, note)
-    db.session.commit()
+    db.session.flush()
 
 
 def _close_reports(admin: Member, note: str, about) -> None:

@@ -1,5 +1,5 @@
-"""Requests: "share a resource with me", on the public board or asked of one member, and
-the resources given in answer.
+"""Requests: members ask colleagues for a resource, on the public Requests board or in a
+request sent to one member only, and the resources given in answer.
 
 No lazy strangers: a request must carry a personal note saying why, in the asker's own
 words; a generic or empty one is refused with a friendly explanation. Answering counts as
@@ -63,7 +63,7 @@ def post_request(asker: Member, title: str, body: str, tags: Sequence[str]) -> S
         asker_id=asker.id, title=title.strip(), body=body.strip(), tags=",".join(tags)
     )
     db.session.add(share_request)
-    db.session.commit()
+    db.session.flush()
     log.info("member %s posted request %s", asker.id, share_request.id)
     return share_request
 
@@ -90,12 +90,12 @@ def own_words(note: str, recipient: Member) -> set[str]:
 def ask_problem(asker: Member, recipient: Member, note: str) -> str | None:
     """Why this direct ask can't be sent, in words for the asker; None when it can."""
     if recipient.id == asker.id:
-        return "You can’t send an ask to yourself."
+        return "You can’t send a request to yourself."
     if recipient.suspended:
-        return "This member isn’t taking asks at the moment."
+        return "This member isn’t taking requests at the moment."
     if _open_ask_between(asker, recipient):
         return (
-            f"You already have an open ask with {recipient.name}. "
+            f"You already have an open request with {recipient.name}. "
             "Please wait for their answer before asking again."
         )
     return note_problem(asker, recipient, note)
@@ -127,7 +127,7 @@ def note_problem(asker: Member, recipient: Member, note: str) -> str | None:
         )
     if previous is not None:
         return (
-            "You’ve already sent this same note to another member. Each ask needs a note "
+            "You’ve already sent this same note to another member. Each request needs a note "
             f"written for the person you’re asking — what makes {recipient.name} the "
             "right colleague to ask?"
         )
@@ -155,7 +155,7 @@ def board_note_problem(asker: Member, title: str, body: str) -> str | None:
         )
     if _open_board_request_saying(asker, body):
         return (
-            "You already have this same request open on the board. Colleagues can see it "
+            "You already have this same request open on Requests. Colleagues can see it "
             "there; if you’re asking again, please say what has changed."
         )
     return None
@@ -203,10 +203,9 @@ def ask_member(asker: Member, recipient: Member, title: str, note: str) -> Share
         recipient,
         f"ask:{share_request.id}",
         "ask",
-        f"{asker.name} asked you directly for “{share_request.title}”.",
+        f"{asker.name} sent you a request: “{share_request.title}”.",
         url_for("requests.show", request_id=share_request.id),
     )
-    db.session.commit()
     log.info("member %s asked member %s directly (%s)", asker.id, recipient.id, share_request.id)
     return share_request
 
@@ -253,18 +252,10 @@ def answer_request(
     """Answer a request with one of the giver's resources; answering counts as sharing.
 
     The asker hears about it once the resource is published (at once, or after the
-    giver's privacy review: see :func:`announce_answers`).
+    giver's privacy review: see :func:`announce_answers`). Written in the caller's
+    transaction: a new share answers in its own, so the share and its answer are stored
+    together or not at all.
     """
-    answer = add_answer(share_request, giver, resource, note)
-    db.session.commit()
-    return answer
-
-
-def add_answer(
-    share_request: ShareRequest, giver: Member, resource: Resource, note: str = ""
-) -> Answer:
-    """:func:`answer_request` without the commit: a new share answers in its own
-    transaction, so the share and its answer are stored together or not at all."""
     problem = answer_problem(share_request, giver, resource)
     if problem:
         raise Refused(problem)
@@ -317,6 +308,13 @@ def visible_answers(user, share_request: ShareRequest) -> list[Answer]:
     return [a for a in share_request.answers if access.can_view(user, a.resource)]
 
 
+# A request is fulfilled by an answer: with none yet, it stays open for colleagues to answer.
+NOTHING_TO_FULFIL = (
+    "Nobody has answered this request yet, so there is nothing to mark fulfilled. "
+    "It stays open on Requests until a colleague answers."
+)
+
+
 def fulfil_request(
     share_request: ShareRequest, asker: Member, answer: Answer | None, thanks_note: str = ""
 ) -> None:
@@ -325,11 +323,13 @@ def fulfil_request(
         raise Refused("Only the member who asked can mark this request fulfilled.")
     if not share_request.is_open:
         raise Refused("This request is already closed.")
+    if not visible_answers(asker, share_request):
+        raise Refused(NOTHING_TO_FULFIL)
     share_request.status = ShareRequest.FULFILLED
     share_request.closed_at = utcnow()
     if answer is not None:
         _accept(share_request, asker, answer, thanks_note)
-    db.session.commit()
+    db.session.flush()
     log.info("request %s fulfilled", share_request.id)
 
 
@@ -351,7 +351,7 @@ def decline_request(share_request: ShareRequest, recipient: Member, reply: str =
     if share_request.recipient_id != recipient.id:
         raise Refused("Only the member who was asked can decline.")
     if not share_request.is_open:
-        raise Refused("This ask is already closed.")
+        raise Refused("This request is already closed.")
     share_request.status = ShareRequest.DECLINED
     share_request.reply = reply.strip()
     share_request.closed_at = utcnow()
@@ -363,7 +363,6 @@ def decline_request(share_request: ShareRequest, recipient: Member, reply: str =
         + (f": “{share_request.reply}”" if share_request.reply else ". Thank you for asking."),
         url_for("requests.show", request_id=share_request.id),
     )
-    db.session.commit()
     log.info("member %s declined ask %s", recipient.id, share_request.id)
 
 

@@ -74,7 +74,7 @@ def thank(member: Member, resource: Resource, note: str) -> Thanks:
     if not may_thank(member, resource):
         raise Refused("Download it first, then come back and say how it went.")
     thanks = write_thanks(member, resource, note)
-    db.session.commit()
+    db.session.flush()
     return thanks
 
 

@@ -19,18 +19,20 @@ log = logging.getLogger(__name__)
 
 
 def toggle_saved(member: Member, resource: Resource) -> bool:
-    """Save the resource to the member's toolkit, or take it out; True when now saved."""
+    """Save the resource to the member's toolkit, or take it out; True when now saved.
+
+    Written in the caller's transaction, which commits it.
+    """
     item = db.session.get(ToolkitItem, (member.id, resource.id))
     if item is not None:
         db.session.delete(item)
-        db.session.commit()
+        db.session.flush()
         return False
     try:
         with db.session.begin_nested():
             db.session.add(ToolkitItem(member_id=member.id, resource_id=resource.id))
     except IntegrityError:
         pass  # saved a moment ago from another tab: it is saved either way
-    db.session.commit()
     return True
 
 

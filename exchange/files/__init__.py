@@ -12,7 +12,8 @@
   credited download name.
 - :mod:`.page_credit`: the credit line printed on every page, footer or slide.
 - :mod:`.privacy`: flagging text that looks like a client's personal details.
-- :mod:`.uploads`: the pipeline a share runs each file through.
+- :mod:`.uploads`: the pipeline a share runs each file through, down to the zip with a
+  ``credit.txt`` that a file unable to carry its credit may be given.
 
 Other packages use only the names exported here (``make lint`` checks it).
 """
@@ -29,10 +30,13 @@ from .formats import (
 from .page_credit import CREDIT_PLACES
 from .privacy import Finding, find_personal_data
 from .uploads import (
+    BUNDLE_CONTENT_TYPE,
     PreparedFile,
     QuotaExceeded,
     UploadRefused,
     UploadTooLarge,
+    bundle_name,
+    bundle_with_credit_txt,
     draw_office_preview,
     make_credited_copy,
     make_thumbnail,
@@ -42,6 +46,7 @@ from .uploads import (
 
 __all__ = [
     "ACCEPT_ATTRIBUTE",
+    "BUNDLE_CONTENT_TYPE",
     "ALLOWED",
     "ALLOWED_SUMMARY",
     "CREDIT_PLACES",
@@ -53,6 +58,8 @@ __all__ = [
     "UnsupportedFile",
     "UploadRefused",
     "UploadTooLarge",
+    "bundle_name",
+    "bundle_with_credit_txt",
     "content_disposition",
     "credit_line",
     "detect",

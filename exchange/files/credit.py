@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 SITE_NAME = "Toolkit Exchange"
 ANONYMOUS_CREATOR = f"Anonymous via {SITE_NAME}"
+ADAPTED_FROM = "adapted from a work by"
 
 OOXML_FORMATS = formats_where(lambda t: t.package == "ooxml")
 ODF_FORMATS = formats_where(lambda t: t.package == "odf")
@@ -67,6 +68,9 @@ class Credit:
     licence_label: str
     licence_url: str = ""
     source_url: str = ""
+    # The author a file's own properties name, when that is not the giver (see
+    # :func:`original_author`): kept, never overwritten, as "adapted from a work by ...".
+    adapted_from: str = ""
 
     @property
     def anonymous(self) -> bool:
@@ -78,12 +82,18 @@ def _one_line(text: str) -> str:
 
 
 def credit_line(credit: Credit) -> str:
-    """The ready-to-copy attribution, worded the same on the page and inside the file."""
+    """The ready-to-copy attribution, worded the same on the page and inside the file.
+
+    A file adapted from someone else's work names them the way Creative Commons' TASL
+    practice credits a derivative ("X by Y, adapted from a work by Z"): the original
+    title is rarely known, the original author's name is.
+    """
     title = f'"{_one_line(credit.title)}"'
-    if credit.anonymous:
-        line = f"{title}, shared anonymously via {SITE_NAME}"
-    else:
-        line = f"{title} by {_one_line(credit.author)}, shared via {SITE_NAME}"
+    who = "" if credit.anonymous else f" by {_one_line(credit.author)}"
+    if credit.adapted_from.strip():
+        who += f", {ADAPTED_FROM} {_one_line(credit.adapted_from)}"
+    shared = "shared anonymously" if credit.anonymous else "shared"
+    line = f"{title}{who}, {shared} via {SITE_NAME}"
     licence = _one_line(credit.licence_label)
     return f"{line}, {licence}" if licence else line
 
@@ -705,6 +715,149 @@ _WRITERS: dict[str, _Writer] = {
 }
 
 
+# --------------------------------------------------------------------------- credit.txt
+
+CREDIT_TXT = "credit.txt"
+
+
+def credit_txt(credit: Credit) -> str:
+    """The note beside a file that cannot carry its credit: the credit line, where the
+    resource is, and its licence. Windows line ends, so Notepad shows the lines apart."""
+    return description_text(credit).replace("\n", "\r\n") + "\r\n"
+
+
+def write_credit_bundle(src: Path, inner_name: str, credit: Credit, dest: Path) -> None:
+    """A zip holding ``src``'s bytes as they are, named ``inner_name``, and ``credit.txt``.
+
+    For formats that cannot be credited inside without risk (old Office files, pictures):
+    the file itself is never touched. Built beside ``dest``, renamed into place complete.
+    """
+    dest = Path(dest)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".bundle-", suffix=".part")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.write(src, arcname=inner_name)
+            bundle.writestr(CREDIT_TXT, credit_txt(credit).encode("utf-8"))
+        os.replace(tmp_name, dest)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- the original author
+
+# What programs write into the author property on their own when nobody typed a name: an
+# installation's default account ("User", "Windows User", in Japanese too), a template's
+# placeholder, or the library that generated the file. Calling one of them the author a
+# giver adapted from would be noise on every page, so they count as no name at all.
+GENERIC_AUTHORS = frozenset(
+    {
+        "admin",
+        "administrator",
+        "author",
+        "microsoft office user",
+        "openpyxl",
+        "owner",
+        "python-docx",
+        "python-pptx",
+        "unknown",
+        "user",
+        "windows user",
+        "windows ユーザー",
+    }
+)
+MAX_AUTHOR_CHARS = 200  # the stored column's width; real author fields are far shorter
+
+
+def original_author(src: Path, fmt: str, giver_names: Sequence[str]) -> str:
+    """Who the file's own properties say wrote it, when that is someone other than the giver.
+
+    Read from the uploaded file before any credit is written (OOXML dc:creator, ODF
+    meta:initial-creator or dc:creator, PDF XMP dc:creator or Info /Author); "" when it
+    names nobody, only a program's default, or one of ``giver_names``. A file that cannot
+    be read has no author to keep: the share goes on.
+    """
+    reader = _AUTHOR_READERS.get(fmt.lower())
+    try:
+        names = reader(Path(src)) if reader else []
+    except Exception:  # noqa: BLE001 - hostile uploads can make any parser fail
+        log.info("no author read from %s (%s)", src, fmt, exc_info=True)
+        return ""
+    kept: list[str] = []
+    for name in (_one_line(_xml_text(n)).strip(" ;,") for n in names):
+        if name and name.casefold() not in GENERIC_AUTHORS and name not in kept:
+            if not any(_same_person(name, giver) for giver in giver_names if giver.strip()):
+                kept.append(name)
+    return _trim(_joined(kept), MAX_AUTHOR_CHARS)
+
+
+def _name_words(name: str) -> list[str]:
+    return [word for word in re.split(r"[\s.,;()]+", name.casefold()) if word]
+
+
+def _same_person(author: str, giver: str) -> bool:
+    """The same name, ignoring case and spaces ("D Briers" is "dbriers"), or a name whose
+    words are all in the giver's ("Dale Briers" in "Dale Briers (Career Conversations)")."""
+    author_words, giver_words = _name_words(author), _name_words(giver)
+    if not author_words or not giver_words:
+        return False
+    return "".join(author_words) == "".join(giver_words) or set(author_words) <= set(giver_words)
+
+
+def _joined(names: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _ooxml_authors(src: Path) -> list[str]:
+    """dc:creator, where Office lists several authors separated by semicolons."""
+    with zipfile.ZipFile(src) as archive:
+        _check_zip_limits(archive, src.stat().st_size)
+        names = {name.lower(): name for name in archive.namelist()}
+        rels_name = names.get("_rels/.rels")
+        if rels_name is None:
+            return []
+        core_name = _core_target(_parse(_read_small_entry(archive, rels_name)), names)
+        if core_name is None or core_name not in set(archive.namelist()):
+            return []
+        core = _parse(_read_small_entry(archive, core_name))
+    return (core.findtext(_q("dc:creator")) or "").split(";")
+
+
+def _odf_authors(src: Path) -> list[str]:
+    """The initial creator (who wrote it), else the last one to save it."""
+    with zipfile.ZipFile(src) as archive:
+        _check_zip_limits(archive, src.stat().st_size)
+        if "meta.xml" not in archive.namelist():
+            return []
+        props = _parse(_read_small_entry(archive, "meta.xml")).find(_q("office:meta"))
+    if props is None:
+        return []
+    first = props.findtext(_q("meta:initial-creator")) or ""
+    return [first or props.findtext(_q("dc:creator")) or ""]
+
+
+def _pdf_authors(src: Path) -> list[str]:
+    """XMP's list of creators, which viewers show first, else the Info dictionary's."""
+    if src.stat().st_size > MAX_PDF_BYTES:
+        return []
+    with pikepdf.open(src) as pdf:
+        creators: list[str] = []
+        if isinstance(pdf.Root.get("/Metadata"), pikepdf.Stream):
+            found = pdf.open_metadata().get("dc:creator") or []
+            creators = [str(name) for name in found if name]
+        return creators or [str(pdf.docinfo.get("/Author", ""))]
+
+
+_AUTHOR_READERS: dict[str, Callable[[Path], list[str]]] = {
+    **dict.fromkeys(OOXML_FORMATS, _ooxml_authors),
+    **dict.fromkeys(ODF_FORMATS, _odf_authors),
+    "pdf": _pdf_authors,
+}
+
+
 # --------------------------------------------------------------------------- file names
 
 MAX_NAME_CHARS = 150
@@ -846,14 +999,19 @@ def content_disposition(filename: str) -> str:
 
 
 __all__ = [
+    "ADAPTED_FROM",
     "ANONYMOUS_CREATOR",
     "CREDITABLE_FORMATS",
+    "CREDIT_TXT",
     "Credit",
     "SITE_NAME",
     "content_disposition",
     "credit_line",
+    "credit_txt",
     "description_text",
     "download_name",
+    "original_author",
     "person_name",
+    "write_credit_bundle",
     "write_credited_copy",
 ]

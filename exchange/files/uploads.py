@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +24,7 @@ from .formats import FileType, UnsupportedFile, clean_filename, detect
 from .preview import make_preview
 
 CHUNK = 1024 * 1024
+BUNDLE_CONTENT_TYPE = "application/zip"
 log = logging.getLogger(__name__)
 
 
@@ -41,6 +43,8 @@ class PreparedFile:
     credited_path: Path | None = None
     credit_on_page: bool = False
     page_credit_note: str = ""  # why the giver's wish for a credit on the page was not met
+    original_author: str = ""  # the author its properties name, when not the giver
+    zipped_with_credit: bool = False  # credited_path is a zip: the file and a credit.txt
     preview_path: Path | None = None
     # LibreOffice is to draw the first page after the share (a job: it takes seconds), or,
     # when no picture will come, why not (see :mod:`.office_preview`).
@@ -104,12 +108,24 @@ def read_text(prepared: PreparedFile) -> None:
 
 
 def make_credited_copy(
-    prepared: PreparedFile, credit: credit_mod.Credit, on_page: bool = False
+    prepared: PreparedFile,
+    credit: credit_mod.Credit,
+    on_page: bool = False,
+    giver_names: Sequence[str] = (),
 ) -> None:
     """A copy with the credit in its document properties, when the format has them, and
-    with the credit line on its pages when the giver asked for that and the file allows."""
+    with the credit line on its pages when the giver asked for that and the file allows.
+
+    The author the file's own properties name is kept as "adapted from" unless it is the
+    giver, by their credit or by any of ``giver_names`` (an anonymous giver's own name
+    must not reappear as someone they adapted from).
+    """
     fmt = prepared.type.format
     prepared.credited_path, prepared.credit_on_page, prepared.page_credit_note = None, False, ""
+    prepared.zipped_with_credit = False
+    known_as = (credit.author, credit_mod.person_name(credit.author), *giver_names)
+    prepared.original_author = credit_mod.original_author(prepared.path, fmt, known_as)
+    credit = replace(credit, adapted_from=prepared.original_author)
     dest = prepared.path.with_name(prepared.path.name + ".credited")
     if prepared.type.credit_in_properties:
         if credit_mod.write_credited_copy(prepared.path, fmt, credit, dest):
@@ -130,6 +146,29 @@ def _put_credit_on_page(prepared: PreparedFile, credit: credit_mod.Credit, dest:
     if result.on_page:
         paged.replace(dest)
         prepared.credited_path = dest
+
+
+def bundle_with_credit_txt(prepared: PreparedFile, credit: credit_mod.Credit) -> None:
+    """For a format that cannot carry the credit on its pages (old Office files, pictures,
+    CSV), make the download a zip of the file, unchanged, and a ``credit.txt``.
+
+    ``credit.source_url`` should be the resource's own address: the note says where the
+    file came from. Other formats are left as they are.
+    """
+    if not prepared.type.no_page_credit:
+        return
+    credit = replace(credit, adapted_from=prepared.original_author)
+    inner_name = credit_mod.download_name(credit.title, credit.author, prepared.name)
+    dest = prepared.path.with_name(prepared.path.name + ".zip")
+    source = prepared.credited_path or prepared.path
+    credit_mod.write_credit_bundle(source, inner_name, credit, dest)
+    prepared.credited_path, prepared.zipped_with_credit = dest, True
+
+
+def bundle_name(download_name: str) -> str:
+    """What a zip of a file and its credit.txt is saved as: the file's own download name
+    plus ".zip", so two files of one resource differing only by extension stay apart."""
+    return f"{download_name}.zip"
 
 
 def page_text(credit: credit_mod.Credit) -> page_credit.PageCredit:

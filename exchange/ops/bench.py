@@ -40,7 +40,7 @@ from ..resources.operations import LEDGER_STATEMENT, ledger_step_by_step
 from ..storage import S3Storage, get_storage
 from ..web.cards import search_cards
 from ..web.helpers import request_url
-from ..web.search import FILTER_ARGS, SearchLinks, facets_of
+from ..web.search import FILTER_ARGS, SearchLinks, facets_of, sorts_for
 from ..web.search import PER_PAGE as SEARCH_PER_PAGE
 
 log = logging.getLogger(__name__)
@@ -199,14 +199,17 @@ def lean_search() -> str:
     results = search_mod.search(wanted, access.search_visibility(current_user))
     hits, tags_by_id = hits_in_order(results.ids, current_user._get_current_object())
     links = SearchLinks(request_url("search.search"), request.args)
+    terms = results.terms
     return render_template(
         "search.html",
+        browsing=False,
         wanted=wanted,
         results=results,
         resources=hits,
-        cards=search_cards(hits, search_mod.snippets_for(hits, results.terms), tags_by_id),
+        cards=search_cards(hits, search_mod.snippets_for(hits, terms), tags_by_id, terms),
         pages=max(1, -(-results.total // SEARCH_PER_PAGE)),
         filter_args=FILTER_ARGS,
         facets=facets_of(results, links),
+        sorts=sorts_for(wanted),
         links=links,
     )

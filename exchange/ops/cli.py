@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -54,7 +54,7 @@ def _migration_lock():
 @with_appcontext
 def create_admin_command(email: str, name: str, password: str | None) -> None:
     """Make an existing member an administrator, or create a new administrator account."""
-    from .. import accounts
+    from .. import accounts, transactions
 
     member = accounts.find_by_email(email)
     if member is None:
@@ -65,7 +65,7 @@ def create_admin_command(email: str, name: str, password: str | None) -> None:
             name or email.split("@")[0], email, password, confirmed=True
         )
     member.is_admin = True
-    db.session.commit()
+    transactions.commit()  # a new account and its role together
     log.info("member %s is now an administrator", member.id)
     click.echo(f"{member.email} is an administrator.")
 
@@ -135,10 +135,10 @@ def send_digests_command() -> None:
     Safe to run as often as you like (daily, hourly): each member gets at most one digest
     per ISO week; one the mail server refused waits for ``exchange send-emails``.
     """
-    from .. import community, notify
+    from .. import community, notify, transactions
 
     keys = community.queue_weekly_digests()
-    db.session.commit()
+    transactions.commit()
     try:
         summary = notify.send_these(keys)
     except ValueError as exc:  # a malformed EXCHANGE_SMTP_URL: say which setting to fix
@@ -189,21 +189,52 @@ def import_command(source: Path, owner: str | None, csv_path: Path | None, check
         raise SystemExit(1)
 
 
+COMMANDS = (
+    init_command,
+    create_admin_command,
+    reindex_command,
+    doctor_command,
+    send_emails_command,
+    send_digests_command,
+    export_command,
+    import_command,
+)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_command, create_admin_command, reindex_command, doctor_command):
+    """The operator's verbs for ``flask --app wsgi …`` (``exchange`` has them built in)."""
+    for command in COMMANDS:
         app.cli.add_command(command)
-    app.cli.add_command(send_emails_command)
-    app.cli.add_command(send_digests_command)
-    app.cli.add_command(export_command)
-    app.cli.add_command(import_command)
 
 
 def _create_app() -> Flask:
+    """The app, or a configuration problem as Flask's "no app" error: one line, which
+    ``exchange --help`` prints above the list of commands instead of a traceback."""
     from .. import create_app
+    from ..config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise NoAppException(str(exc)) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app)
+class ExchangeGroup(FlaskGroup):
+    """Flask's command group, whose commands exist before any app does (so ``--help`` lists
+    them whatever the environment), and where an app that cannot start is one line naming
+    what to set, never a traceback or a usage screen."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NoAppException as exc:
+            raise click.ClickException(exc.format_message()) from None
+
+
+@click.group(cls=ExchangeGroup, create_app=_create_app)
 def main() -> None:
     """Toolkit Exchange: serve the site and look after its data."""
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from .. import transactions
 from ..extensions import db
 from ..models import IndexChange, Resource, StoredFile
 from ..search import get_replica
@@ -156,7 +157,7 @@ def _requeue(resource_ids: Iterable[int], report: Report) -> None:
         return
     for resource_id in ids:
         IndexChange.record(resource_id)
-    db.session.commit()
-    get_replica().catch_up(wait=30)
+    transactions.commit()
+    get_replica().catch_up(wait=30)  # longer than a request waits: an operator is watching
     report.repaired += [f"re-indexed resource {resource_id}" for resource_id in ids]
     log.info("doctor re-queued %d resources for the search index", len(ids))

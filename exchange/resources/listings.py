@@ -1,6 +1,7 @@
 """What pages list and show of resources, as queries: the home page's newest and most used,
-a member's shares, the browse list, a resource page with its files, a download's file, and
-a page of search hits in the index's order.
+a member's shares, the catalogue (browse and search: one query path through the search
+index), a resource page with its files, a download's file, and a page of hits in the
+index's order.
 
 Every list is limited to what the viewer may see (:func:`exchange.access.visible_clause`).
 Statements on the busiest pages (resource pages, downloads, search hits) are built once per
@@ -17,9 +18,10 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
+from .. import search as search_mod
 from ..counts import RESOURCE_DOWNLOADS
 from ..extensions import db
-from ..models import Member, Resource, StoredFile, Tag, resource_tags
+from ..models import Member, Resource, StoredFile, Tag, Thanks, resource_tags
 from ..vocab import normalise_tag
 
 # -- lists ---------------------------------------------------------------------------------
@@ -54,9 +56,19 @@ def published_by(member: Member) -> list[Resource]:
     return list(db.session.scalars(query.order_by(Resource.created_at.desc())))
 
 
-def browse(viewer) -> Select:
-    """Every resource ``viewer`` may see, newest first: a statement to paginate."""
-    return _visible(viewer).order_by(Resource.created_at.desc(), Resource.id.desc())
+def popular_tags(limit: int) -> list[str]:
+    """The tags most used on published resources, most used first (the share form suggests
+    them, so colleagues reuse one spelling of a topic)."""
+    query = (
+        select(Tag.name)
+        .join(resource_tags, resource_tags.c.tag_id == Tag.id)
+        .join(Resource, Resource.id == resource_tags.c.resource_id)
+        .where(Resource.status == Resource.PUBLISHED)
+        .group_by(Tag.id, Tag.name)
+        .order_by(func.count().desc(), Tag.name)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
 
 
 def _visible(viewer) -> Select:
@@ -165,6 +177,9 @@ class Hit:
     visibility: str
     download_count: int
     created_at: datetime
+    thanks_count: int
+    preview_file_id: int | None  # the first file with a first-page picture
+    first_format: str | None  # the first file's format, when there is no picture
 
     anonymous = Resource.anonymous
     kind_label = Resource.kind_label
@@ -183,9 +198,29 @@ _TAG_NAMES = (
     .where(resource_tags.c.resource_id == _RESOURCES.c.id)
     .scalar_subquery()
 )
-_HITS = select(*(_RESOURCES.c[f.name] for f in fields(Hit)), _TAG_NAMES).where(
-    _RESOURCES.c.id.in_(bindparam("ids", expanding=True))
+_FILES = StoredFile.__table__
+_FIRST_FILE = select().where(_FILES.c.resource_id == _RESOURCES.c.id).order_by(_FILES.c.position)
+_PREVIEW_FILE_ID = (
+    _FIRST_FILE.add_columns(_FILES.c.id)
+    .where(_FILES.c.preview_key.is_not(None))
+    .limit(1)
+    .scalar_subquery()
 )
+_FIRST_FORMAT = _FIRST_FILE.add_columns(_FILES.c.format).limit(1).scalar_subquery()
+_THANKS = Thanks.__table__
+_THANKS_COUNT = (
+    select(func.count(_THANKS.c.id))
+    .where(_THANKS.c.resource_id == _RESOURCES.c.id)
+    .scalar_subquery()
+)
+_COMPUTED = {
+    "preview_file_id": _PREVIEW_FILE_ID,
+    "first_format": _FIRST_FORMAT,
+    "thanks_count": _THANKS_COUNT,
+}
+_HITS = select(
+    *(_COMPUTED.get(f.name, _RESOURCES.c.get(f.name)) for f in fields(Hit)), _TAG_NAMES
+).where(_RESOURCES.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def hits_in_order(ids: list[int], viewer) -> tuple[list[Hit], dict[int, list[str]]]:
@@ -199,3 +234,29 @@ def hits_in_order(ids: list[int], viewer) -> tuple[list[Hit], dict[int, list[str
             tags[columns[0]] = sorted(tag_names.split("\n")) if tag_names else []
     shown = [found[i] for i in ids if i in found and access.can_view(viewer, found[i])]
     return shown, tags
+
+
+# -- the catalogue: browse and search -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One page of the catalogue as a viewer sees it: the hits re-read from the database,
+    their tags, and the index's total and facet counts, all under one visibility rule
+    (:func:`exchange.access.search_visibility`), so counts and facets agree with the list."""
+
+    results: search_mod.SearchResults
+    hits: list[Hit]
+    tags_by_id: dict[int, list[str]]
+    pages: int
+
+
+def catalogue(wanted: search_mod.SearchRequest, viewer) -> Catalogue:
+    """Browse (no words) and search (words) alike: filters, sort, one page of hits.
+
+    Raises whatever the search index raises; the page decides how to say so.
+    """
+    results = search_mod.search(wanted, access.search_visibility(viewer))
+    hits, tags_by_id = hits_in_order(results.ids, viewer)
+    pages = max(1, -(-results.total // wanted.per_page))
+    return Catalogue(results, hits, tags_by_id, pages)

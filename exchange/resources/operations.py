@@ -5,15 +5,21 @@ together, and it always does so in the same order: bytes to storage, then one da
 transaction (rows plus a change-log entry), then the index catches up. A failure at any
 step leaves no half-shared resource; an object stored for a transaction that then failed
 is deleted at once, or found later by ``exchange doctor``.
+
+So share, edit and delete end their own transaction (:func:`exchange.transactions.commit`):
+the objects they stored are deleted if it fails, and those they replaced only once it
+succeeded. A share's caller adds its own writes to that one transaction through
+``before_commit``. The other verbs here (publishing a draft, recording a download) write
+in the caller's transaction, as the domains' verbs do, and the caller commits.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,16 +27,18 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import jobs, search
-from ..community import Refused, add_answer, announce_answers, may_answer_problem
+from .. import jobs, transactions
+from ..community import Refused, announce_answers, answer_request, may_answer_problem
 from ..extensions import db
 from ..files import (
     ALLOWED,
+    BUNDLE_CONTENT_TYPE,
     Credit,
     Finding,
     PreparedFile,
     QuotaExceeded,
     UploadRefused,
+    bundle_with_credit_txt,
     credit_line,
     draw_office_preview,
     find_personal_data,
@@ -52,6 +60,7 @@ from ..models import (
     note_core_write,
     utcnow,
 )
+from ..notify import site_url
 from ..storage import Storage, get_storage, new_key
 from ..vocab import CREDIT_ON_PAGE, LICENCE_URLS, LICENCES
 
@@ -77,6 +86,7 @@ class ResourceDetails:
     credit_name: str
     visibility: str = Resource.PUBLIC
     credit_placement: str = CREDIT_ON_PAGE
+    credit_txt: bool = False
 
     def apply_to(self, resource: Resource) -> None:
         fields = ("title", "synopsis", "how_used", "kind", "audience", "licence", "access")
@@ -84,6 +94,7 @@ class ResourceDetails:
             setattr(resource, name, getattr(self, name).strip())
         resource.credit_name = self.credit_name.strip()
         resource.credit_placement = self.credit_placement
+        resource.credit_txt = bool(self.credit_txt)
         resource.tags = tags_named(self.tags)
 
     @property
@@ -103,7 +114,22 @@ def credit_for(resource: Resource | ResourceDetails) -> Credit:
 
 
 def credit_line_for(resource: Resource) -> str:
-    return credit_line(credit_for(resource))
+    """The line to copy, as a page shows it: "adapted from" when the files name one
+    original author, and the title in curly quotes as the site writes quotations everywhere
+    else (inside files it keeps the plain quotes every program reads alike)."""
+    originals = {f.original_author for f in resource.files if f.original_author}
+    adapted = originals.pop() if len(originals) == 1 else ""
+    line = credit_line(replace(credit_for(resource), adapted_from=adapted))
+    quoted = '"' + " ".join(resource.title.split()) + '"'
+    if not line.startswith(quoted):
+        return line
+    return f"“{quoted[1:-1]}”{line[len(quoted) :]}"
+
+
+def giver_names(owner: Member) -> tuple[str, ...]:
+    """Every name the giver is known by here: a file's author that matches one of them is
+    the giver's own (their email's user name is often their computer's account name)."""
+    return (owner.name, owner.credit_name, owner.email.partition("@")[0])
 
 
 # -- share -------------------------------------------------------------------------------
@@ -114,6 +140,7 @@ def share_resource(
     details: ResourceDetails,
     uploads: Sequence[Upload],
     answers: ShareRequest | None = None,
+    before_commit: Callable[[Resource], None] | None = None,
 ) -> Resource:
     """Publish a new resource with its files, or raise :class:`UploadRefused` storing nothing.
 
@@ -121,6 +148,8 @@ def share_resource(
     until the sharer has reviewed the warning. A share that ``answers`` a request is stored
     with its answer in one transaction: if the answer is refused (:class:`Refused`, checked
     before anything is stored and again as it is written) nothing of the share remains.
+    ``before_commit`` is given the new resource, its rows written, before that transaction
+    commits: what it writes is kept with the share, and if it fails nothing of the share is.
     """
     if not uploads:
         raise UploadRefused("Please choose at least one file to share.")
@@ -133,10 +162,11 @@ def share_resource(
         details.apply_to(resource)
         _store(resource, prepared, stored)
         if answers is not None:
-            add_answer(answers, owner, resource)
-        db.session.commit()
+            answer_request(answers, owner, resource)
+        if before_commit is not None:
+            before_commit(resource)
+        transactions.commit()
     log.info("member %s shared resource %s (%d files)", owner.id, resource.id, len(prepared))
-    search.catch_up()
     return resource
 
 
@@ -160,9 +190,10 @@ def prepare_files(
     name_apart(prepared, kept_names)
     check_quota(owner_id, prepared)
     credit = credit_for(details)
+    names = giver_names(db.session.get(Member, owner_id))
     for item in prepared:
         read_text(item)
-        make_credited_copy(item, credit, on_page=details.credit_on_page_wanted)
+        make_credited_copy(item, credit, details.credit_on_page_wanted, names)
         make_thumbnail(item)
     return prepared
 
@@ -235,15 +266,24 @@ def _all_or_nothing() -> Iterator[list[str]]:
 def _store(resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]) -> None:
     """Store the bytes, then write the rows and the change-log entry; the caller commits."""
     storage = get_storage()
+    db.session.add(resource)
+    db.session.flush()  # its id: a credit.txt gives the resource's address
     first = len(resource.files)
     for position, item in enumerate(prepared, start=first):
+        _bundle_if_wanted(resource, item)
         resource.files.append(_store_file(storage, item, position, stored))
-    db.session.add(resource)
     db.session.flush()
     IndexChange.record(resource.id)
     for row in resource.files[first:]:
         if row.preview_pending:
             jobs.enqueue(PREVIEW_JOB, row.id)  # runs once the caller's commit succeeds
+
+
+def _bundle_if_wanted(resource: Resource, item: PreparedFile) -> None:
+    """The zip with a credit.txt, for files that can't carry the credit, if the giver asked."""
+    if resource.credit_txt:
+        address = site_url("resources.show", resource_id=resource.id)
+        bundle_with_credit_txt(item, replace(credit_for(resource), source_url=address))
 
 
 def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
@@ -257,9 +297,10 @@ def _store_file(storage: Storage, item: PreparedFile, position: int, stored: lis
     )
     row.storage_key = _put(storage, item.path, item.type.content_type, stored)
     if item.credited_path:
-        row.credited_key = _put(storage, item.credited_path, item.type.content_type, stored)
+        row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
         row.credited_size = item.credited_path.stat().st_size
     row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
+    row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
     if item.preview_path:
         row.preview_key = _put(storage, item.preview_path, "image/png", stored, prefix="previews")
     row.preview_pending, row.preview_note = item.preview_pending, item.preview_note
@@ -270,6 +311,10 @@ def _store_file(storage: Storage, item: PreparedFile, position: int, stored: lis
     )
     row.text_reason = extraction.reason if extraction else ""
     return row
+
+
+def _credited_type(item: PreparedFile) -> str:
+    return BUNDLE_CONTENT_TYPE if item.zipped_with_credit else item.type.content_type
 
 
 def _put(storage: Storage, path: Path, content_type: str, stored: list[str], prefix="files") -> str:
@@ -350,13 +395,13 @@ def privacy_findings(resource: Resource) -> dict[StoredFile, list[Finding]]:
 
 
 def publish_draft(resource: Resource) -> None:
-    """The sharer has reviewed the privacy warning and confirms the files are fine."""
+    """The sharer has reviewed the privacy warning and confirms the files are fine (the
+    caller commits; the index catches up after that)."""
     resource.status = Resource.PUBLISHED
     IndexChange.record(resource.id)
     announce_answers(resource)  # a request it answers hears of it now, not before
-    db.session.commit()
+    db.session.flush()
     log.info("resource %s published after privacy review", resource.id)
-    search.catch_up()
 
 
 # -- edit and delete ---------------------------------------------------------------------
@@ -374,6 +419,7 @@ def edit_resource(
         raise UploadRefused("A resource needs at least one file: add one before removing the last.")
     credit_changed = credit_for(resource) != credit_for(details) or (
         resource.credit_on_page_wanted != details.credit_on_page_wanted
+        or resource.credit_txt != bool(details.credit_txt)
     )
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
@@ -387,10 +433,9 @@ def edit_resource(
         for row in removing:
             resource.files.remove(row)
         _store(resource, prepared, stored)
-        db.session.commit()
+        transactions.commit()
     discard_objects(stale)
     log.info("resource %s edited (%d added, %d removed)", resource.id, len(uploads), len(removing))
-    search.catch_up()
 
 
 def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]) -> list[str]:
@@ -401,15 +446,18 @@ def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]
     storage = get_storage()
     resource = files[0].resource if files else None
     credit = credit_for(resource) if resource else None
+    names = giver_names(resource.owner) if resource else ()
     replaced = []
     for row in files:
         item = _fetch_original(storage, row, workdir)
-        make_credited_copy(item, credit, on_page=resource.credit_on_page_wanted)
+        make_credited_copy(item, credit, resource.credit_on_page_wanted, names)
+        _bundle_if_wanted(resource, item)
         replaced += [row.credited_key] if row.credited_key else []
         row.credited_key = row.credited_size = None
         row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
+        row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
         if item.credited_path:
-            row.credited_key = _put(storage, item.credited_path, row.content_type, stored)
+            row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
             row.credited_size = item.credited_path.stat().st_size
     return replaced
 
@@ -428,10 +476,9 @@ def delete_resource(resource: Resource) -> None:
     resource_id = resource.id
     db.session.delete(resource)
     IndexChange.record(resource_id)
-    db.session.commit()
+    transactions.commit()
     discard_objects(keys)
     log.info("resource %s deleted", resource_id)
-    search.catch_up()
 
 
 # -- download ----------------------------------------------------------------------------
@@ -452,10 +499,10 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
     """Write the download to the ledger; True when it is this member's first of the resource.
 
     Counts shown to everyone are unique members (:mod:`exchange.counts`), so only a first
-    download moves the count.
+    download moves the count. Written in the caller's transaction, which commits it.
     The most frequent write on the site: Core statements, and on PostgreSQL one statement.
     """
-    ids = (member.id, file.id, resource.id)  # read before the commit expires the rows
+    ids = (member.id, file.id, resource.id)
     entry = {"member_id": member.id, "resource_id": resource.id, "file_id": file.id}
     entry.update(region=member.region, created_at=utcnow())
     counts = member.id != resource.owner_id
@@ -468,7 +515,6 @@ def record_download(member: Member, resource: Resource, file: StoredFile) -> boo
     else:
         first = ledger_step_by_step(entry)
     note_core_write(db.session, Download)
-    db.session.commit()
     log.info("member %s downloaded file %s of resource %s", *ids)
     return first
 

@@ -2,7 +2,8 @@
 
 The rest of the app uses only the names exported here (``make lint`` checks it): the index
 for this app (:func:`get_replica`: its lag, rebuild and the resources it holds),
-:func:`catch_up` after a change is committed, :func:`search` and :func:`snippets_for`.
+:func:`catch_up` after a change is committed, :func:`search`, :func:`snippets_for` and
+:func:`highlighted` (a title with the words searched for marked).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .query import run as _run
 from .replica import Replica
 from .results import Visible
 from .schema import FACET_FIELDS, TEXT_FIELDS
-from .snippets import snippets_for
+from .snippets import highlighted, snippets_for
 
 __all__ = [
     "SearchRequest",
@@ -30,6 +31,7 @@ __all__ = [
     "catch_up",
     "clean_query",
     "get_replica",
+    "highlighted",
     "init_app",
     "search",
     "snippets_for",

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 300
 MIN_PREFIX_CHARS = 2
-SORTS = ("relevance", "newest", "downloads")
+SORTS = ("relevance", "newest", "downloads", "thanks")
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -55,9 +55,12 @@ class SearchRequest:
 
     @property
     def effective_sort(self) -> str:
-        if self.sort in SORTS:
+        """The sort asked for, else best match for words and newest for none (browsing
+        has nothing to be relevant to)."""
+        relevance = "relevance" if self.q.strip() else "newest"
+        if self.sort in SORTS and self.sort != "relevance":
             return self.sort
-        return "relevance" if self.q.strip() else "newest"
+        return relevance
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import IndexView, term_docs
-from .popularity import download_counts
+from .popularity import download_counts, thanks_counts
 from .schema import FACET_FIELDS
 from .segments import NO_VALUE, VOCABULARIES
 
@@ -96,6 +96,10 @@ def page_of(
     return chosen[(page - 1) * per_page :]
 
 
+# Sorts by a count the database keeps (newest first among equals).
+POPULARITY = {"downloads": download_counts, "thanks": thanks_counts}
+
+
 def sort_keys(
     view: IndexView, candidates: np.ndarray, scores: np.ndarray | None, sort: str
 ) -> list[np.ndarray]:
@@ -103,9 +107,9 @@ def sort_keys(
 
     Ties go to the lower document number, as in Whoosh's own collector.
     """
-    if sort == "downloads":
-        downloads = download_counts().of(view.resource_ids[candidates])
-        return [downloads, view.created[candidates].astype(np.int64)]
+    if sort in POPULARITY:
+        counted = POPULARITY[sort]().of(view.resource_ids[candidates])
+        return [counted, view.created[candidates].astype(np.int64)]
     if sort == "newest" or scores is None:
         return [view.created[candidates].astype(np.int64)]
     return [scores[candidates]]

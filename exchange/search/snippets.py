@@ -9,6 +9,7 @@ is ever rendered as markup.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,6 +21,8 @@ from ..extensions import db
 from ..models import StoredFile
 
 WINDOW = 90  # characters of context either side of the first match
+MAX_MATCHES = 200  # matches looked at in one text, to choose where to cut
+MAX_EXTRA_PASSAGES = 2  # shorter passages added for words the first passage does not show
 # Characters of each file text read for a snippet: the start first (where most matches
 # are), and only for files longer than that and still without one, up to the limit.
 # Reading the limit at once transferred megabytes per page of long documents.
@@ -42,7 +45,8 @@ class Snippet:
 
 
 def pattern_for(terms: list[str]) -> re.Pattern | None:
-    """A case-insensitive pattern matching any word that starts with one of the stems."""
+    """A case-insensitive pattern matching any word that starts with one of the stems; its
+    groups say which stem matched (one group per stem, longest stems first)."""
     return _pattern(tuple(sorted({t for t in terms if t}, key=lambda t: (-len(t), t))))
 
 
@@ -52,8 +56,18 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern | None:
     than the distinct searches a site sees, and compiling cost more than the matching."""
     if not words:
         return None
-    alternatives = "|".join(re.escape(w) for w in words)
+    alternatives = "|".join(f"({re.escape(w)})" for w in words)
     return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE | re.UNICODE)
+
+
+def highlighted(text: str, terms: list[str]) -> Markup:
+    """``text`` escaped, with every word the query matched marked (for titles)."""
+    pattern = pattern_for(terms)
+    if pattern is None:
+        return escape(text)
+    pieces: list[str] = []
+    _mark(text, pattern, pieces)
+    return Markup("".join(pieces))  # nosec B704: every piece of text was escaped by _mark
 
 
 def snippets_for(resources: list[Described], terms: list[str]) -> dict[int, Snippet]:
@@ -87,11 +101,23 @@ def snippets_for(resources: list[Described], terms: list[str]) -> dict[int, Snip
 
 
 def _first_match(sources: list[tuple[str, str]], pattern: re.Pattern) -> Snippet | None:
+    """The first source holding the most of the query's different words, cut around them."""
+    best: tuple[int, str, str] | None = None
     for source, text in sources:
-        html = highlight_window(text or "", pattern)
-        if html is not None:
-            return Snippet(source, html)
-    return None
+        found = len({m.lastindex for m in _matches(text or "", pattern)})
+        if found and (best is None or found > best[0]):
+            best = (found, source, text)
+            if found == pattern.groups:
+                break
+    if best is None:
+        return None
+    html = highlight_window(best[2], pattern)
+    return Snippet(best[1], html) if html is not None else None
+
+
+def _matches(text: str, pattern: re.Pattern) -> list[re.Match]:
+    """The first MAX_MATCHES matches: enough to find every word, bounded on long texts."""
+    return list(itertools.islice(pattern.finditer(text), MAX_MATCHES))
 
 
 # Built once and run in Core (no ORM objects are wanted): most results pages need it.
@@ -120,17 +146,75 @@ def _file_texts(resource_ids: list[int], limit: int) -> dict[int, list[tuple[str
 
 
 def highlight_window(text: str, pattern: re.Pattern) -> Markup | None:
-    """About 180 characters around the first match, with every match marked."""
-    first = pattern.search(text)
-    if first is None:
+    """About 180 characters around the first place the most of the query's words meet, cut
+    at word boundaries, with every match marked; a word found only further on gets a
+    second, shorter passage of its own, so each word searched for is seen marked."""
+    matches = _matches(text, pattern)
+    if not matches:
         return None
-    start = max(0, first.start() - WINDOW)
-    end = min(len(text), first.end() + WINDOW)
-    pieces = ["… "] if start > 0 else []
-    _mark(" ".join(text[start:end].split()), pattern, pieces)
-    if end < len(text):
-        pieces.append(" …")
-    return Markup("".join(pieces))  # nosec B704: every piece of text was escaped by _mark
+    first = _densest(matches)
+    spans = [_window(text, first.start(), first.end(), WINDOW)]
+    while len(spans) <= MAX_EXTRA_PASSAGES:
+        shown = _stems_in(m for m in matches if any(_inside(m, span) for span in spans))
+        other = next((m for m in matches if m.lastindex not in shown), None)
+        if other is None:
+            break
+        spans.append(_window(text, other.start(), other.end(), WINDOW // 2))
+    fragments: list[str] = []
+    for start, end in _merged(spans):
+        pieces: list[str] = []
+        _mark(" ".join(text[start:end].split()), pattern, pieces)
+        fragments.append("".join(pieces))
+    lead = "… " if min(spans)[0] > 0 else ""
+    tail = " …" if max(end for _, end in spans) < len(text) else ""
+    return Markup(lead + " … ".join(fragments) + tail)  # nosec B704: _mark escaped the text
+
+
+def _densest(matches: list[re.Match]) -> re.Match:
+    """The earliest match whose window holds the most different words of the query."""
+    best, best_count = matches[0], 0
+    for i, match in enumerate(matches):
+        near = set()
+        for later in matches[i:]:
+            if later.start() - match.start() > WINDOW:
+                break
+            near.add(later.lastindex)
+        if len(near) > best_count:
+            best, best_count = match, len(near)
+    return best
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _stems_in(matches) -> set[int]:
+    return {m.lastindex for m in matches}
+
+
+def _inside(match: re.Match, span: tuple[int, int]) -> bool:
+    return span[0] <= match.start() and match.end() <= span[1]
+
+
+def _window(text: str, start: int, end: int, reach: int) -> tuple[int, int]:
+    """``reach`` characters either side of ``start:end``, shrunk to whole words."""
+    left, right = max(0, start - reach), min(len(text), end + reach)
+    if left > 0:
+        space = _SPACE.search(text, left, start)
+        left = space.end() if space else start
+    if right < len(text):
+        spaces = [m.start() for m in _SPACE.finditer(text, end, right)]
+        right = spaces[-1] if spaces else end
+    return left, right
+
+
+_SPACE = re.compile(r"\s+")
 
 
 def _mark(text: str, pattern: re.Pattern, pieces: list[str]) -> None:

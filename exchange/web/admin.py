@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import community
+from .. import community, transactions
 from ..extensions import db
 from ..models import Member, Report, Resource
 from .errors import AccessDenied
@@ -42,7 +42,8 @@ def _queue_page(form: ModerationForm, status: int = 200, failed_for: str = ""):
 
 
 def _decide(action: Callable[[str], None], done: str):
-    """Run one moderation decision with its note, or show the queue again with the problem.
+    """Run one moderation decision with its note and commit it, or show the queue again
+    with the problem (a refused decision keeps nothing).
 
     The queue holds many small forms; ``form_id`` says which one to show again.
     """
@@ -53,6 +54,7 @@ def _decide(action: Callable[[str], None], done: str):
         except community.Refused as exc:
             flash(str(exc), "warning")
         else:
+            transactions.commit()
             flash(done, "success")
         return redirect(url_for("admin.reports"))
     return _queue_page(form, 422, failed_for=request.form.get("form_id", ""))

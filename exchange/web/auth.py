@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, transactions
 from ..extensions import failed, limiter, login_manager, member_key, succeeded
 from . import stale_forms
 from .forms import (
@@ -28,7 +28,7 @@ from .forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from .helpers import form_page, safe_next
+from .helpers import form_page, safe_next, same_site_path
 from .stale_forms import reshown_when_stale
 
 bp = Blueprint("auth", __name__)
@@ -74,13 +74,15 @@ def _submitted_email() -> str:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"], deduct_when=succeeded)
 def register():
+    going_to = same_site_path(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(safe_next(going_to))
     form = RegisterForm()
     if form.validate_on_submit():
         link = accounts.start_registration(
-            form.name.data, form.email.data, form.password.data, _browser_nonce()
+            form.name.data, form.email.data, form.password.data, _browser_nonce(), going_to
         )
+        transactions.commit()
         return _link_sent("register", form.email.data, link)
     return form_page("auth/register.html", form)
 
@@ -114,19 +116,23 @@ def link_sent():
 
 @bp.route("/confirm/<token>")
 def confirm(token: str):
+    """Confirm the address; the new member lands where they were going when they registered
+    (the link carries it, checked again here: only ever a path on this site)."""
     done = accounts.confirm(token, session.get(BROWSER_NONCE, ""))
+    transactions.commit()
     if done is None:
         flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
         return redirect(url_for("auth.login"))
+    going_to = same_site_path(done.next_path)
     if done.same_browser:
         _start_session(done.member)
         welcome = f"Welcome, {done.member.name}! Share a tool you use and the toolkit opens up."
         flash(welcome, "success")
-        return redirect(url_for("main.home"))
+        return redirect(safe_next(going_to))
     # Any other browser (a link forwarded, or planted by someone else) is asked to log in.
     session[LOGIN_EMAIL] = done.member.email
     flash("Your email address is confirmed. Please log in with your password.", "success")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login", next=going_to or None))
 
 
 @reshown_when_stale
@@ -137,6 +143,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.send_reset(accounts.find_by_email(form.email.data), form.email.data)
+        transactions.commit()
         return _link_sent("reset", form.email.data)
     return form_page("auth/forgot.html", form)
 
@@ -152,6 +159,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         accounts.change_password(member, form.new_password.data)
         accounts.confirm_address(member)
+        transactions.commit()
         _start_session(member)
         flash("Your new password is set. Other browsers have been signed out.", "success")
         return redirect(url_for("main.home"))
@@ -174,9 +182,12 @@ def login():
         member = accounts.authenticate(form.email.data, form.password.data)
         if member is not None and member.is_active and member.confirmed_at is None:
             # The password is right, so nothing is revealed by saying what is missing.
-            link = accounts.send_confirmation(member, _browser_nonce())
+            going_to = same_site_path(request.args.get("next"))
+            link = accounts.send_confirmation(member, _browser_nonce(), going_to)
+            transactions.commit()
             return _link_sent("confirm", member.email, link)
         if member is not None and member.is_active:
+            transactions.commit()  # a password hash renewed on the way in
             _start_session(member, remember=form.remember.data)
             flash(f"Welcome back, {member.name}.", "success")
             return redirect(safe_next(request.args.get("next")))
@@ -194,6 +205,7 @@ def logout():
         return form_page("auth/logout.html", form)
     if current_user.is_authenticated:
         accounts.end_all_sessions(current_user)
+        transactions.commit()
         logout_user()
         session.clear()
         flash("You’re logged out. See you soon.", "success")
@@ -209,6 +221,7 @@ def account():
         accounts.update_profile(
             current_user, **{f: form[f].data or "" for f in accounts.PROFILE_FIELDS}
         )
+        transactions.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.account"))
     return form_page("auth/account.html", form)
@@ -228,6 +241,7 @@ def password():
         else:
             member = current_user._get_current_object()
             accounts.change_password(member, form.new_password.data)
+            transactions.commit()
             _start_session(member)
             flash("Your password is changed. Other browsers have been signed out.", "success")
             return redirect(url_for("auth.account"))

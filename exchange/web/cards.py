@@ -1,10 +1,11 @@
-"""Search result cards, with the parts that do not depend on the search kept rendered.
+"""Catalogue cards, with the parts that do not depend on the search kept rendered.
 
 A results page is twenty cards, and rendering them was the largest part of a search page
-after the search itself. A card's title, badges, tags and byline come only from its row
-(and the address the site is served under), so each worker keeps them rendered, keyed by
-every value they show: a row that changed (a new title, one more download) is a new key,
-never a stale card. The passage that matched the words searched for is rendered each time.
+after the search itself. A card's picture, badges, tags, byline and counts come only from
+its row (and the address the site is served under), so each worker keeps them rendered,
+keyed by every value they show: a row that changed (a new title, one more download) is a new
+key, never a stale card. The title, with the words searched for marked, and the passage that
+matched them are rendered each time.
 """
 
 from __future__ import annotations
@@ -15,23 +16,34 @@ from typing import Any
 from flask import Flask, current_app, request
 from markupsafe import Markup
 
+from .. import search as search_mod
+from ..vocab import LICENCE_URLS
+
 CARDS_KEPT = 4096  # per worker: a few MiB, and far more cards than a page of results
 TEMPLATE = "_resource_card.html"
 
 
 def init_app(app: Flask) -> None:
     app.extensions["exchange.cards"] = lru_cache(maxsize=CARDS_KEPT)(_fixed_parts)
+    app.jinja_env.globals["licence_urls"] = LICENCE_URLS
 
 
-def search_cards(hits: list[Any], snippets: dict[int, Any], tags_by_id: dict) -> Markup:
-    """The cards for ``hits`` (frozen rows), each with its snippet or else its synopsis."""
+def search_cards(
+    hits: list[Any], snippets: dict[int, Any], tags_by_id: dict, terms: list[str]
+) -> Markup:
+    """The cards for ``hits`` (frozen rows): each title with ``terms`` marked, each with its
+    snippet or else its synopsis."""
     fixed = current_app.extensions["exchange.cards"]
     macros = current_app.jinja_env.get_template(TEMPLATE).module
     pieces: list[str] = []
     for hit in hits:
-        opening, synopsis, closing = fixed(request.script_root, hit, tuple(tags_by_id[hit.id]))
+        opening, after_title, synopsis, closing = fixed(
+            request.script_root, hit, tuple(tags_by_id[hit.id])
+        )
         found = snippets.get(hit.id)
-        pieces += (opening, macros.card_passage(hit, found) if found else synopsis, closing)
+        passage = macros.card_passage(hit, found) if found else synopsis
+        title = search_mod.highlighted(hit.title, terms)
+        pieces += (opening, title, after_title, passage, closing)
     return Markup("".join(pieces))  # nosec B704: each piece is a rendered, escaped template
 
 
@@ -40,6 +52,7 @@ def _fixed_parts(script_root: str, hit: Any, tag_names: tuple[str, ...]) -> tupl
     macros = current_app.jinja_env.get_template(TEMPLATE).module
     return (
         macros.card_opening(hit),
+        macros.card_after_title(hit),
         macros.card_passage(hit, None),
         macros.card_closing(hit, list(tag_names)),
     )

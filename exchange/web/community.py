@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import access, community, notify
+from .. import access, community, notify, transactions
 from ..extensions import db, limiter, member_key, succeeded
 from ..models import Member, Notification, Resource
 from .errors import AccessDenied
@@ -42,6 +42,22 @@ def unread_notifications() -> dict:
         log.warning("could not count unread notifications", exc_info=True)
         db.session.rollback()
         return {"unread_notifications": 0}
+
+
+@bp.app_context_processor
+def header_standing() -> dict:
+    """A newcomer's starter downloads left, for the header: None for a member who has
+    shared (or an administrator, or a visitor). The resource page's own count, the same
+    rule in :func:`exchange.access.allowance_left`; a page still renders without it."""
+    context = {"header_starter_total": current_app.config["STARTER_DOWNLOADS"]}
+    if not current_user.is_authenticated:
+        return {**context, "header_allowance": None}
+    try:
+        return {**context, "header_allowance": access.allowance_left(current_user)}
+    except SQLAlchemyError:
+        log.warning("could not count starter downloads left", exc_info=True)
+        db.session.rollback()
+        return {**context, "header_allowance": None}
 
 
 def resource_extras(resource: Resource) -> dict:
@@ -81,6 +97,7 @@ def thanks(resource_id: int):
     form = ThanksForm(obj=mine)
     if form.validate_on_submit():
         community.thank(current_user, resource, form.note.data)
+        transactions.commit()
         flash(_thanked_message(resource, again=mine is not None), "success")
         return redirect(url_for("resources.show", resource_id=resource.id, _anchor="thanks"))
     return form_page("community/thanks.html", form, resource=resource, mine=mine)
@@ -112,6 +129,7 @@ def save(resource_id: int):
     if not form.validate_on_submit():
         abort(400)
     saved = community.toggle_saved(current_user, resource)
+    transactions.commit()
     flash("Saved to your toolkit." if saved else "Taken out of your toolkit.", "success")
     back = request.form.get("next")
     return redirect(safe_next(back) if back else url_for("resources.show", resource_id=resource.id))
@@ -153,7 +171,7 @@ def exchange():
     form = ExchangeSettingsForm(obj=current_user)
     if form.validate_on_submit():
         current_user.email_notifications = form.email_notifications.data
-        db.session.commit()
+        transactions.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("community.exchange"))
     standing = community.standing_of(current_user, current_app.config["STARTER_DOWNLOADS"])
@@ -178,6 +196,7 @@ def notifications():
 def read_all():
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user)
+        transactions.commit()
         flash("All caught up.", "success")
     return redirect(url_for("community.notifications"))
 
@@ -189,8 +208,10 @@ def open_notification(notification_id: int):
     item = db.get_or_404(Notification, notification_id)
     if item.member_id != current_user.id:
         abort(404)
+    url = item.url
     notify.mark_read(current_user, item.id)
-    return redirect(safe_next(item.url, fallback="community.notifications"))
+    transactions.commit()
+    return redirect(safe_next(url, fallback="community.notifications"))
 
 
 # -- reports ---------------------------------------------------------------------------
@@ -224,6 +245,7 @@ def _report(subject: str, back: str, **target):
         except community.Refused as exc:
             form.note.errors = [str(exc)]
         else:
+            transactions.commit()
             flash("Thank you. An administrator will look at your report.", "success")
             return redirect(back)
     return form_page("community/report.html", form, subject=subject, back=back)

@@ -125,8 +125,11 @@ def _entry(feed: FeedGenerator, resource: Resource) -> None:
 
 
 def search_feed_url() -> str:
-    """The feed of the search this page shows: a topic's own feed when it is one topic alone."""
+    """The feed of the search (or browse) this page shows: a topic's own feed when it is one
+    topic alone, the feed of every new resource when nothing narrows it."""
     args = search_args()
+    if not args:
+        return url_for("feeds.newest")
     if list(args) == ["tag"] and len(args["tag"]) == 1:
         return url_for("feeds.topic", tag=args["tag"][0])
     return url_for("feeds.search", **args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import community
+from .. import community, transactions
 from ..extensions import db
 from ..models import Member
 from .forms import ConfirmForm, DigestForm
@@ -40,7 +40,7 @@ def follow_member(member_id: int):
     except community.Refused as exc:
         flash(str(exc), "warning")
     else:
-        db.session.commit()
+        transactions.commit()
         flash(f"You follow {member.name}: their new shares appear in “What’s new”.", "success")
     return redirect(_back(url_for("members.show", member_id=member.id)))
 
@@ -51,7 +51,7 @@ def unfollow_member(member_id: int):
     _confirmed()
     member = db.get_or_404(Member, member_id)
     community.unfollow_member(current_user, member)
-    db.session.commit()
+    transactions.commit()
     flash(f"You no longer follow {member.name}.", "success")
     return redirect(_back(url_for("members.show", member_id=member.id)))
 
@@ -66,7 +66,7 @@ def follow_topic():
     except community.Refused as exc:
         flash(str(exc), "warning")
     else:
-        db.session.commit()
+        transactions.commit()
         flash(f"You follow the topic “{tag.name}”: new shares appear in “What’s new”.", "success")
     return redirect(_back(url_for("search.search", tag=name)))
 
@@ -77,7 +77,7 @@ def unfollow_topic():
     _confirmed()
     name = request.form.get("tag", "")
     community.unfollow_topic(current_user, name)
-    db.session.commit()
+    transactions.commit()
     flash(f"You no longer follow the topic “{name}”.", "success")
     return redirect(_back(url_for("search.search", tag=name)))
 
@@ -103,7 +103,7 @@ def digest():
     if not form.validate_on_submit():
         abort(400)
     current_user.weekly_digest = form.weekly_digest.data
-    db.session.commit()
+    transactions.commit()
     if form.weekly_digest.data:
         flash("You’ll get a weekly digest when something is new.", "success")
     else:

@@ -227,6 +227,12 @@ class ResourceFields(SiteForm):
         choices=_choices(CREDIT_PLACEMENTS),
         default=CREDIT_ON_PAGE,
     )
+    credit_txt = BooleanField(
+        "Also give a credit.txt with files that can’t carry the credit on the page",
+        description="Old Word, Excel and PowerPoint files, pictures and CSV tables then "
+        "download as a zip: the file exactly as you shared it, and a short credit.txt with "
+        "the credit line, this resource’s address and the licence.",
+    )
 
 
 class ShareForm(ResourceFields):

@@ -11,18 +11,27 @@ from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY, CREDIT_PLACES
 from . import MAX_ID
 
+# A longer "next" is no page of this site; it would also swell the link emailed to confirm.
+MAX_NEXT_LENGTH = 500
 
-def safe_next(target: str | None, fallback: str = "main.home") -> str:
-    """Only ever redirect to a path on this site (never ``//evil``, ``/\\evil``, ``https://…``)."""
+
+def same_site_path(target: str | None) -> str:
+    """``target`` if it is a path on this site, else "" (``//evil``, ``/\\evil``,
+    ``https://…`` and control characters are dropped), so it can be kept for later."""
     if not target:
-        return url_for(fallback)
+        return ""
     cleaned = target.replace("\\", "/").strip()
     parts = urlsplit(cleaned)
     if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
-        return url_for(fallback)
-    if any(ord(ch) < 32 for ch in cleaned):
-        return url_for(fallback)
+        return ""
+    if any(ord(ch) < 32 for ch in cleaned) or len(cleaned) > MAX_NEXT_LENGTH:
+        return ""
     return cleaned
+
+
+def safe_next(target: str | None, fallback: str = "main.home") -> str:
+    """Only ever redirect to a path on this site (never ``//evil``, ``/\\evil``, ``https://…``)."""
+    return same_site_path(target) or url_for(fallback)
 
 
 def human_size(size: int | None) -> str:

@@ -1,11 +1,13 @@
-"""The "share a resource with me" board, and asking one member directly."""
+"""Requests: the board where members ask colleagues for a resource, and a request sent to
+one member only. One name everywhere: "Requests" for the feature, "Ask for a resource" for
+the verb, so nobody confuses it with sharing one's own."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import community
+from .. import community, transactions
 from ..extensions import db, limiter, member_key, succeeded
 from ..models import Member, Resource, ShareRequest
 from ..resources import listings
@@ -46,7 +48,8 @@ def new():
         except community.Refused as exc:
             form.body.errors = [str(exc)]
         else:
-            flash("Your request is on the board. We’ll tell you when someone answers.", "success")
+            transactions.commit()
+            flash("Your request is on Requests. We’ll tell you when someone answers.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/new.html", form)
 
@@ -117,6 +120,7 @@ def answer(request_id: int):
         except community.Refused as exc:
             form.resource.errors = [str(exc)]
         else:
+            transactions.commit()
             flash("Thank you! Your answer is on its way to them.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return _show_page(share_request, 422, answer_form=form)
@@ -134,7 +138,9 @@ def fulfil(request_id: int):
         try:
             community.fulfil_request(share_request, current_user, chosen, form.thanks.data or "")
         except community.Refused as exc:
-            raise AccessDenied(str(exc)) from exc
+            back = url_for("requests.show", request_id=share_request.id)
+            raise AccessDenied(str(exc), "Back to the request", back) from exc
+        transactions.commit()
         flash("Marked fulfilled. Thank you for letting everyone know.", "success")
         return redirect(url_for("requests.show", request_id=share_request.id))
     return _show_page(share_request, 422, fulfil_form=form)
@@ -151,6 +157,7 @@ def decline(request_id: int):
             community.decline_request(share_request, current_user, form.reply.data or "")
         except community.Refused as exc:
             raise AccessDenied(str(exc)) from exc
+        transactions.commit()
         flash("We’ve let them know, kindly.", "success")
         return redirect(url_for("community.exchange"))
     return _show_page(share_request, 422, decline_form=form)
@@ -166,8 +173,8 @@ def ask(member_id: int):
         abort(404)
     if recipient.id == current_user.id:
         raise AccessDenied(
-            "You can’t send an ask to yourself.",
-            "Go to the request board",
+            "You can’t send a request to yourself.",
+            "Go to Requests",
             url_for("requests.board"),
         )
     form = AskForm()
@@ -179,6 +186,7 @@ def ask(member_id: int):
         except community.Refused as exc:
             form.note.errors = [str(exc)]
         else:
-            flash(f"Your ask is on its way to {recipient.name}.", "success")
+            transactions.commit()
+            flash(f"Your request is on its way to {recipient.name}.", "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/ask.html", form, recipient=recipient)

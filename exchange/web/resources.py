@@ -18,21 +18,30 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, community
+from .. import access, community, transactions
 from ..extensions import db
-from ..files import QuotaExceeded, UploadRefused, UploadTooLarge, content_disposition, download_name
+from ..files import (
+    BUNDLE_CONTENT_TYPE,
+    QuotaExceeded,
+    UploadRefused,
+    UploadTooLarge,
+    bundle_name,
+    content_disposition,
+    download_name,
+)
 from ..models import Resource, ShareRequest, StoredFile
 from ..resources import listings, operations
 from ..storage import get_storage
 from ..vocab import STANDARD_TOPICS, parse_tags
 from .errors import AccessDenied
 from .forms import ConfirmForm, EditForm, ShareForm
-from .helpers import form_page, page_number, redirect_after_post, whole_number
+from .helpers import form_page, redirect_after_post, whole_number
+from .search import catalogue_page
 from .stale_forms import reshown_when_stale
 
 bp = Blueprint("resources", __name__, url_prefix="/resources")
 
-PER_PAGE = 20
+PREVIEW_MAX_AGE = 3600
 
 
 def visible_resource_or_404(resource_id: int, for_page: bool = False) -> Resource:
@@ -60,9 +69,8 @@ def editable_resource(resource_id: int) -> Resource:
 
 @bp.route("")
 def index():
-    query = listings.browse(current_user)
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template("resources/index.html", page=page)
+    """Browse: the catalogue with no words, newest first unless another sort is chosen."""
+    return catalogue_page("resources.index")
 
 
 def _details(form) -> operations.ResourceDetails:
@@ -78,6 +86,7 @@ def _details(form) -> operations.ResourceDetails:
         credit_name=form.credit_name.data or "",
         visibility=form.visibility.data,
         credit_placement=form.credit_placement.data,
+        credit_txt=bool(form.credit_txt.data),
     )
 
 
@@ -89,8 +98,15 @@ def _uploads(field) -> list[operations.Upload]:
     ]
 
 
+SUGGESTED_TAGS = 40
+
+
 def _form_context(**extra):
-    return dict(topics=STANDARD_TOPICS, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
+    """What the share and edit forms show besides the form: tag suggestions (the standard
+    topics, then the tags colleagues use most) and the upload limit."""
+    used = [t for t in listings.popular_tags(SUGGESTED_TAGS) if t not in STANDARD_TOPICS]
+    topics = [*STANDARD_TOPICS, *used]
+    return dict(topics=topics, max_upload_mb=current_app.config["MAX_UPLOAD_MB"], **extra)
 
 
 @reshown_when_stale
@@ -184,6 +200,7 @@ def review(resource_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         operations.publish_draft(resource)
+        transactions.commit()
         flash("Thank you for checking. Your resource is published.", "success")
         return redirect(url_for("resources.show", resource_id=resource.id))
     findings = operations.privacy_findings(resource)
@@ -245,6 +262,7 @@ def download(resource_id: int, file_id: int):
         return _confirm_starter(resource, stored)
     response = _send(resource, stored)  # first: the commit below expires every row read
     operations.record_download(current_user, resource, stored)
+    transactions.commit()
     return response
 
 
@@ -262,10 +280,13 @@ def _confirm_starter(resource: Resource, stored: StoredFile):
 
 def _send(resource: Resource, stored: StoredFile):
     name = download_name(resource.title, resource.credit_name, stored.original_name)
+    content_type = stored.content_type
+    if stored.zipped_with_credit and stored.credited_key:
+        name, content_type = bundle_name(name), BUNDLE_CONTENT_TYPE
     return get_storage().send(
         stored.credited_key or stored.storage_key,
         filename=name,
-        content_type=stored.content_type,
+        content_type=content_type,
         content_disposition=content_disposition(name),
     )
 
@@ -279,4 +300,6 @@ def preview(resource_id: int, file_id: int):
         data = fh.read(5 * 1024 * 1024)
     response = current_app.response_class(data, mimetype="image/png")
     response.headers["Content-Disposition"] = "inline; filename=preview.png"
+    # A file's preview never changes (a new version is a new file); cards show many at once.
+    response.headers["Cache-Control"] = f"private, max-age={PREVIEW_MAX_AGE}"
     return response

@@ -1,4 +1,5 @@
-"""The search page: results, facets, snippets and suggestions."""
+"""The catalogue pages: search (words) and browse (none), one template and one query path,
+with facets, sort, pages, snippets, suggestions and cards."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import access
 from .. import search as search_mod
 from ..resources import listings
 from ..vocab import AUDIENCES, KINDS, LICENCES
@@ -30,6 +30,13 @@ FILTER_ARGS = {
     "format": "format",
 }
 FACET_ARGS = {facet: arg for arg, facet in FILTER_ARGS.items()}
+# Sorts offered, in order; best match only when there are words to match.
+SORTS = {
+    "relevance": "Best match",
+    "newest": "Newest",
+    "downloads": "Most downloaded",
+    "thanks": "Most thanked",
+}
 FACET_TITLES = {
     "tags": "Topic",
     "kind": "Kind",
@@ -140,9 +147,20 @@ def facet_label(facet: str, value: str) -> str:
 
 @bp.route("/search")
 def search():
+    return catalogue_page("search.search")
+
+
+def sorts_for(wanted: search_mod.SearchRequest) -> list[tuple[str, str]]:
+    """The sorts to offer: best match only when there are words to match."""
+    return [(v, label) for v, label in SORTS.items() if wanted.q or v != "relevance"]
+
+
+def catalogue_page(endpoint: str):
+    """Browse (``resources.index``) or search (``search.search``): the same query, the same
+    template; browsing is a search without words."""
     wanted = _request()
     try:
-        results = search_mod.search(wanted, access.search_visibility(current_user))
+        found = listings.catalogue(wanted, current_user._get_current_object())
     except Exception:
         log.exception("search failed for %r", wanted.q)
         abort(
@@ -150,18 +168,19 @@ def search():
             description="Search is unavailable for a moment while its index is "
             "repaired. Nothing has been lost; please try again shortly.",
         )
-    viewer = current_user._get_current_object()
-    resources, tags_by_id = listings.hits_in_order(results.ids, viewer)
-    links = SearchLinks(request_url("search.search"), request.args)
-    snippets = search_mod.snippets_for(resources, results.terms)
+    links = SearchLinks(request_url(endpoint), request.args)
+    terms = found.results.terms
+    snippets = search_mod.snippets_for(found.hits, terms)
     return render_template(
         "search.html",
+        browsing=endpoint != "search.search",
         wanted=wanted,
-        results=results,
-        resources=resources,
-        cards=search_cards(resources, snippets, tags_by_id),
-        pages=max(1, -(-results.total // PER_PAGE)),
+        results=found.results,
+        resources=found.hits,
+        cards=search_cards(found.hits, snippets, found.tags_by_id, terms),
+        pages=found.pages,
         filter_args=FILTER_ARGS,
-        facets=facets_of(results, links),
+        facets=facets_of(found.results, links),
+        sorts=sorts_for(wanted),
         links=links,
     )

@@ -23,6 +23,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Responses that say themselves how long a browser may keep them: the site's own files, and a
+# file's first-page picture (``private``: only the browser that was allowed to see it).
+KEEPS_ITS_OWN_CACHING = frozenset({"static", "resources.preview"})
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the browser protections; private pages are never stored by caches."""
     headers = response.headers
@@ -34,7 +39,7 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if request.endpoint != "static" and (
+    if request.endpoint not in KEEPS_ITS_OWN_CACHING and (
         not current_user.is_anonymous or "Cache-Control" not in headers
     ):
         # Pages may show a member's own data; no shared or browser cache keeps them.

@@ -533,7 +533,7 @@ def _fresh_file(word: str) -> StoredFile:
 def _wait_until_found(client, word: str, committed: float, limit_s: float = 30.0) -> float:
     while time.perf_counter() - committed < limit_s:
         page = client.get("/search", query_string={"q": word}).get_data(as_text=True)
-        if f"Fresh {word} planner" in page:
+        if f"Fresh <mark>{word}</mark> planner" in page:  # titles mark the words searched for
             return (time.perf_counter() - committed) * 1000
     raise RuntimeError(f"{word} not searchable after {limit_s} s")
 

@@ -168,5 +168,6 @@ def share_with_browser(page: Page, details: ShareDetails, uploads: list[Upload])
     page.get_by_label("Files", exact=True).set_input_files([u.as_payload() for u in uploads])
     fill_share_form(page, details)
     page.get_by_role("button", name="Share it").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(details.title)
+    # Crediting a PDF's pages and making previews takes seconds on a busy shared machine.
+    expect(page.get_by_role("heading", level=1)).to_have_text(details.title, timeout=60_000)
     return page.url

@@ -242,5 +242,6 @@ def test_on_a_phone_pages_fit_the_screen_and_the_menu_and_filters_work(open_page
     page.locator(".facet").get_by_role("link", name=re.compile("interview skills")).click()
     expect(page).to_have_url(re.compile(r"tag=interview\+skills"))
 
+    page.locator("summary", has_text="Menu").click()  # the navigation folds away on phones
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Browse").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Browse the toolkit")

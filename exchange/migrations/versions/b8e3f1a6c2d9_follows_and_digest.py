@@ -1,7 +1,7 @@
 """follows and the weekly digest: members follow members and topics; the digest is opt-in
 
 Revision ID: b8e3f1a6c2d9
-Revises: 7d4b2e9c1f35
+Revises: 7d2b5e8c1f93
 Create Date: 2026-12-08 10:00:00.000000
 
 Every existing member starts with the weekly digest off: nobody gets an email they did not
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8e3f1a6c2d9'
-down_revision = '7d4b2e9c1f35'
+down_revision = '7d2b5e8c1f93'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,14 +75,16 @@ def share_from_paths(
     details: operations.ResourceDetails,
     paths: list[Path],
     names: list[str] | None = None,
+    before_commit: Callable[[Resource], None] | None = None,
 ) -> Resource:
-    """Share local files exactly as the web form shares uploads."""
+    """Share local files exactly as the web form shares uploads (``before_commit``: see
+    :func:`~exchange.resources.operations.share_resource`)."""
     with ExitStack() as files:
         uploads = [
             operations.Upload(files.enter_context(open(path, "rb")), name or path.name)
             for path, name in zip(paths, names or [None] * len(paths), strict=True)
         ]
-        return operations.share_resource(owner, details, uploads)
+        return operations.share_resource(owner, details, uploads, before_commit=before_commit)
 
 
 def find_existing(owner: Member, title: str, digests: list[str]) -> int | None:

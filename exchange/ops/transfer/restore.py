@@ -5,6 +5,7 @@ resource shared again from its exported files, with what sharing cannot know res
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -15,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, select
 
-from ... import counts, search
+from ... import counts, transactions
 from ...extensions import db
 from ...files import UploadRefused
-from ...models import Download, IndexChange, Member, Resource, Taker
+from ...models import Download, Member, Resource, Taker
 from ...resources import operations
 from ...vocab import CREDIT_IN_PROPERTIES
 from .common import ImportReport, file_sha256, find_existing, progress, share_from_paths
@@ -86,7 +87,7 @@ def _import_members(path: Path, report: ImportReport, check_only: bool) -> dict[
             member.session_epoch = 0
             if not check_only:
                 db.session.add(member)
-                db.session.commit()
+                transactions.commit()
                 report.members_created += 1
         mapped[values["id"]] = member
     return mapped
@@ -152,13 +153,16 @@ def _restore_resource(
     details = _details_of(values, item.tags)
     paths = [source / "files" / row["storage_key"] for row in item.files]
     names = [row["original_name"] for row in item.files]
+    history = functools.partial(_restore_history, item=item, members=members)
     try:
-        resource = share_from_paths(owner, details, paths, names)
+        resource = share_from_paths(owner, details, paths, names, before_commit=history)
     except UploadRefused as exc:
         db.session.rollback()
         report.problems.append((item.row, str(exc)))
         return
-    _restore_history(resource, item, members)
+    except ValueError as exc:  # e.g. a damaged date in its ledger: nothing of it was kept
+        report.problems.append((item.row, f"not imported: {exc}"))
+        return
     report.imported.append((item.row, resource.id))
 
 
@@ -176,13 +180,18 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         visibility=values.get("visibility") or Resource.PUBLIC,
         # Exports made before the choice existed hold properties-only credited copies.
         credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
+        credit_txt=bool(values.get("credit_txt")),
     )
 
 
 def _restore_history(
     resource: Resource, item: ExportedResource, members: dict[int, Member]
 ) -> None:
-    """What sharing cannot know: status, dates, the download ledger and the count."""
+    """What sharing cannot know: status, dates, the download ledger and the count.
+
+    Written in the share's own transaction (its change-log entry covers these too), so a
+    resource is imported with its history or not at all, and a re-import finds it whole.
+    """
     values = item.values
     resource.status = values.get("status") or resource.status
     for name in ("created_at", "updated_at"):
@@ -191,9 +200,6 @@ def _restore_history(
     new_file_ids = {row["id"]: f.id for row, f in zip(item.files, resource.files, strict=True)}
     _restore_ledger(resource, new_file_ids, members, item)
     counts.recount([resource.id])  # from the ledger as restored, not the exported number
-    IndexChange.record(resource.id)
-    db.session.commit()
-    search.catch_up()
 
 
 def _restore_ledger(

@@ -49,6 +49,8 @@ HEADER_ALIASES = {
     "where my credit goes": "credit_placement",
     "where your credit goes": "credit_placement",
     "credit on the page": "credit_placement",
+    "credit.txt": "credit_txt",
+    "credit txt": "credit_txt",
 }
 FILE_SEPARATORS = re.compile(r"[;|\n]")
 ANONYMOUS = "anonymous"  # the credit cell's word for sharing without a name
@@ -115,6 +117,7 @@ def check_row(number: int, raw: dict[str, str], folder: Path, owner: Member) -> 
             "access": _choice(raw.get("access") or "everyone", ACCESS, "access"),
             "visibility": _choice(raw.get("visibility") or "public", VISIBILITY, "visibility"),
             "credit_placement": _placement(raw.get("credit_placement", "")),
+            "credit_txt": _yes_no(raw.get("credit_txt", ""), "credit.txt"),
         }
         tags = _tags(raw.get("tags", ""))
         paths = _files(raw["files"], folder)
@@ -150,6 +153,15 @@ def _placement(value: str) -> str:
     return answer.get(value.strip().lower()) or _choice(
         value, CREDIT_PLACEMENTS, "credit placement"
     )
+
+
+def _yes_no(value: str, name: str) -> bool:
+    """A yes/no cell, as a spreadsheet may write it; empty is no."""
+    answers = {"yes": True, "y": True, "true": True, "1": True}
+    answers |= {"no": False, "n": False, "false": False, "0": False, "": False}
+    if value.strip().lower() not in answers:
+        raise ValueError(f"{name} “{value}” is not yes or no")
+    return answers[value.strip().lower()]
 
 
 def _choice(value: str, vocab: dict[str, str], name: str) -> str:
