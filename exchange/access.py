@@ -79,6 +79,21 @@ def visible_clause(user) -> ColumnElement[bool]:
     return or_(published, Resource.owner_id == member.id)
 
 
+def news_clause(user) -> ColumnElement[bool]:
+    """What lists of news (What's new, the digest) may show ``user``: what they may see,
+    less what only an administrator's powers reveal: drafts, hidden and suspended resources
+    are nobody's news, whoever reads them."""
+    member = _member(user)
+    if member is not None and member.is_admin:
+        return Resource.status == Resource.PUBLISHED
+    return visible_clause(user)
+
+
+def public_clause() -> ColumnElement[bool]:
+    """What anyone on the web may see, signed in or not: what feeds publish."""
+    return visible_clause(None)
+
+
 def search_visibility(user) -> Visible:
     """The rule of :func:`can_view` and :func:`visible_clause`, in the form search applies
     inside its index (so a search's totals and facets agree with every listing)."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
     select,
 )
@@ -104,6 +105,8 @@ class Member(UserMixin, db.Model):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     # Notifications are always shown on the site; this says whether they are emailed too.
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A weekly email of what is new from what they follow: asked for, never assumed.
+    weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Bumped on logout and password change: every cookie issued before stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     # Set when the member follows the link emailed at registration; until then no login.
@@ -584,3 +587,28 @@ class DataExport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Follow(db.Model):
+    """A member following another member or a topic, for "What's new", feeds and the digest.
+
+    ``kind`` says what ``target_id`` names (a member's id, a tag's id), so a new kind of
+    thing to follow (a workshop kit) is a new ``kind``, not a new table. Members and tags are
+    never deleted, so a target always resolves; whatever reads follows joins on it anyway.
+    """
+
+    __tablename__ = "follows"
+    __table_args__ = (
+        UniqueConstraint("follower_id", "kind", "target_id"),
+        Index("ix_follows_kind_target", "kind", "target_id"),
+    )
+
+    MEMBER = "member"
+    TAG = "tag"
+    KINDS = (MEMBER, TAG)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

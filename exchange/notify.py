@@ -284,12 +284,21 @@ def send_queued(app: Flask, keys: list[str]) -> None:
             log.error("account emails wait in the outbox: EXCHANGE_SMTP_URL is malformed")
             return
         try:
-            for key in keys:
-                email_id = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key))
-                if email_id is not None and claim(email_id):
-                    _deliver(email_id, sender, SendSummary())
+            send_these(keys, sender)
         except SQLAlchemyError:
             log.exception("account emails wait in the outbox: the database did not answer")
+
+
+def send_these(keys: list[str], sender=None) -> SendSummary:
+    """Send the waiting emails named by ``keys`` now, each at most once (one another run has
+    claimed, or that was sent already, is left alone); the rest of the outbox waits."""
+    sender = sender or transport()
+    summary = SendSummary()
+    for key in keys:
+        email_id = db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key))
+        if email_id is not None and claim(email_id):
+            _deliver(email_id, sender, summary)
+    return summary
 
 
 def claim(email_id: int) -> bool:

@@ -15,6 +15,7 @@ from exchange import accounts, jobs
 from exchange.extensions import db
 from exchange.models import (
     DataExport,
+    Follow,
     Member,
     OutboxEmail,
     Resource,
@@ -236,3 +237,14 @@ def test_deleting_and_removing_everything(app, site):
         assert all(storage.exists(k) for k in set(keys) - set(gift_keys))
         assert db.session.get(Resource, site["gift"]) is None
     assert emails_to(app, "gil@northside.example", "account:deleted:") == 1
+
+
+def test_a_deleted_member_is_followed_by_nobody_and_follows_nothing(app, site):
+    gil, tam = site["gil"], site["tam"]
+    assert tam.client.post(f"/members/{member_id(app, gil)}/follow").status_code == 302
+    assert gil.client.post(f"/members/{member_id(app, tam)}/follow").status_code == 302
+    assert "Gil Giver" in page(tam, "/account/exchange")
+    assert delete(gil, "keep", "keep").status_code == 302
+    assert "Gil Giver" not in page(tam, "/account/exchange")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Follow)) == 0

@@ -1,6 +1,8 @@
 """The give-and-take around resources: requests and their answers, thanks, each member's
-saved toolkit, reports and moderation, and what a giver's gifts achieved (:mod:`.impact`). The
-notifications and emails these cause go through :mod:`exchange.notify`.
+saved toolkit, reports and moderation, what a giver's gifts achieved (:mod:`.impact`), and
+following members and topics with what is new from them (:mod:`.follows`, the weekly
+digest in :mod:`.digest`). The notifications and emails these cause go through
+:mod:`exchange.notify`.
 
 Other packages use only the names exported here (``make lint`` checks it). Each verb
 writes, in the caller's transaction, what it changes, the notifications it causes
@@ -21,6 +23,21 @@ from .audit import (
 )
 from .dashboard import FIGURES, dashboard
 from .departure import forget_member, scrub_names
+from .digest import digest_key, queue_weekly_digests
+from .follows import (
+    Following,
+    NewsItem,
+    follow_member,
+    follow_topic,
+    following,
+    follows_member,
+    follows_topic,
+    news_items,
+    news_query,
+    unfollow_member,
+    unfollow_topic,
+    whats_new,
+)
 from .impact import impact_of, public_thanks_count, standing_of
 from .moderation import (
     REPORT_REASONS,
@@ -67,6 +84,8 @@ __all__ = [
     "dashboard",
     "suspension_notice",
     "suspension_reason",
+    "Following",
+    "NewsItem",
     "REPORT_REASONS",
     "Refused",
     "Standing",
@@ -78,16 +97,25 @@ __all__ = [
     "board",
     "can_see_request",
     "decline_request",
+    "digest_key",
     "dismiss_report",
+    "follow_member",
+    "follow_topic",
+    "following",
+    "follows_member",
+    "follows_topic",
     "fulfil_request",
     "hide_resource",
     "impact_of",
     "may_answer_problem",
     "may_thank",
     "moderation_queue",
+    "news_items",
+    "news_query",
     "normalise_note",
     "post_request",
     "public_thanks_count",
+    "queue_weekly_digests",
     "reinstate_member",
     "report",
     "report_target",
@@ -100,6 +128,9 @@ __all__ = [
     "thanks_from",
     "toggle_saved",
     "toolkit_of",
+    "unfollow_member",
+    "unfollow_topic",
     "visible_answer_counts",
     "visible_answers",
+    "whats_new",
 ]

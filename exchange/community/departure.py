@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import (
     Answer,
     Download,
+    Follow,
     Member,
     Notification,
     OutboxEmail,
@@ -49,6 +50,7 @@ def forget_member(member: Member, keep_words: bool) -> None:
         ):
             db.session.delete(item)
     _decline_open_asks_to(member)
+    _end_follows_of_and_to(member)
     db.session.execute(update(Download).where(Download.member_id == member.id).values(region=""))
     db.session.flush()
     db.session.expire_all()
@@ -63,6 +65,15 @@ _THEIR_WORDS = (
     (Thanks, Thanks.member_id),
     (Answer, Answer.giver_id),
 )
+
+
+def _end_follows_of_and_to(member: Member) -> None:
+    """What they followed, and who followed them: a follower must not keep a link to (and
+    news of) an account that is gone."""
+    db.session.execute(delete(Follow).where(Follow.follower_id == member.id))
+    db.session.execute(
+        delete(Follow).where(Follow.kind == Follow.MEMBER, Follow.target_id == member.id)
+    )
 
 
 def _decline_open_asks_to(member: Member) -> None:

@@ -133,6 +133,25 @@ def send_emails_command(limit: int) -> None:
     click.echo(summary.line())
 
 
+@click.command("send-digests")
+@with_appcontext
+def send_digests_command() -> None:
+    """Send this week's digest to each member who asked for one and has something new.
+
+    Safe to run as often as you like (daily, hourly): each member gets at most one digest
+    per ISO week; one the mail server refused waits for ``exchange send-emails``.
+    """
+    from .. import community, notify, transactions
+
+    keys = community.queue_weekly_digests()
+    transactions.commit()
+    try:
+        summary = notify.send_these(keys)
+    except ValueError as exc:  # a malformed EXCHANGE_SMTP_URL: say which setting to fix
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{len(keys)} new {'digest' if len(keys) == 1 else 'digests'}. {summary.line()}")
+
+
 @click.command("export")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
@@ -182,6 +201,7 @@ COMMANDS = (
     reindex_command,
     doctor_command,
     send_emails_command,
+    send_digests_command,
     export_command,
     import_command,
 )

@@ -15,13 +15,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import access
 from .. import search as search_mod
 from ..counts import RESOURCE_DOWNLOADS
 from ..extensions import db
 from ..models import Member, Resource, StoredFile, Tag, Thanks, resource_tags
+from ..vocab import normalise_tag
 
 # -- lists ---------------------------------------------------------------------------------
 
@@ -72,6 +73,43 @@ def popular_tags(limit: int) -> list[str]:
 
 def _visible(viewer) -> Select:
     return select(Resource).where(access.visible_clause(viewer))
+
+
+# -- feeds: what anyone on the web may see ----------------------------------------------------
+
+
+def public_newest(limit: int) -> list[Resource]:
+    """The newest resources visitors may see: the site's feed."""
+    return _public(select(Resource), limit)
+
+
+def public_on_topic(name: str, limit: int) -> list[Resource] | None:
+    """The newest public resources with this tag; None when no resource ever had it."""
+    tag = db.session.scalar(select(Tag).where(Tag.name == normalise_tag(name)))
+    if tag is None:
+        return None
+    return _public(select(Resource).where(Resource.tags.contains(tag)), limit)
+
+
+def public_credited_to(member: Member, limit: int) -> list[Resource]:
+    """The newest public resources ``member`` shared under their name (an anonymous gift is
+    never tied to its giver, so it is left out)."""
+    query = select(Resource).where(Resource.owner_id == member.id, Resource.credit_name != "")
+    return _public(query, limit)
+
+
+def public_in_order(ids: list[int]) -> list[Resource]:
+    """These resources, in this order, leaving out any visitors may not see."""
+    if not ids:
+        return []
+    found = {r.id: r for r in _public(select(Resource).where(Resource.id.in_(ids)), len(ids))}
+    return [found[i] for i in ids if i in found]
+
+
+def _public(query: Select, limit: int) -> list[Resource]:
+    query = query.where(access.public_clause()).options(selectinload(Resource.tags))
+    ordered = query.order_by(Resource.created_at.desc(), Resource.id.desc()).limit(limit)
+    return list(db.session.scalars(ordered))
 
 
 # -- one resource --------------------------------------------------------------------------

@@ -40,6 +40,11 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (requests, community, admin):
         app.register_blueprint(module.bp)
+    from . import feeds, follows
+
+    for module in (feeds, follows):
+        app.register_blueprint(module.bp)
+        module.init_app(app)
     app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
     from . import cards, errors, helpers, hosts, security
 

@@ -357,3 +357,11 @@ class ModerationForm(SiteForm):
 
 class ExchangeSettingsForm(SiteForm):
     email_notifications = BooleanField("Also send my notifications to my inbox")
+
+
+class DigestForm(SiteForm):
+    weekly_digest = BooleanField(
+        "Email me a weekly digest of what’s new",
+        description="New shares from the members and topics you follow, and answers to your "
+        "requests: at most one email a week, and none when there is nothing new.",
+    )

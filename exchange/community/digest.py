@@ -1,0 +1,87 @@
+"""The weekly digest: one email a week of what is new from what a member follows.
+
+Off unless the member asks for it (on their account page). ``exchange send-digests`` may run
+as often as an operator likes: each digest goes in the email outbox under a key naming the
+member and the ISO week (``digest:12:2026-W49``), written only if absent, and the outbox
+sends each row at most once (:mod:`exchange.notify`). A week with nothing new sends nothing;
+a later run that same week, once something is new, sends that week's one digest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import notify
+from ..extensions import db
+from ..models import Member, OutboxEmail, utcnow
+from .follows import NewsItem, whats_new
+
+DIGEST_ITEMS = 20
+WEEK = timedelta(days=7)
+
+
+def digest_key(member_id: int, moment: datetime) -> str:
+    """The outbox key of a member's digest for the ISO week ``moment`` falls in."""
+    year, week, _ = moment.isocalendar()
+    return f"digest:{member_id}:{year}-W{week:02d}"
+
+
+def queue_weekly_digests(now: datetime | None = None) -> list[str]:
+    """Queue this week's digest for each member who asked for one and has news; the keys of
+    the digests this run queued (none already queued this week is queued again)."""
+    now = now or utcnow()
+    readers = select(Member).where(
+        Member.weekly_digest, ~Member.suspended, Member.confirmed_at.is_not(None)
+    )
+    members = list(db.session.scalars(readers.order_by(Member.id)))
+    return [key for key in (queue_digest(member, now) for member in members) if key]
+
+
+def queue_digest(member: Member, now: datetime) -> str | None:
+    """Queue ``member``'s digest for this week, if there is news and none was queued yet."""
+    key = digest_key(member.id, now)
+    if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key)) is not None:
+        return None
+    items = whats_new(member, DIGEST_ITEMS, since=_covered_until(member, now))
+    if not items:
+        return None
+    site = current_app.config["SITE_NAME"]
+    subject = f"{site}: {len(items)} new {'resource' if len(items) == 1 else 'resources'} this week"
+    body = "\n".join(_body(member, items, site))
+    written = notify.insert_once(
+        OutboxEmail, key=key, to_address=member.email, subject=subject, body=body
+    )
+    return key if written else None
+
+
+def _covered_until(member: Member, now: datetime) -> datetime:
+    """Where this digest starts: after the last one, and at most a week back."""
+    last = db.session.scalar(
+        select(func.max(OutboxEmail.created_at)).where(
+            OutboxEmail.key.startswith(f"digest:{member.id}:", autoescape=True)
+        )
+    )
+    start = now - WEEK
+    return max(start, last) if last is not None else start
+
+
+def _body(member: Member, items: list[NewsItem], site: str) -> list[str]:
+    lines = [f"Hello {member.name},", "", "New this week from what you follow:", ""]
+    for item in items:
+        resource = item.resource
+        giver = "shared anonymously" if resource.anonymous else f"by {resource.credit_name}"
+        lines += [f"* {resource.title}, {giver}"]
+        lines += [f"  {reason}" for reason in item.reasons]
+        lines += [f"  {notify.site_url('resources.show', resource_id=resource.id)}", ""]
+    lines += [
+        f"Everything new for you: {notify.site_url('follows.whats_new')}",
+        "",
+        f"— {site}",
+        "",
+        "You asked for this weekly email. Stop it on your account page: "
+        f"{notify.site_url('auth.account')}",
+    ]
+    return lines
