@@ -166,7 +166,8 @@ def test_a_wrong_password_deletes_nothing(app, site):
 def everything_public(app, visitor: Visitor, resource_ids: list[int]) -> str:
     urls = ["/", "/resources", "/requests"]
     urls += [f"/resources/{rid}" for rid in resource_ids]
-    urls += ["/notifications", "/toolkit", "/account/exchange"]
+    urls += ["/notifications", "/toolkit", "/account/exchange", "/whats-new"]
+    urls += ["/feeds/resources.atom", "/feeds/search.atom?q=strengths"]
     return " ".join(html.unescape(page(visitor, url)) for url in urls)
 
 
@@ -186,6 +187,7 @@ def test_deleting_and_keeping_gifts_leaves_no_name_anywhere(app, site):
     for word in ("Gil", "Giver", "Northside"):
         assert "Strengths stories" not in page(tam, f"/search?q={word}")
     assert page(tam, f"/members/{gil_id}", 404)
+    assert page(tam, f"/feeds/members/{gil_id}.atom", 404)
     assert "<strong data-download-count>1</strong>" in page(tam, f"/resources/{site['tams']}")
     credited = take(app, tam, site["gift"])
     assert "Gil" not in credited.headers["Content-Disposition"]

@@ -17,9 +17,9 @@ from flask import Blueprint, abort, current_app, request, url_for
 
 from .. import access, notify
 from .. import search as search_mod
-from ..extensions import db
-from ..models import Member, Resource
+from ..models import Resource
 from ..resources import listings, operations
+from .helpers import member_or_404
 from .search import FILTER_ARGS
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def topic(tag: str):
 
 @bp.route("/members/<int:member_id>.atom")
 def member(member_id: int):
-    giver = db.get_or_404(Member, member_id)
+    giver = member_or_404(member_id)
     resources = listings.public_credited_to(giver, FEED_SIZE)
     page = {"member_id": giver.id}
     return _atom(f"New from {giver.name}", "members.show", page, resources)

@@ -11,9 +11,8 @@ from flask_login import current_user, login_required
 
 from .. import community, transactions
 from ..extensions import db
-from ..models import Member
 from .forms import ConfirmForm, DigestForm
-from .helpers import page_number, safe_next
+from .helpers import member_or_404, page_number, safe_next
 
 bp = Blueprint("follows", __name__)
 
@@ -34,7 +33,7 @@ def _back(fallback: str) -> str:
 @login_required
 def follow_member(member_id: int):
     _confirmed()
-    member = db.get_or_404(Member, member_id)
+    member = member_or_404(member_id)
     try:
         community.follow_member(current_user, member)
     except community.Refused as exc:
@@ -49,7 +48,7 @@ def follow_member(member_id: int):
 @login_required
 def unfollow_member(member_id: int):
     _confirmed()
-    member = db.get_or_404(Member, member_id)
+    member = member_or_404(member_id)
     community.unfollow_member(current_user, member)
     transactions.commit()
     flash(f"You no longer follow {member.name}.", "success")

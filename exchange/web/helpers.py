@@ -6,13 +6,24 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote_plus, urlsplit
 
-from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
 
+from ..extensions import db
 from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY, CREDIT_PLACES
+from ..models import Member
 from . import MAX_ID
 
 # A longer "next" is no page of this site; it would also swell the link emailed to confirm.
 MAX_NEXT_LENGTH = 500
+
+
+def member_or_404(member_id: int) -> Member:
+    """A member others may see, follow or read a feed of: a deleted account is gone (404)
+    on every page, feed and button, not only on its own page."""
+    member = db.get_or_404(Member, member_id)
+    if member.is_deleted:
+        abort(404)
+    return member
 
 
 def same_site_path(target: str | None) -> str:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..community import public_thanks_count
 from ..counts import giver_downloads, is_public_gift
-from ..extensions import db
 from ..models import Member
 from ..resources import listings
+from .helpers import member_or_404
 
 bp = Blueprint("members", __name__)
 
 
 @bp.route("/members/<int:member_id>")
 def show(member_id: int):
-    member = db.get_or_404(Member, member_id)
-    if member.is_deleted:
-        abort(404)
+    member = member_or_404(member_id)
     shared = listings.shared_by(member, current_user)
     # Anonymous gifts are never tied to their giver in public.
     credited = [r for r in shared if not r.anonymous or _is_self(member)]
