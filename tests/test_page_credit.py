@@ -23,8 +23,8 @@ from odf.opendocument import load as load_odf
 from sqlalchemy import select
 
 from exchange.extensions import db
+from exchange.files.credit import CREDIT_PLACES, PageCredit, write_page_credit
 from exchange.files.formats import ALLOWED, UnsupportedFile, detect
-from exchange.files.page_credit import CREDIT_PLACES, PageCredit, write_page_credit
 from exchange.models import Resource
 from tests.fixtures.corpus import corpus_file, manifest
 

@@ -8,9 +8,12 @@
   a file's text could not be read. :mod:`.preview`: first-page pictures, likewise limited;
   :mod:`.office_preview`: first pages of office files drawn by LibreOffice (slow: a job runs
   it after the share).
-- :mod:`.credit`: the credit line, credit written into the file's own properties, and the
-  credited download name.
-- :mod:`.page_credit`: the credit line printed on every page, footer or slide.
+- :mod:`.credit`: the credit a downloaded file carries, one module per question: the
+  credit line's wording (:mod:`.credit.line`), the credited download name
+  (:mod:`.credit.download`), credit in the file's own properties (:mod:`.credit.properties`,
+  one module per family), the line printed on every page, footer or slide
+  (:mod:`.credit.page`, one module per family) and the original author a file names
+  (:mod:`.credit.authors`).
 - :mod:`.privacy`: flagging text that looks like a client's personal details.
 - :mod:`.uploads`: the pipeline a share runs each file through, down to the zip with a
   ``credit.txt`` that a file unable to carry its credit may be given.
@@ -18,7 +21,7 @@
 Other packages use only the names exported here (``make lint`` checks it).
 """
 
-from .credit import Credit, content_disposition, credit_line, download_name
+from .credit import CREDIT_PLACES, Credit, content_disposition, credit_line, download_name
 from .formats import (
     ACCEPT_ATTRIBUTE,
     ALLOWED,
@@ -27,7 +30,6 @@ from .formats import (
     UnsupportedFile,
     detect,
 )
-from .page_credit import CREDIT_PLACES
 from .privacy import Finding, find_personal_data
 from .uploads import (
     BUNDLE_CONTENT_TYPE,

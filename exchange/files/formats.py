@@ -68,7 +68,7 @@ class FileType:
     reader: str  # which text reader (:data:`.readers.READERS`) reads it
     package: str = ""  # "ooxml" or "odf": a zip of XML parts with document properties
     aliases: tuple[str, ...] = ()  # other extensions people give it
-    # Where a visible credit line goes (see :mod:`.page_credit`), in words for the resource
+    # Where a visible credit line goes (see :mod:`.credit.page`), in words for the resource
     # page; or, for a format that can't carry one, why not.
     page_credit: str = ""
     no_page_credit: str = ""

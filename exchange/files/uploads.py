@@ -18,7 +18,8 @@ from typing import BinaryIO
 from flask import current_app
 
 from . import credit as credit_mod
-from . import office_preview, page_credit
+from . import office_preview
+from .credit import page as page_credit
 from .extract import Extraction, extract
 from .formats import FileType, UnsupportedFile, clean_filename, detect
 from .preview import make_preview

@@ -4,8 +4,9 @@ Crediting happens once per file version, at share time (downloads serve the stor
 so the figure that matters is the time added to a share. For a 10-page PDF and a 20-page
 Word document it times, in the same run:
 
-* properties only: ``exchange.files.credit.write_credited_copy`` (what every share did before);
-* on the page: the same, then ``exchange.files.page_credit.write_page_credit`` on its result
+* properties only: ``exchange.files.credit.properties.write_credited_copy`` (what every
+  share did before);
+* on the page: the same, then ``exchange.files.credit.page.write_page_credit`` on its result
   (what a share does now when the giver wants the credit on the page).
 
 Figures are medians of several runs, reported as milliseconds and as a ratio to the
@@ -28,8 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from exchange.files.credit import Credit, creator_text, credit_line, write_credited_copy  # noqa: E402
-from exchange.files.page_credit import PageCredit, write_page_credit  # noqa: E402
+from exchange.files.credit import (  # noqa: E402
+    Credit,
+    PageCredit,
+    creator_text,
+    credit_line,
+    write_credited_copy,
+    write_page_credit,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CREDIT = Credit(
