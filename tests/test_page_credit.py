@@ -628,3 +628,18 @@ def test_the_share_form_offers_the_choice_in_plain_words_with_the_page_chosen(me
         page,
     )
     assert chosen and 'value="page"' in chosen.group(0)
+
+
+def test_the_registry_says_where_every_format_credit_goes_and_names_a_real_writer():
+    """Adding a format is one registry entry: it either names a printed-credit writer that
+    exists, with words for the resource page, or says why its pages carry no credit."""
+    from exchange.files.credit.page import WRITERS
+    from exchange.files.formats import ALLOWED
+
+    for fmt, file_type in ALLOWED.items():
+        if file_type.page_writer:
+            assert file_type.page_writer in WRITERS, fmt
+            assert file_type.page_credit and not file_type.no_page_credit, fmt
+        else:
+            assert file_type.no_page_credit and not file_type.page_credit, fmt
+    assert {t.page_writer for t in ALLOWED.values()} - {""} == set(WRITERS)

@@ -57,7 +57,8 @@ class FileType:
     """One accepted format, declared once in :data:`ALLOWED`; everything else reads it.
 
     Adding a format is one entry here plus, if no existing reader fits, a text reader in
-    :mod:`.readers` (listed in its ``READERS``, keyed by ``reader``).
+    :mod:`.readers` (listed in its ``READERS``, keyed by ``reader``), and likewise a
+    printed-credit writer in :mod:`.credit.page` (its ``WRITERS``, keyed by ``page_writer``).
     """
 
     format: str  # also its usual file extension
@@ -72,6 +73,8 @@ class FileType:
     # page; or, for a format that can't carry one, why not.
     page_credit: str = ""
     no_page_credit: str = ""
+    # Which printed-credit writer puts it there (:data:`.credit.page.WRITERS`, by name).
+    page_writer: str = ""
     # LibreOffice can draw its first page when the file embeds no thumbnail (see
     # :mod:`.office_preview`): slow, so it is done by a job after the share.
     drawn_by_office: bool = False
@@ -135,50 +138,50 @@ ALLOWED: dict[str, FileType] = {
                  no_page_credit=_OLD_OFFICE.format("Word")),
         FileType("docx", f"{_OOXML}.wordprocessingml.document", "Word document",
                  "a Word document", _WORD, "word", "ooxml",
-                 page_credit=_FOOTER, drawn_by_office=True),
+                 page_credit=_FOOTER, drawn_by_office=True, page_writer="word"),
         FileType("dotx", f"{_OOXML}.wordprocessingml.template", "Word template",
                  "a Word template", _WORD, "word", "ooxml",
-                 page_credit=_FOOTER, drawn_by_office=True),
+                 page_credit=_FOOTER, drawn_by_office=True, page_writer="word"),
         FileType("xls", "application/vnd.ms-excel", "Spreadsheet (Excel)",
                  "an Excel spreadsheet", _kinds("xls"), "legacy-sheet",
                  no_page_credit=_OLD_OFFICE.format("Excel")),
         FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", "Spreadsheet (Excel)",
                  "an Excel spreadsheet", _EXCEL, "sheet", "ooxml",
-                 page_credit=_PRINT_FOOTER, drawn_by_office=True),
+                 page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="excel"),
         FileType("xltx", f"{_OOXML}.spreadsheetml.template", "Spreadsheet template (Excel)",
                  "an Excel template", _EXCEL, "sheet", "ooxml",
-                 page_credit=_PRINT_FOOTER, drawn_by_office=True),
+                 page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="excel"),
         FileType("ppt", "application/vnd.ms-powerpoint", "Presentation (PowerPoint)",
                  "a PowerPoint presentation", _kinds("ppt"), "legacy-slides",
                  no_page_credit=_OLD_OFFICE.format("PowerPoint")),
         FileType("pptx", f"{_OOXML}.presentationml.presentation", "Presentation (PowerPoint)",
                  "a PowerPoint presentation", _POWERPOINT, "slides", "ooxml",
-                 page_credit=_SLIDE, drawn_by_office=True),
+                 page_credit=_SLIDE, drawn_by_office=True, page_writer="slides"),
         FileType("potx", f"{_OOXML}.presentationml.template",
                  "Presentation template (PowerPoint)", "a PowerPoint template", _POWERPOINT,
                  "slides", "ooxml",
-                 page_credit=_SLIDE, drawn_by_office=True),
+                 page_credit=_SLIDE, drawn_by_office=True, page_writer="slides"),
         FileType("odt", f"{_ODF}.text", "Text document (OpenDocument)", "an OpenDocument text",
                  _kinds("odt", "ott"), "odf", "odf",
-                 page_credit=_FOOTER, drawn_by_office=True),
+                 page_credit=_FOOTER, drawn_by_office=True, page_writer="odf-footer"),
         FileType("ods", f"{_ODF}.spreadsheet", "Spreadsheet (OpenDocument)",
                  "an OpenDocument spreadsheet", _kinds("ods", "ots"), "odf", "odf",
-                 page_credit=_PRINT_FOOTER, drawn_by_office=True),
+                 page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="odf-footer"),
         FileType("odp", f"{_ODF}.presentation", "Presentation (OpenDocument)",
                  "an OpenDocument presentation", _kinds("odp", "otp"), "odf", "odf",
-                 page_credit=_SLIDE, drawn_by_office=True),
+                 page_credit=_SLIDE, drawn_by_office=True, page_writer="odf-slides"),
         FileType("rtf", "application/rtf", "Rich Text document", "an RTF document",
                  _kinds("rtf"), "rtf",
-                 page_credit=_FOOTER, drawn_by_office=True),
+                 page_credit=_FOOTER, drawn_by_office=True, page_writer="rtf"),
         FileType("pdf", "application/pdf", "PDF", "a PDF", _kinds("pdf"), "pdf",
-                 page_credit="in a thin line at the bottom of every page"),
+                 page_credit="in a thin line at the bottom of every page", page_writer="pdf"),
         FileType("txt", "text/plain", "Text file", "a text file", _kinds("text"), "text",
-                 page_credit=_LAST_LINE),
+                 page_credit=_LAST_LINE, page_writer="text"),
         FileType("csv", "text/csv", "CSV table", "a CSV file", _kinds("text"), "text",
                  no_page_credit=_CSV_ROW),
         FileType("md", "text/markdown", "Markdown text", "a Markdown file", _kinds("text"),
                  "text",
-                 page_credit=_LAST_LINE),
+                 page_credit=_LAST_LINE, page_writer="text"),
         FileType("png", "image/png", "Image (PNG)", "a PNG image", _kinds("png"), "image",
                  no_page_credit=_IMAGE_AS_SHARED),
         FileType("jpg", "image/jpeg", "Image (JPEG)", "a JPEG image", _kinds("jpg"), "image",

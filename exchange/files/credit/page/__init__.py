@@ -26,6 +26,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ...formats import ALLOWED
 from ..places import NOT_ON_PAGE
 from .common import NotOnPage, PageCredit, PageCreditResult, Writer
 from .docx import word_edit
@@ -66,20 +67,22 @@ def write_page_credit(src: Path, fmt: str, credit: PageCredit, dest: Path) -> Pa
     return PageCreditResult(True)
 
 
-_WRITERS: dict[str, Writer] = {
-    "docx": package_edit(word_edit),
-    "dotx": package_edit(word_edit),
-    "xlsx": package_edit(excel_edit),
-    "xltx": package_edit(excel_edit),
-    "pptx": package_edit(slides_edit),
-    "potx": package_edit(slides_edit),
-    "odt": package_edit(odf_footer_edit),
-    "ods": package_edit(odf_footer_edit),
-    "odp": package_edit(odp_edit),
+# Each printed-credit writer, by the name a format's entry in the registry gives it
+# (``FileType.page_writer``): the registry alone says which format gets which.
+WRITERS: dict[str, Writer] = {
+    "word": package_edit(word_edit),
+    "excel": package_edit(excel_edit),
+    "slides": package_edit(slides_edit),
+    "odf-footer": package_edit(odf_footer_edit),
+    "odf-slides": package_edit(odp_edit),
     "pdf": credit_pdf,
     "rtf": credit_rtf,
-    "txt": credit_text,
-    "md": credit_text,
+    "text": credit_text,
+}
+_WRITERS: dict[str, Writer] = {
+    fmt: WRITERS[file_type.page_writer]
+    for fmt, file_type in ALLOWED.items()
+    if file_type.page_writer
 }
 
 __all__ = ["NotOnPage", "PageCredit", "PageCreditResult", "write_page_credit"]
