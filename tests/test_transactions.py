@@ -113,7 +113,7 @@ def test_a_view_composing_two_verbs_keeps_neither_when_the_second_is_refused(app
     member = _signed_in_at(app, "/post-and-ask", post_then_ask_yourself)
     response = member.client.get("/post-and-ask")
     assert response.status_code == 409
-    assert "You can’t send an ask to yourself." in response.get_data(as_text=True)
+    assert "You can’t send a request to yourself." in response.get_data(as_text=True)
     assert "A values card sort" not in member.client.get("/requests").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(ShareRequest)).all() == []
