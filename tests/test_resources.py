@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from exchange.extensions import db
 from exchange.models import Member, Resource, StoredFile
 from exchange.storage import get_storage
+from exchange.web import search as web_search
 
 from .fixtures.members import SHARE_DEFAULTS, Visitor, docx_bytes
 
@@ -42,15 +43,17 @@ def test_missing_resources_are_404(client):
     assert client.get("/members/4242").status_code == 404
 
 
-def test_browse_lists_newest_first_and_pages(app, member):
-    ids = [member.share_id(title=f"Worksheet number {n}") for n in range(23)]
+def test_browse_lists_newest_first_and_pages(app, member, monkeypatch):
+    monkeypatch.setattr(web_search, "PER_PAGE", 5)  # pages of 5: the same code, fewer shares
+    ids = [member.share_id(title=f"Worksheet number {n}") for n in range(7)]
     first = app.test_client().get("/resources").get_data(as_text=True)
-    assert "23 resources" in first
-    assert first.index("Worksheet number 22") < first.index("Worksheet number 21")
-    assert "Worksheet number 2<" not in first
+    assert "7 resources" in first
+    assert first.index("Worksheet number 6") < first.index("Worksheet number 5")
+    assert "Worksheet number 1<" not in first
     second = app.test_client().get("/resources?page=2").get_data(as_text=True)
-    assert "Worksheet number 2<" in second and "Worksheet number 0<" in second
-    assert len(ids) == 23
+    assert "Worksheet number 1<" in second and "Worksheet number 0<" in second
+    assert "Worksheet number 2<" not in second
+    assert len(ids) == 7
 
 
 def test_home_page_shows_the_newest_and_a_way_to_share(app, member):
