@@ -41,10 +41,18 @@ class ChildOutcome:
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # exchange/
 # ``-P`` keeps the working directory off the front of sys.path; the package's parent goes
-# at the end. Importing ``exchange`` loads no web stack, so the child starts quickly.
+# at the end. A child is started for every file read, so it must start quickly: the
+# ``exchange`` and ``exchange.files`` packages are registered as bare namespaces, so their
+# ``__init__`` (the files package's face imports every module of it, credit writers and all)
+# is not run and the child imports only the modules its target needs.
 _CHILD_BOOTSTRAP = (
-    "import os, sys\n"
-    "sys.path.append(os.path.dirname(sys.argv[1]))\n"
+    "import os, sys, types\n"
+    "root = sys.argv[1]\n"
+    "sys.path.append(os.path.dirname(root))\n"
+    "for name, path in (('exchange', root), ('exchange.files', os.path.join(root, 'files'))):\n"
+    "    package = types.ModuleType(name)\n"
+    "    package.__path__ = [path]\n"
+    "    sys.modules[name] = package\n"
     "from exchange.files.sandbox import child_main\n"
     "child_main(sys.argv[2:])\n"
 )
