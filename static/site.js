@@ -303,7 +303,9 @@
   function enhanceSortForms(root) {
     root.querySelectorAll("form[data-sort-form] select").forEach(function (select) {
       let chosenByKeys = false;
-      const shown = select.value;
+      // The order this page was sent in (the option marked selected), whatever the list shows.
+      const shownOption = Array.from(select.options).find(function (o) { return o.defaultSelected; });
+      const shown = shownOption ? shownOption.value : select.options[0].value;
       const apply = function () { if (select.value !== shown) { select.form.submit(); } };
       select.addEventListener("keydown", function (event) {
         if (event.key === "Enter") { event.preventDefault(); apply(); } else { chosenByKeys = true; }

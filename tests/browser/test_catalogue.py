@@ -92,6 +92,7 @@ def test_browse_search_resource_and_share_form_at_desktop_and_phone_sizes(open_p
     page.get_by_label("Sort by").select_option(label="Most thanked")
     expect(page).to_have_url(re.compile(r"/resources\?sort=thanks$"))
     # With the keyboard, arrows only move the choice; Enter applies it.
+    page.wait_for_load_state("load")  # the page's script is in
     page.get_by_label("Sort by").focus()
     page.keyboard.press("ArrowUp")
     page.wait_for_timeout(300)
