@@ -286,3 +286,24 @@ def test_doctor_rebuilds_missing_index_entries(app):
     assert "repaired: re-indexed resource 1" in result.output
     assert result.exit_code == 0
     assert "Lapwing sheet" in search_titles(sharer.client, "lapwing")
+
+
+def test_doctor_draws_the_previews_whose_jobs_were_lost(app):
+    """A restart loses the jobs queued in the stopped process: the file would say "Preview
+    being made…" for good. ``doctor --repair`` runs them again."""
+    sharer = Visitor(app.test_client())
+    sharer.register()
+    resource_id = sharer.share_id(title="Lost job", files=[("l.docx", docx_bytes("lapwing"))])
+    with app.app_context():
+        row = db.session.get(Resource, resource_id).files[0]
+        row.preview_pending, row.preview_key, row.preview_note = True, None, ""
+        db.session.commit()
+    assert "Preview being made" in sharer.client.get(f"/resources/{resource_id}").text
+    checked = app.test_cli_runner().invoke(args=["doctor"])
+    assert "files waiting for a picture of their first page: 1" in checked.output
+    repaired = app.test_cli_runner().invoke(args=["doctor", "--repair"])
+    assert "repaired: drew the preview of file 1" in repaired.output
+    assert "files waiting for a picture of their first page: 0" in repaired.output
+    page = sharer.client.get(f"/resources/{resource_id}").text
+    assert "Preview being made" not in page
+    assert "First page of l.docx" in page or "No picture of this file’s first page" in page

@@ -6,12 +6,15 @@ The database is the source of truth. Checked in both directions:
   bytes whose sha256 the row recorded);
 - every object in storage is named by some row (others are orphans: bytes stored for a
   share whose transaction then failed, or left by a delete that could not reach the store);
-- every resource is in this node's index and the index holds nothing else, at the log head.
+- every resource is in this node's index and the index holds nothing else, at the log head;
+- which files still wait for a picture of their first page (a job that was lost with its
+  process, e.g. on a restart, leaves its file saying "Preview being made…" for good).
 
 ``--repair`` deletes orphans older than ``EXCHANGE_DOCTOR_ORPHAN_GRACE_S`` (a younger one
 may belong to a share that is committing right now), re-queues missing or stray index
-entries through the change log, and reports what it could not fix (missing or damaged
-bytes need a person).
+entries through the change log, runs the preview jobs of files still waiting (the jobs are
+idempotent, so one that is merely slow is not harmed), and reports what it could not fix
+(missing or damaged bytes need a person).
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import transactions
+from .. import jobs, transactions
 from ..extensions import db
 from ..models import DataExport, IndexChange, Resource, StoredFile, utcnow
+from ..resources.operations import PREVIEW_JOB
 from ..search import get_replica
 from ..storage import ObjectNotFound, Storage, get_storage
 
@@ -45,6 +49,7 @@ class Report:
     not_indexed: list[int] = field(default_factory=list)
     stray_in_index: list[int] = field(default_factory=list)
     index_lag: int = 0
+    waiting_previews: list[int] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     unrepaired: list[str] = field(default_factory=list)
 
@@ -62,6 +67,7 @@ class Report:
             f"resources missing from the search index: {len(self.not_indexed)}",
             f"index entries for resources that no longer exist: {len(self.stray_in_index)}",
             f"index behind the change log by: {self.index_lag}",
+            f"files waiting for a picture of their first page: {len(self.waiting_previews)}",
             *(f"repaired: {item}" for item in self.repaired),
             *(f"NOT repaired: {item}" for item in self.unrepaired),
         ]
@@ -85,6 +91,8 @@ def examine(checksums: bool = True, now: datetime | None = None) -> Report:
     referenced = _check_rows(storage, report, checksums)
     _find_orphans(storage, referenced, report, now or datetime.now(UTC))
     _check_index(report)
+    waiting = select(StoredFile.id).where(StoredFile.preview_pending.is_(True))
+    report.waiting_previews = sorted(db.session.scalars(waiting))
     return report
 
 
@@ -144,6 +152,7 @@ def fix(report: Report) -> Report:
     """Fix what can be fixed safely; list the rest in ``report.unrepaired``."""
     _delete_orphans(get_storage(), report)
     _requeue(report.not_indexed + report.stray_in_index, report)
+    _draw_waiting_previews(report)
     report.unrepaired += [f"missing object {key}" for key in report.missing]
     report.unrepaired += [f"damaged object {key}" for key in report.damaged]
     return report
@@ -169,3 +178,15 @@ def _requeue(resource_ids: Iterable[int], report: Report) -> None:
     get_replica().catch_up(wait=30)  # longer than a request waits: an operator is watching
     report.repaired += [f"re-indexed resource {resource_id}" for resource_id in ids]
     log.info("doctor re-queued %d resources for the search index", len(ids))
+
+
+def _draw_waiting_previews(report: Report) -> None:
+    """Run the preview job of every file still waiting, and wait for them: an operator runs
+    this after a restart that may have lost queued jobs."""
+    for file_id in report.waiting_previews:
+        jobs.enqueue(PREVIEW_JOB, file_id)
+    transactions.commit()  # queued jobs start when the transaction they were asked in ends
+    if report.waiting_previews and not jobs.wait():
+        report.unrepaired.append("previews still being drawn when the wait ended")
+        return
+    report.repaired += [f"drew the preview of file {n}" for n in report.waiting_previews]
