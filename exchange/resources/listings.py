@@ -160,6 +160,7 @@ class VersionShown:
 
     number: int
     uploaded_at: datetime
+    name: str
     note: str
     current: bool
     fetchable: bool  # an earlier version this viewer may download
@@ -195,9 +196,18 @@ def _history(resource: Resource, file: StoredFile, viewer, taken) -> FileHistory
     may_fetch = functools.partial(
         access.may_fetch_earlier_version, viewer, resource, file.id, taken=taken
     )
-    current = VersionShown(file.version, file.version_date, file.version_note, True, False)
+    current = VersionShown(
+        file.version, file.version_date, file.original_name, file.version_note, True, False
+    )
     earlier = [
-        VersionShown(v.number, v.created_at, v.change_note, False, may_fetch(number=v.number))
+        VersionShown(
+            v.number,
+            v.created_at,
+            v.original_name,
+            v.change_note,
+            False,
+            may_fetch(number=v.number),
+        )
         for v in file.versions
     ]
     mine = [number for file_id, number in taken if file_id == file.id]
