@@ -7,12 +7,13 @@ from hashlib import sha256
 
 from sqlalchemy import select
 
-from exchange import access
+from exchange import access, create_app
 from exchange.extensions import db
-from exchange.models import Download, FileVersion, Member, Resource
+from exchange.models import Download, FileVersion, Member, Resource, StoredFile
 from exchange.ops import doctor
 from exchange.storage import get_storage
 
+from .conftest import base_config
 from .fixtures.exchange import file_urls, page, share_txt, take
 from .fixtures.members import SHARE_DEFAULTS, Visitor
 
@@ -114,3 +115,22 @@ def test_old_versions_are_kept_until_the_resource_is_deleted(app, member):
     with app.app_context():
         assert list(get_storage().iter_keys()) == []
         assert db.session.scalars(select(FileVersion)).all() == []
+
+
+def test_an_export_reimported_elsewhere_keeps_the_earlier_versions(app, member, tmp_path):
+    resource_id, file_id, _ = shared(app, member, "First.")
+    replace(member, resource_id, file_id, "Second.")
+    dest = tmp_path / "export"
+    assert app.test_cli_runner().invoke(args=["export", str(dest)]).exit_code == 0
+
+    elsewhere = create_app(base_config(tmp_path / "new", f"sqlite:///{tmp_path / 'new.db'}"))
+    with elsewhere.app_context():
+        db.create_all()
+    result = elsewhere.test_cli_runner().invoke(args=["import", str(dest)])
+    assert "1 imported" in result.output, result.output
+    with elsewhere.app_context():
+        file = db.session.scalars(select(StoredFile)).one()
+        assert (file.version, file.version_note) == (2, NOTE)
+        [earlier] = file.versions
+        with get_storage().open(earlier.storage_key) as fh:
+            assert (earlier.number, fh.read()) == (1, b"First.")
