@@ -220,3 +220,50 @@ def _give_to_get(member: Member, resource: Resource) -> Decision:
             *share_step,
         )
     return Decision(True, uses_starter=left is not None)
+
+
+# -- earlier versions of a file ------------------------------------------------------------
+
+
+def versions_taken(user, resource: Resource) -> frozenset[tuple[int, int]]:
+    """The (file id, version number) pairs of ``resource`` this member has downloaded."""
+    member = _member(user)
+    if member is None:
+        return frozenset()
+    query = (
+        select(Download.file_id, Download.file_version)
+        .where(Download.member_id == member.id, Download.resource_id == resource.id)
+        .where(Download.file_id.is_not(None))
+        .distinct()
+    )
+    return frozenset((file_id, number) for file_id, number in db.session.execute(query))
+
+
+def may_fetch_earlier_version(
+    user, resource: Resource, file_id: int, number: int, taken: frozenset[tuple[int, int]]
+) -> bool:
+    """An earlier version stays with its giver (and the admins), and with the members who
+    took that very version (``taken``: :func:`versions_taken`); it is no one else's to find,
+    as it was replaced by something its giver likes better."""
+    member = _member(user)
+    if member is None or not can_view(member, resource):
+        return False
+    return can_edit(member, resource) or (file_id, number) in taken
+
+
+def earlier_version_decision(user, resource: Resource, file_id: int, number: int) -> Decision:
+    """May ``user`` download version ``number`` of a file that has a newer one? If not, why."""
+    member = _member(user)
+    if member is None:
+        return Decision(False, "Please log in to download.", "Log in", url_for("auth.login"))
+    if may_fetch_earlier_version(
+        member, resource, file_id, number, versions_taken(member, resource)
+    ):
+        return ALLOWED
+    return Decision(
+        False,
+        "Earlier versions of a file stay with its giver and with the members who downloaded "
+        "them. The current version is on the resource’s page.",
+        "Back to the resource",
+        url_for("resources.show", resource_id=resource.id),
+    )

@@ -271,12 +271,29 @@ class StoredFile(db.Model):
     text_status: Mapped[str] = mapped_column(String(20), default=SEARCHABLE)
     text_reason: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A file keeps its id when the giver replaces it, so its download link and the ledger
+    # keep meaning "this file": this row is always the current version, and the versions it
+    # replaced are :class:`FileVersion` rows. Which version this is, the giver's note of what
+    # changed in it, and when it was uploaded (None: with the file, ``created_at``).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    version_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    version_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resource: Mapped[Resource] = relationship(back_populates="files")
+    versions: Mapped[list[FileVersion]] = relationship(
+        back_populates="file",
+        order_by="FileVersion.number.desc()",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def searchable(self) -> bool:
         return self.text_status == self.SEARCHABLE
+
+    @property
+    def version_date(self) -> datetime:
+        """When the current version was uploaded."""
+        return self.version_at or self.created_at
 
     @classmethod
     def with_excerpt(cls, chars: int = 3000):
@@ -284,8 +301,48 @@ class StoredFile(db.Model):
         return with_expression(cls.excerpt, func.substr(cls.text, 1, chars))
 
     def storage_keys(self) -> list[str]:
-        """Every object this file owns in storage."""
-        return [k for k in (self.storage_key, self.credited_key, self.preview_key) if k]
+        """Every object this file owns in storage, its earlier versions' included: whoever
+        deletes a file (or its resource) deletes them all, and ``exchange doctor`` expects
+        them all."""
+        own = [k for k in (self.storage_key, self.credited_key, self.preview_key) if k]
+        return own + [key for version in self.versions for key in version.storage_keys()]
+
+
+class FileVersion(db.Model):
+    """A version of a file that the giver has since replaced: its bytes, credited copy and
+    the note the giver wrote when uploading it, kept until the resource is deleted.
+
+    Its columns are named as :class:`StoredFile`'s, so crediting and sending a file work on
+    either. Its text is not kept: search finds the current version only. Nor is its picture:
+    the page shows the current version's.
+    """
+
+    __tablename__ = "file_versions"
+    __table_args__ = (UniqueConstraint("file_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    format: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    credited_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    credited_size: Mapped[int | None] = mapped_column(BigInteger)
+    credit_on_page: Mapped[bool] = mapped_column(Boolean, default=False)
+    page_credit_note: Mapped[str] = mapped_column(String(300), default="")
+    original_author: Mapped[str] = mapped_column(String(200), default="")
+    zipped_with_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    change_note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this version was uploaded
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    file: Mapped[StoredFile] = relationship(back_populates="versions")
+
+    def storage_keys(self) -> list[str]:
+        return [k for k in (self.storage_key, self.credited_key) if k]
 
 
 class Download(db.Model):
@@ -298,6 +355,8 @@ class Download(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
     file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id", ondelete="SET NULL"))
+    # Which version of the file was taken (see :attr:`StoredFile.version`).
+    file_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     region: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -340,6 +399,7 @@ class IndexChange(db.Model):
 
 __all__ = [
     "Download",
+    "FileVersion",
     "IndexChange",
     "Member",
     "Resource",

@@ -30,6 +30,7 @@ from ..models import (
     Answer,
     DataExport,
     Download,
+    FileVersion,
     Member,
     Notification,
     Report,
@@ -284,6 +285,22 @@ def _file(resource: Resource, row: StoredFile) -> dict[str, Any]:
         "credit_on_page": row.credit_on_page,
         "uploaded": _when(row.created_at),
         "in_zip": f"files/{resource.id}/{row.position + 1}-{safe_name}",
+        "version": row.version,
+        "what_changed": row.version_note,
+        "earlier_versions": [_earlier(version) for version in row.versions],
+    }
+
+
+def _earlier(version: FileVersion) -> dict[str, Any]:
+    """What the export says of a version since replaced (its bytes stay on the site, where
+    the member may download them)."""
+    return {
+        "version": version.number,
+        "name": version.original_name,
+        "size": version.size,
+        "sha256": version.sha256,
+        "uploaded": _when(version.created_at),
+        "what_changed": version.change_note,
     }
 
 

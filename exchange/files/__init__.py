@@ -21,7 +21,14 @@
 Other packages use only the names exported here (``make lint`` checks it).
 """
 
-from .credit import CREDIT_PLACES, Credit, content_disposition, credit_line, download_name
+from .credit import (
+    CREDIT_PLACES,
+    Credit,
+    content_disposition,
+    credit_line,
+    download_name,
+    version_name,
+)
 from .formats import (
     ACCEPT_ATTRIBUTE,
     ALLOWED,
@@ -72,4 +79,5 @@ __all__ = [
     "make_thumbnail",
     "read_text",
     "stage",
+    "version_name",
 ]

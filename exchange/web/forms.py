@@ -8,6 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
+    FileField,
     MultipleFileField,
     PasswordField,
     RadioField,
@@ -248,12 +250,66 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+MAX_CHANGE_NOTE = 300
+
+
 class EditForm(ResourceFields):
+    """Made by :func:`edit_form`, which gives each current file its replacement fields."""
+
     files = MultipleFileField("Add files", [Optional()])
     remove_files = MultiCheckboxField("Remove files", coerce=int, choices=[])
     no_client_data = BooleanField(
         "I confirm any new files contain no client’s personal information"
     )
+    replaceable: list[tuple[int, str]] = []
+
+    def replacement_fields(self, file_id: int) -> tuple[FileField, TextAreaField]:
+        """The new version chosen for a file, and the note of what changed in it."""
+        return self[f"replace_{file_id}"], self[f"note_{file_id}"]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._replacements_complete() and valid
+
+    def _replacements_complete(self) -> bool:
+        """A new version comes with its note (members see it in the history), and a file is
+        either replaced or removed; a note with no file is most likely a file forgotten."""
+        problems = [self._replacement_problem(file_id, name) for file_id, name in self.replaceable]
+        for field, message in filter(None, problems):
+            field.errors = [*field.errors, message]
+        return not any(problems)
+
+    def _replacement_problem(self, file_id: int, name: str) -> tuple[Field, str] | None:
+        upload, note = self.replacement_fields(file_id)
+        chosen = bool(getattr(upload.data, "filename", ""))
+        noted = bool((note.data or "").strip())
+        if chosen and file_id in (self.remove_files.data or []):
+            return (
+                upload,
+                f"Please either remove “{name}” or replace it with a new version, not both.",
+            )
+        if chosen and not noted:
+            return note, f"Please say what changed in the new version of “{name}”."
+        if noted and not chosen:
+            return upload, f"Please choose the new version of “{name}”, or clear what changed."
+        return None
+
+
+def edit_form(files: list[tuple[int, str]], **kwargs) -> EditForm:
+    """The edit form for a resource with these files (id, name): each may be removed, or
+    replaced with a new version (a file, and a note of what changed)."""
+    fields: dict = {"replaceable": files}
+    for file_id, name in files:
+        fields[f"replace_{file_id}"] = FileField(f"New version of “{name}”", [Optional()])
+        fields[f"note_{file_id}"] = TextAreaField(
+            "What changed",
+            [Length(max=MAX_CHANGE_NOTE, message="Please keep it to 300 characters or fewer.")],
+            description="e.g. “fixed typos, added a second page”. Members see it in the "
+            "file’s version history.",
+        )
+    form = type("ResourceEditForm", (EditForm,), fields)(**kwargs)
+    form.remove_files.choices = [SelectChoice(file_id, name) for file_id, name in files]
+    return form
 
 
 class ConfirmForm(SiteForm):

@@ -21,7 +21,7 @@ The rest of the application uses these through :mod:`exchange.files` only.
 
 from .authors import GENERIC_AUTHORS, original_author
 from .bundle import CREDIT_TXT, credit_txt, write_credit_bundle
-from .download import content_disposition, download_name, person_name
+from .download import content_disposition, download_name, person_name, version_name
 from .line import (
     ADAPTED_FROM,
     ANONYMOUS_CREATOR,
@@ -55,6 +55,7 @@ __all__ = [
     "download_name",
     "original_author",
     "person_name",
+    "version_name",
     "write_credit_bundle",
     "write_credited_copy",
     "write_page_credit",
