@@ -21,7 +21,17 @@
 Other packages use only the names exported here (``make lint`` checks it).
 """
 
-from .credit import CREDIT_PLACES, Credit, content_disposition, credit_line, download_name
+from .credit import (
+    CREDIT_PLACES,
+    Credit,
+    RunningOrder,
+    SheetItem,
+    content_disposition,
+    credit_line,
+    download_name,
+    kit_credit_line,
+    running_order_pdf,
+)
 from .formats import (
     ACCEPT_ATTRIBUTE,
     ALLOWED,
@@ -72,4 +82,8 @@ __all__ = [
     "make_thumbnail",
     "read_text",
     "stage",
+    "RunningOrder",
+    "SheetItem",
+    "kit_credit_line",
+    "running_order_pdf",
 ]
