@@ -222,7 +222,7 @@ def collect(resource_id: int):
     """Put a resource into one of my collections or kits, from the resource's page."""
     resource = visible_resource_or_404(resource_id)
     form = AddToCollectionForm()
-    form.collection.choices = [c.id for c in community.collections_of(current_user)]
+    form.collection.choices = [(c.id, c.title) for c in community.collections_of(current_user)]
     if not form.validate_on_submit():
         flash("Please choose one of your collections.", "warning")
         return redirect(url_for("resources.show", resource_id=resource.id))
