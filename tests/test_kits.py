@@ -11,6 +11,7 @@ import re
 import zipfile
 
 import pypdfium2 as pdfium
+import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
@@ -230,6 +231,7 @@ def test_my_toolkit_is_the_default_collection_and_cannot_be_deleted(app):
 # -- the migration ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_saved_toolkits_move_into_each_members_default_collection(
     empty_database_url: str,  # noqa: F811 - the fixture
     tmp_path,
