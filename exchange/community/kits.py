@@ -38,8 +38,10 @@ class Entry:
 
 def entries_for(collection: Collection, viewer) -> list[Entry]:
     """The items ``viewer`` may see, numbered in order. Others never see what is gone or
-    hidden; the owner sees it, marked "no longer available", to take out or replace."""
-    is_owner = access.can_edit_collection(viewer, collection)
+    hidden; the owner of a kit or collection sees it, marked "no longer available", to take
+    out or replace (a running order with a silent gap misleads). "My toolkit" simply stops
+    listing it, as the toolkit always did."""
+    is_owner = access.can_edit_collection(viewer, collection) and not collection.is_default
     entries: list[Entry] = []
     clock = 0
     for item in _items_with_resources(collection):
