@@ -6,16 +6,21 @@ name with it.
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from .line import SITE_NAME
 from .page.pdf import FONT_FILES
 
 FALLBACK_FONT = "Helvetica"
+
+
+def escape(text: str) -> str:
+    """Words as reportlab's paragraph markup reads them: ``&``, ``<`` and ``>`` as text."""
+    return html.escape(text, quote=False)
 
 
 @dataclass(frozen=True)
