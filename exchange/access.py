@@ -240,12 +240,11 @@ def can_edit_collection(user, collection: Collection) -> bool:
     return member is not None and member.id == collection.owner_id and member.is_active
 
 
-def collection_visible_clause(user) -> ColumnElement[bool]:
-    """The SQL condition for the collections ``user`` may see, for lists and search."""
-    member = _member(user)
-    if member is None:
-        return Collection.public
-    return or_(Collection.public, Collection.owner_id == member.id)
+def collection_visible_to(member_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """The SQL condition for the collections a member may see (:func:`can_view_collection`),
+    for ``member_id`` (a value, or a bound parameter in a statement built once); a visitor
+    is an id no member has."""
+    return or_(Collection.public, Collection.owner_id == member_id)
 
 
 def kit_download_plan(user, resources: list[Resource]) -> list[Decision]:

@@ -9,11 +9,12 @@ resource searches keep their index to themselves, and a kit is found the moment 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import access
@@ -22,6 +23,7 @@ from ..models import Collection, CollectionItem, Follow, Member, Resource, inser
 from .rules import Refused
 
 MAX_QUERY_WORDS = 8
+MAX_KITS_FOUND = 5  # a search page lists at most this many kits above the resources
 _QUERY_WORD = re.compile(r"(?<![-\w])\w{2,}")
 _OPERATORS = {"or", "and", "not"}
 
@@ -147,40 +149,57 @@ def query_words(q: str) -> list[str]:
     return list(dict.fromkeys(words))[:MAX_QUERY_WORDS]
 
 
-def find_kits(q: str, viewer, limit: int = 5) -> list[Collection]:
+def find_kits(q: str, viewer, limit: int = MAX_KITS_FOUND) -> list[Collection]:
     """Public kits (and the viewer's own) whose title, purpose, notes or items' titles hold
-    every word of the search, most recently changed first."""
+    every word of the search, most recently changed first.
+
+    Every search page runs this, so the statement is built once per number of words and
+    each word is a bound pattern: a search with no kit to find costs one small query.
+    """
     words = query_words(q)
     if not words:
         return []
-    query = (
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else NOBODY
+    patterns = {f"w{i}": f"%{_escaped(word)}%" for i, word in enumerate(words)}
+    found = db.session.scalars(_kits_query(len(words)), {**patterns, "viewer_id": viewer_id})
+    return list(found)[:limit]
+
+
+NOBODY = -1  # no member has this id: a visitor sees public kits only
+_LIKE_ESCAPE = "\\"
+
+
+def _escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@functools.cache
+def _kits_query(word_count: int) -> Select:
+    return (
         select(Collection)
-        .where(access.collection_visible_clause(viewer), Collection.default_of.is_(None))
-        .where(*(_mentions(word) for word in words))
+        .where(access.collection_visible_to(bindparam("viewer_id")))
+        .where(Collection.default_of.is_(None))
+        .where(*(_mentions(bindparam(f"w{i}")) for i in range(word_count)))
         .options(selectinload(Collection.owner), selectinload(Collection.items))
         .order_by(Collection.updated_at.desc(), Collection.id.desc())
-        .limit(limit)
+        .limit(MAX_KITS_FOUND)
     )
-    return list(db.session.scalars(query))
 
 
-def _mentions(word: str):
+def _mentions(pattern):
+    def like(column):
+        return column.ilike(pattern, escape=_LIKE_ESCAPE)
+
     in_notes = exists().where(
-        CollectionItem.collection_id == Collection.id,
-        CollectionItem.note.icontains(word, autoescape=True),
+        CollectionItem.collection_id == Collection.id, like(CollectionItem.note)
     )
     in_titles = exists().where(
         CollectionItem.collection_id == Collection.id,
         Resource.id == CollectionItem.resource_id,
         Resource.status == Resource.PUBLISHED,
-        Resource.title.icontains(word, autoescape=True),
+        like(Resource.title),
     )
-    return or_(
-        Collection.title.icontains(word, autoescape=True),
-        Collection.purpose.icontains(word, autoescape=True),
-        in_notes,
-        in_titles,
-    )
+    return or_(like(Collection.title), like(Collection.purpose), in_notes, in_titles)
 
 
 # -- following a kit ----------------------------------------------------------------------------
