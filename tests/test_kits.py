@@ -226,6 +226,12 @@ def test_my_toolkit_is_the_default_collection_and_cannot_be_deleted(app):
     assert ana.client.post(f"/kits/{toolkit_id}/delete").status_code == 409
     assert ana.client.get(f"/kits/{toolkit_id}").status_code == 200
     assert dale.client.get(f"/kits/{toolkit_id}").status_code == 404
+    shared = ana.client.post(f"/kits/{toolkit_id}/edit", data={"title": "x", "public": "y"})
+    assert shared.status_code == 422 and "stays private" in html.unescape(shared.text)
+    assert "My toolkit" in page(ana, "/collections")
+    untitled = ana.client.post("/collections/new", data={"purpose": "Kept as typed"})
+    assert untitled.status_code == 422
+    assert "Please give it a title." in untitled.text and "Kept as typed" in untitled.text
 
 
 # -- the migration ---------------------------------------------------------------------------
