@@ -243,6 +243,8 @@ def set_item_note(collection: Collection, item_id: int, note: str, minutes: int 
 def copy_collection(member: Member, original: Collection) -> Collection:
     """ "Make my own version": a private copy with the same order, notes, minutes and tags,
     that names the original (its page credits it as "based on … by …")."""
+    if original.is_default:
+        raise Refused("“My toolkit” is a private list: make a collection to share or copy.")
     details = CollectionDetails(
         title=original.title,
         purpose=original.purpose,
