@@ -516,20 +516,86 @@ class Thanks(db.Model):
     member: Mapped[Member] = relationship()
 
 
-class ToolkitItem(db.Model):
-    """A resource a member saved to their toolkit, to find again."""
+collection_tags = Table(
+    "collection_tags",
+    db.metadata,
+    Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
 
-    __tablename__ = "toolkit_items"
 
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
-    )
-    resource_id: Mapped[int] = mapped_column(
-        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
+class Collection(db.Model):
+    """A member's named list of resources: "My toolkit" (their default), a collection, or a
+    workshop kit (a collection with a running order: minutes per item, a running-order sheet).
+
+    One model for all three, because they differ only in flags: a public collection is a
+    kit without a running order, and "My toolkit" is a private collection that cannot be
+    deleted. ``default_of`` holds the owner's id on their default collection only; being
+    UNIQUE, it makes two tabs saving a first resource at once create one toolkit, not two.
+    """
+
+    __tablename__ = "collections"
+
+    DEFAULT_TITLE = "My toolkit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    default_of: Mapped[int | None] = mapped_column(Integer, unique=True)
+    is_kit: Mapped[bool] = mapped_column(Boolean, default=False)  # has a running order
+    public: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The kit this one was copied from ("based on … by …"); emptied if that one is deleted.
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collections.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    resource: Mapped[Resource] = relationship()
+    owner: Mapped[Member] = relationship()
+    items: Mapped[list[CollectionItem]] = relationship(
+        back_populates="collection",
+        order_by="CollectionItem.position",
+        cascade="all, delete-orphan",
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary=collection_tags, order_by=Tag.name)
+    copied_from: Mapped[Collection | None] = relationship(remote_side=[id])
+
+    @property
+    def is_default(self) -> bool:
+        return self.default_of is not None
+
+    @property
+    def tag_names(self) -> list[str]:
+        return sorted(tag.name for tag in self.tags)
+
+
+class CollectionItem(db.Model):
+    """One resource in a collection, at its place in the running order, with a note of how
+    it fits ("15 min, in pairs") and, in a kit, its minutes.
+
+    ``resource_title`` is the title when it was added, so the collection's owner still sees
+    what was there once the resource is deleted ("no longer available").
+    """
+
+    __tablename__ = "collection_items"
+    __table_args__ = (UniqueConstraint("collection_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resources.id", ondelete="SET NULL"), index=True
+    )
+    resource_title: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    collection: Mapped[Collection] = relationship(back_populates="items")
+    resource: Mapped[Resource | None] = relationship()
 
 
 class Notification(db.Model):
@@ -650,11 +716,13 @@ class DataExport(db.Model):
 
 
 class Follow(db.Model):
-    """A member following another member or a topic, for "What's new", feeds and the digest.
+    """A member following another member, a topic or a kit, for "What's new", feeds and the
+    digest.
 
-    ``kind`` says what ``target_id`` names (a member's id, a tag's id), so a new kind of
-    thing to follow (a workshop kit) is a new ``kind``, not a new table. Members and tags are
-    never deleted, so a target always resolves; whatever reads follows joins on it anyway.
+    ``kind`` says what ``target_id`` names (a member's, a tag's or a collection's id), so a
+    new kind of thing to follow is a new ``kind``, not a new table. Members and tags are
+    never deleted; a kit is, and deleting it deletes its follows in the same transaction.
+    Whatever reads follows joins on the target anyway.
     """
 
     __tablename__ = "follows"
@@ -665,7 +733,8 @@ class Follow(db.Model):
 
     MEMBER = "member"
     TAG = "tag"
-    KINDS = (MEMBER, TAG)
+    KIT = "kit"  # a public collection or workshop kit: news when it changes or is copied
+    KINDS = (MEMBER, TAG, KIT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     follower_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))

@@ -28,6 +28,8 @@ from .. import jobs, notify
 from ..extensions import db
 from ..models import (
     Answer,
+    Collection,
+    CollectionItem,
     DataExport,
     Download,
     FileVersion,
@@ -38,7 +40,6 @@ from ..models import (
     ShareRequest,
     StoredFile,
     Thanks,
-    ToolkitItem,
     insert_if_absent,
     utcnow,
 )
@@ -213,7 +214,7 @@ def member_data(member: Member) -> dict[str, Any]:
         "notifications": [
             _notification(n) for n in _all(Notification, Notification.member_id, member)
         ],
-        "toolkit": [_saved(i) for i in _all(ToolkitItem, ToolkitItem.member_id, member)],
+        "collections": [_collection(c) for c in _all(Collection, Collection.owner_id, member)],
         "reports_made": [_report(r) for r in _all(Report, Report.reporter_id, member)],
     }
 
@@ -362,10 +363,26 @@ def _notification(item: Notification) -> dict[str, Any]:
     }
 
 
-def _saved(item: ToolkitItem) -> dict[str, Any]:
+def _collection(collection: Collection) -> dict[str, Any]:
+    """ "My toolkit" and every collection or kit, with its items in their order."""
+    return {
+        "title": collection.title,
+        "purpose": collection.purpose,
+        "my_toolkit": collection.is_default,
+        "workshop_kit": collection.is_kit,
+        "public": collection.public,
+        "tags": collection.tag_names,
+        "created": _when(collection.created_at),
+        "items": [_collected(i) for i in collection.items],
+    }
+
+
+def _collected(item: CollectionItem) -> dict[str, Any]:
     return {
         "resource_id": item.resource_id,
-        "resource": _title(item.resource),
+        "resource": _title(item.resource) if item.resource else item.resource_title,
+        "note": item.note,
+        "minutes": item.minutes,
         "saved": _when(item.created_at),
     }
 

@@ -24,9 +24,13 @@ Other packages use only the names exported here (``make lint`` checks it).
 from .credit import (
     CREDIT_PLACES,
     Credit,
+    RunningOrder,
+    SheetItem,
     content_disposition,
     credit_line,
     download_name,
+    kit_credit_line,
+    running_order_pdf,
     version_name,
 )
 from .formats import (
@@ -80,4 +84,8 @@ __all__ = [
     "read_text",
     "stage",
     "version_name",
+    "RunningOrder",
+    "SheetItem",
+    "kit_credit_line",
+    "running_order_pdf",
 ]

@@ -28,7 +28,13 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs, transactions
-from ..community import Refused, announce_answers, answer_request, may_answer_problem
+from ..community import (
+    Refused,
+    announce_answers,
+    answer_request,
+    forget_resource_in_collections,
+    may_answer_problem,
+)
 from ..extensions import db
 from ..files import (
     ALLOWED,
@@ -579,6 +585,7 @@ def delete_resource(resource: Resource) -> None:
     """Remove a resource for good: rows first (atomically), then its objects."""
     keys = [key for f in resource.files for key in f.storage_keys()]
     resource_id = resource.id
+    forget_resource_in_collections(resource_id)
     db.session.delete(resource)
     IndexChange.record(resource_id)
     transactions.commit()

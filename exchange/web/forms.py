@@ -10,6 +10,7 @@ from wtforms import (
     EmailField,
     Field,
     FileField,
+    IntegerField,
     MultipleFileField,
     PasswordField,
     RadioField,
@@ -19,7 +20,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..community import REPORT_REASONS
@@ -421,3 +430,48 @@ class DigestForm(SiteForm):
         description="New shares from the members and topics you follow, and answers to your "
         "requests: at most one email a week, and none when there is nothing new.",
     )
+
+
+# -- collections and workshop kits -------------------------------------------------------
+
+
+class CollectionForm(SiteForm):
+    """A collection or workshop kit: its words, whether it has a running order, and who sees it."""
+
+    title = StringField("Title", [_required("Please give it a title."), Length(max=200)])
+    purpose = TextAreaField(
+        "Purpose",
+        [Length(max=2000)],
+        description="What it is for, e.g. “3-hour job-search workshop for newcomers”.",
+    )
+    is_kit = BooleanField(
+        "Workshop kit with a running order",
+        description="Each item gets its minutes, and the download has a running-order sheet.",
+    )
+    public = BooleanField(
+        "Share it with colleagues",
+        description="Others can find it, download it and make their own version. "
+        "Unticked, only you see it.",
+    )
+    tags = TagsField(
+        "Tags",
+        [Length(max=600), validate_tags],
+        description="Optional. Separate tags with commas, e.g. job search, groups.",
+    )
+
+
+class ItemNoteForm(SiteForm):
+    """How one item fits the kit, and its minutes in the running order."""
+
+    note = StringField(
+        "Note", [Length(max=300)], description="How it fits, e.g. “15 min, in pairs”."
+    )
+    minutes = IntegerField(
+        "Minutes",
+        [Optional(), NumberRange(min=0, max=24 * 60, message="Please give 0 to 1440 minutes.")],
+    )
+
+
+class AddToCollectionForm(SiteForm):
+    collection = SelectField("Add to", coerce=int, choices=[])
+    note = StringField("Note (optional)", [Length(max=300)])
