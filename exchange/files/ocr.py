@@ -32,7 +32,6 @@ from typing import Any
 # Resolution pages are drawn at for reading: Tesseract reads body text best at 300 dpi.
 DPI = 300
 DEFAULT_LANGUAGES = "eng+fra+spa"
-LANGUAGES_PATTERN = re.compile(r"^[a-z][a-z_]{2,}(\+[a-z][a-z_]{2,})*$")
 # One thread per page: pages are read one after another in a child limited to one core's
 # worth of CPU time, and the machine is shared with the web workers.
 _TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1", "PATH": os.defpath, "LC_ALL": "C"}
@@ -67,18 +66,6 @@ class PageNotRead(Exception):
 def tesseract_path() -> str | None:
     """Where ``tesseract`` is, or None when it is not installed."""
     return shutil.which("tesseract")
-
-
-def installed_languages() -> set[str]:
-    """The language data Tesseract has here (empty when Tesseract is missing)."""
-    program = tesseract_path()
-    if program is None:
-        return set()
-    listing = subprocess.run(  # nosec B603: fixed argv, no shell
-        [program, "--list-langs"], capture_output=True, text=True, timeout=20, check=False
-    )
-    lines = (listing.stdout + listing.stderr).splitlines()
-    return {line.strip() for line in lines if line.strip() and " " not in line.strip()}
 
 
 def read_page(picture: Any, reading: ScanReading, layer_path: Path | None = None) -> str:
