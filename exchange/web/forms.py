@@ -255,12 +255,12 @@ class ResourceFields(SiteForm):
         "Scanned PDFs",
         [Optional()],
         choices=[
-            (
+            SelectChoice(
                 True,
                 "Add the words read from each page as invisible text, so the copy people "
                 "download can be searched and its text selected",
             ),
-            (False, "Leave them exactly as shared"),
+            SelectChoice(False, "Leave them exactly as shared"),
         ],
         coerce=_yes_or_no,
         default=True,
