@@ -77,13 +77,36 @@ def test_where_ocr_finds_nothing_the_reason_stays(tmp_path):
 
 def test_pages_past_the_cap_are_left_unread_and_each_page_has_its_time(tmp_path):
     scan = tmp_path / "two-pages.pdf"
-    scan.write_bytes(image_only_pdf(small_page("Platypus planner"), small_page("Echidna diary")))
+    scan.write_bytes(image_only_pdf(small_page("Platypus planner"), small_page("Echidna planner")))
     capped = extract(scan, "pdf", scans=replace(QUICK, page_limit=1))
     assert "Platypus" in capped.text and "Echidna" not in capped.text
     started = time.perf_counter()
     hurried = extract(scan, "pdf", scans=replace(QUICK, seconds_per_page=0.01))
     assert hurried.reason == SCANNED
     assert time.perf_counter() - started < 10
+
+
+def test_a_pdf_with_typed_and_scanned_pages_gets_the_text_of_both(tmp_path):
+    """A typed cover page and a scanned worksheet: the cover's text layer is read as ever,
+    and only the scanned page is read by Tesseract."""
+    from reportlab.pdfgen import canvas
+
+    typed = io.BytesIO()
+    cover = canvas.Canvas(typed)
+    cover.drawString(72, 720, "Cover page typed by the giver")
+    cover.save()
+    mixed = tmp_path / "mixed.pdf"
+    with pikepdf.open(typed) as pdf, pikepdf.open(io.BytesIO(scanned("Koala"))) as scan:
+        pdf.pages.extend(scan.pages)
+        pdf.save(mixed)
+    result = extract(mixed, "pdf", scans=QUICK)
+    assert result.source == FROM_SCANS
+    assert result.text.index("Cover page typed") < result.text.index("Koala")
+    assert extract(mixed, "pdf").source == "", "without scans read, the cover alone"
+
+
+def scanned(word: str) -> bytes:
+    return image_only_pdf(small_page(f"{word} planner"))
 
 
 # --------------------------------------------------------------------------- through the site

@@ -6,9 +6,9 @@ CPU limits, killed when the wall-clock budget runs out). Every failure becomes
 ``searchable=False`` with a reason a sharer can read (:mod:`.reasons`).
 
 Given a :class:`~.ocr.ScanReading`, pictures and PDF pages without a text layer are read by
-Tesseract in that same child (:mod:`.readers.scans`), within a time per page and a page
-cap; the child's wall-clock budget grows by the pages it may read. Text read from scans is
-marked so (``source="ocr"``): search results say a passage was "read from a scan".
+Tesseract in a limited child too (:mod:`.readers.scans`), within a time per page and a page
+cap; only that child's wall-clock budget grows by the pages it may read. Text read from
+scans is marked so (``source="ocr"``): search results say it was "read from a scan".
 
 :func:`extract_text` (what the child runs) picks the format's reader (its ``reader`` in
 :data:`.formats.ALLOWED`, looked up in :data:`.readers.READERS`; one module per family in
@@ -38,6 +38,7 @@ from .reasons import (
     FAILED,
     IMAGE,
     NO_TEXT,
+    SCANNED,
     TOO_LARGE,
     UNREADABLE_KIND,
     UNSAFE,
@@ -48,9 +49,6 @@ from .sandbox import run_limited
 log = logging.getLogger(__name__)
 
 IMAGE_FORMATS = formats_where(lambda t: t.reader == "image")
-# How many pages of a file of each reader may be handed to Tesseract: a picture is one page;
-# a PDF as many as the page cap allows. Other readers never read scans.
-_SCANNED_PAGES = {"image": lambda reading: 1, "pdf": lambda reading: reading.page_limit}
 # Drawing a page at 300 dpi, on top of the time Tesseract may take to read it.
 RENDER_ALLOWANCE_S = 2
 FROM_SCANS = "ocr"
@@ -75,32 +73,49 @@ def extract(
     """The searchable text of ``path`` read as ``fmt``, parsed in a limited child process;
     with ``scans``, pictures and scanned PDF pages are read by Tesseract too.
 
+    A file is first read as always, within ``timeout_s``; only one with scanned pages is
+    read again with Tesseract, its budget grown by those pages' time (up to the page cap),
+    so a PDF that merely hangs is stopped as soon as before. When reading the scans fails
+    or finds nothing, the first reading (and its reason) stands.
+
     Never raises: a parser that fails, hangs or grows too big gives ``searchable=False``.
     """
+    if fmt in IMAGE_FORMATS and scans is not None:
+        return _in_child(path, fmt, timeout_s + page_budget_s(scans, 1), memory_mb, scans)[0]
+    first, scanned_pages = _in_child(path, fmt, timeout_s, memory_mb)
+    if scans is None or not (scanned_pages or first.reason == SCANNED):
+        return first
+    # A PDF said to be a scan has only scanned pages, as many as the cap allows at most.
+    pages = min(scanned_pages or scans.page_limit, scans.page_limit)
+    budget = timeout_s + page_budget_s(scans, pages)
+    second = _in_child(path, fmt, budget, memory_mb, scans)[0]
+    return second if second.searchable else first
+
+
+def page_budget_s(scans: ScanReading, pages: int) -> float:
+    """The wall-clock time reading ``pages`` scanned pages may add to a child's budget."""
+    return pages * (scans.seconds_per_page + RENDER_ALLOWANCE_S)
+
+
+def _in_child(
+    path: Path, fmt: str, budget: float, memory_mb: int, scans: ScanReading | None = None
+) -> tuple[Extraction, int]:
+    """One reading in the limited child, and how many scanned pages it came across."""
     if fmt in IMAGE_FORMATS and scans is None:
-        return Extraction("", False, IMAGE)
+        return Extraction("", False, IMAGE), 0
     if _reader_of(fmt) is None:
-        return Extraction("", False, UNREADABLE_KIND)
+        return Extraction("", False, UNREADABLE_KIND), 0
     args = [fmt, str(Path(path).resolve()), scans.as_argument() if scans else ""]
-    budget = timeout_s + scan_budget_s(fmt, scans)
     try:
         outcome = run_limited(_TEXT_TARGET, args, timeout_s=budget, memory_mb=memory_mb)
     except Exception:  # the promise is "never raises"; say so in the log instead
         log.exception("extracting %s as %s failed", path, fmt)
-        return Extraction("", False, FAILED)
+        return Extraction("", False, FAILED), 0
     if outcome.failure:
-        return Extraction("", False, outcome.failure)
-    text, pages_read_from_scans = outcome.value
-    return Extraction(text, True, "", FROM_SCANS if pages_read_from_scans else "")
-
-
-def scan_budget_s(fmt: str, scans: ScanReading | None) -> float:
-    """The wall-clock time reading ``fmt``'s scanned pages may add to a child's budget."""
-    file_type = ALLOWED.get(fmt)
-    pages = _SCANNED_PAGES.get(file_type.reader) if file_type else None
-    if scans is None or pages is None:
-        return 0
-    return pages(scans) * (scans.seconds_per_page + RENDER_ALLOWANCE_S)
+        return Extraction("", False, outcome.failure), 0
+    text, pages_read_from_scans, scanned_pages = outcome.value
+    source = FROM_SCANS if pages_read_from_scans else ""
+    return Extraction(text, True, "", source), scanned_pages
 
 
 def extract_text(path: Path, fmt: str, scans: ScanReading | None = None) -> str:
@@ -112,8 +127,9 @@ def extract_text(path: Path, fmt: str, scans: ScanReading | None = None) -> str:
     return _read(path, fmt, scans)[0]
 
 
-def _read(path: Path, fmt: str, scans: ScanReading | None) -> tuple[str, int]:
-    """The text, and how many scanned pages gave some of it."""
+def _read(path: Path, fmt: str, scans: ScanReading | None) -> tuple[str, int, int]:
+    """The text, how many scanned pages gave some of it, and how many scanned pages (with
+    pictures and no text layer) the file has."""
     parser = _reader_of(fmt)
     if parser is None:
         raise ExtractionError(UNREADABLE_KIND)
@@ -129,7 +145,7 @@ def _read(path: Path, fmt: str, scans: ScanReading | None) -> tuple[str, int]:
     text = normalise(sink.text())[:MAX_TEXT_CHARS]
     if not any(ch.isalnum() for ch in text):
         raise ExtractionError(NO_TEXT)
-    return text, sink.pages_read_from_scans
+    return text, sink.pages_read_from_scans, sink.scanned_pages_seen
 
 
 def _reader_of(fmt: str) -> Reader | None:
@@ -150,7 +166,7 @@ def _reason_for(exc: Exception) -> str:
     return DAMAGED
 
 
-def _text_in_child(fmt: str, path: str, scans: str = "") -> tuple[str, int]:
+def _text_in_child(fmt: str, path: str, scans: str = "") -> tuple[str, int, int]:
     return _read(Path(path), fmt, ScanReading.from_argument(scans))
 
 

@@ -43,9 +43,8 @@ def _pdf_pages(pdf: Any, sink: TextSink) -> None:
 
     has_text = has_images = False
     for index in range(len(pdf)):
-        look = sink.scans is not None or not (has_text or has_images)
         try:
-            text, images = _pdf_page(pdf, index, sink, look_for_images=look)
+            text, images = _pdf_page(pdf, index, sink)
         except pdfium.PdfiumError:
             continue  # one bad page does not spoil the rest
         has_text = has_text or _has_words(text)
@@ -56,9 +55,9 @@ def _pdf_pages(pdf: Any, sink: TextSink) -> None:
         raise ExtractionError(SCANNED)
 
 
-def _pdf_page(pdf: Any, index: int, sink: TextSink, *, look_for_images: bool) -> tuple[str, bool]:
-    """A page's text layer and whether it holds pictures; a page with pictures and no text
-    is a scan, read by Tesseract when the sink says scans are read."""
+def _pdf_page(pdf: Any, index: int, sink: TextSink) -> tuple[str, bool]:
+    """A page's text layer and whether it is a scan (pictures and no text), counted in the
+    sink; a scan's text is read by Tesseract when the sink says scans are read."""
     import pypdfium2 as pdfium
 
     page = pdf[index]
@@ -66,13 +65,15 @@ def _pdf_page(pdf: Any, index: int, sink: TextSink, *, look_for_images: bool) ->
         textpage = page.get_textpage()
         text = textpage.get_text_range()
         textpage.close()
-        if _has_words(text) or not look_for_images:
+        if _has_words(text):
             return text, False
         image_filter = (pdfium.raw.FPDF_PAGEOBJ_IMAGE,)
-        images = any(page.get_objects(filter=image_filter, max_depth=3))
-        if images and sink.scans is not None:
+        if not any(page.get_objects(filter=image_filter, max_depth=3)):
+            return text, False
+        sink.scanned_pages_seen += 1
+        if sink.scans is not None:
             text = _read_scan(page, index, sink) or text
-        return text, images
+        return text, True
     finally:
         page.close()
 

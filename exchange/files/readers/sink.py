@@ -27,8 +27,10 @@ class TextSink:
         self._size = 0
         self._limit = limit
         # How scanned pages are read (None: they are not, and give their reason instead),
-        # how many pages were handed to Tesseract, and how many gave text.
+        # how many the file has (pages with pictures and no text layer), how many were
+        # handed to Tesseract, and how many gave text.
         self.scans = scans
+        self.scanned_pages_seen = 0
         self.pages_scanned = 0
         self.pages_read_from_scans = 0
 
