@@ -43,6 +43,8 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         "RATELIMIT_ENABLED": False,
         # LibreOffice takes seconds per office file: only the tests about it turn it on.
         "OFFICE_PREVIEWS": False,
+        # Tesseract takes seconds per scanned page: only the tests about OCR turn it on.
+        "OCR": False,
     }
 
 
