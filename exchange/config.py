@@ -8,6 +8,7 @@ mistake shows up as one clear message at start-up instead of a 500 later on.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from datetime import timedelta
@@ -52,6 +53,16 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         # Draw the first page of office files without a thumbnail with LibreOffice, in a
         # job after the share. None: on when LibreOffice's soffice is installed.
         "OFFICE_PREVIEWS": None,
+        # redis://host:6379/0 puts jobs on a Redis queue run by `exchange worker`; empty:
+        # they run in this process, one at a time, right after the commit that asked.
+        "QUEUE_URL": "",
+        "QUEUE_NAME": "exchange",  # one per site sharing a Redis (tests use one each)
+        "QUEUE_RETRIES": "10,60,300",  # seconds before each retry of a failed job
+        "JOB_TIMEOUT_S": 600,
+        # A worker says it is alive this often during a job; a job whose worker stayed
+        # silent for three times as long was abandoned (the worker died) and is retried.
+        "QUEUE_HEARTBEAT_S": 10,
+        "QUEUE_MAINTENANCE_S": 30,  # how often an idle worker looks for abandoned jobs
         "PRESIGN_SECONDS": 60,
         "QUOTA_FILES": 500,
         "QUOTA_MB": 2000,
@@ -147,6 +158,37 @@ def validate(config: dict[str, Any]) -> None:
     validate_operations(config)
     validate_office_previews(config)
     validate_rate_limits(config)
+    validate_queue(config)
+
+
+def validate_queue(config: dict[str, Any]) -> None:
+    """The job queue's settings: a Redis address, a name, retries and time limits."""
+    url = str(config["QUEUE_URL"] or "")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            "EXCHANGE_QUEUE_URL must be a Redis address, e.g. redis://127.0.0.1:6379/0, "
+            "or empty to run jobs in the web process."
+        )
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,80}", str(config["QUEUE_NAME"])):
+        raise ConfigError("EXCHANGE_QUEUE_NAME must be letters, digits, '-', '_', '.' or ':'.")
+    if queue_retry_delays(config) is None:
+        raise ConfigError(
+            "EXCHANGE_QUEUE_RETRIES must be seconds to wait before each retry, separated by "
+            "commas (e.g. 10,60,300), or empty for no retries."
+        )
+    for name in ("JOB_TIMEOUT_S", "QUEUE_HEARTBEAT_S", "QUEUE_MAINTENANCE_S"):
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"EXCHANGE_{name} must be a whole number of seconds, 1 or more.")
+
+
+def queue_retry_delays(config: dict[str, Any]) -> list[int] | None:
+    """The seconds to wait before each retry of a failed job; None when unreadable."""
+    text = str(config["QUEUE_RETRIES"]).replace(" ", "")
+    parts = text.split(",") if text else []
+    if not all(part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
 
 
 def validate_rate_limits(config: dict[str, Any]) -> None:
