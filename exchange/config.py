@@ -73,6 +73,9 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "TRUSTED_HOSTS": "",
         "SMTP_URL": "",  # smtp://user:pass@host:587?starttls=true; empty: emails go to the log
         "MAIL_FROM": "",
+        # Send each notification email by a job right after the commit that wrote it;
+        # off, they wait in the outbox for `exchange send-emails`.
+        "EMAIL_JOBS": True,
         # Show account links (confirm, reset) on the page instead of only emailing them:
         # for a development server without email. Never in production.
         "MAIL_LINKS_ON_PAGE": None,
@@ -216,7 +219,7 @@ def validate_operations(config: dict[str, Any]) -> None:
     proxies = config["PROXY_FIX"]
     if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise ConfigError("EXCHANGE_PROXY_FIX must be the number of proxies in front, 0 to 5.")
-    for name in ("METRICS", "BENCH_ENDPOINTS"):
+    for name in ("METRICS", "BENCH_ENDPOINTS", "EMAIL_JOBS"):
         if config[name] not in (True, False, 0, 1):
             raise ConfigError(f"EXCHANGE_{name} must be 1 (on) or 0 (off).")
     timeout = config["READY_TIMEOUT_S"]

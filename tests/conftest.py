@@ -43,6 +43,9 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         "RATELIMIT_ENABLED": False,
         # LibreOffice takes seconds per office file: only the tests about it turn it on.
         "OFFICE_PREVIEWS": False,
+        # Notification emails wait in the outbox for `send-emails`, so tests about the
+        # outbox see them there; tests/test_queue.py turns the email job on.
+        "EMAIL_JOBS": False,
     }
 
 
