@@ -95,6 +95,7 @@ class Stack:
         self.nodes = [Node(n, settings.port + n) for n in range(settings.nodes)]
         self._started: dict[int, subprocess.Popen] = {}
         self.worker_pids: list[int] = []
+        self._started_workers: list[subprocess.Popen] = []
 
     @classmethod
     def load(cls, state_dir: str | os.PathLike[str]) -> Stack:
@@ -247,6 +248,7 @@ class Stack:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
+            self._started_workers.append(process)
             alive.append(process.pid)
         self.worker_pids = alive
         self._save()
@@ -272,7 +274,9 @@ class Stack:
         for pid in self.worker_pids:
             _signal_group(pid, signal.SIGKILL)
             _wait_for_group_to_go(pid)
-        self.worker_pids = []
+        for process in self._started_workers:
+            process.wait(timeout=5)  # reap our own children
+        self.worker_pids, self._started_workers = [], []
 
     def _wait_ready(self, node: Node) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
