@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -26,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import weakref
 from dataclasses import asdict, dataclass
@@ -86,15 +88,37 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def free_ports(first: int) -> Ports:
-    """The first eight free ports from ``first`` upwards."""
-    found: list[int] = []
-    for port in range(first, PORT_CEILING):
-        if port_is_free(port):
-            found.append(port)
-            if len(found) == 8:
-                return Ports(*found)
+#: A block of ports is claimed by holding a lock on a file named after it, for as long as
+#: the process that chose it lives: two test runs (or xdist workers) starting at the same
+#: moment can both see a port free, but only one can hold its block's lock.
+PORT_LOCKS = Path(tempfile.gettempdir()) / "seaweedfs-port-locks"
+BLOCK = 10
+
+
+def free_ports(first: int) -> tuple[Ports, int]:
+    """Eight free ports in the first block from ``first`` upwards that no other process on
+    this machine has claimed; with the open file whose lock claims the block."""
+    PORT_LOCKS.mkdir(exist_ok=True)
+    for start in range(first - first % BLOCK, PORT_CEILING - BLOCK, BLOCK):
+        claim = _claim(start)
+        if claim is None:
+            continue
+        found = [port for port in range(start, start + BLOCK) if port_is_free(port)]
+        if len(found) >= 8:
+            return Ports(*found[:8]), claim
+        os.close(claim)
     raise SeaweedFSError(f"no eight free ports between {first} and {PORT_CEILING}")
+
+
+def _claim(start: int) -> int | None:
+    """The block's lock file, opened and locked; None when another process holds it."""
+    fd = os.open(PORT_LOCKS / f"{start}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 class SeaweedFS:
@@ -125,6 +149,9 @@ class SeaweedFS:
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        #: The lock that keeps other processes off the ports chosen here (see PORT_LOCKS);
+        #: held across restarts, released when this process ends.
+        self._port_claim: int | None = None
         #: How long the last start took until objects could be written and read.
         self.startup_seconds: float | None = None
         self._finalizer: weakref.finalize | None = None
@@ -189,7 +216,8 @@ class SeaweedFS:
             return
         chosen_here, started = self.ports is None, time.monotonic()
         for _attempt in range(3):
-            self.ports = self.ports or free_ports(self.port_base)
+            if self.ports is None:
+                self.ports, self._port_claim = free_ports(self.port_base)
             self._launch()
             try:
                 self._wait_until_ready()
@@ -199,6 +227,7 @@ class SeaweedFS:
                 if not chosen_here:
                     raise
                 self.port_base, self.ports = max(asdict(self.ports).values()) + 1, None
+                self._release_ports()
         raise SeaweedFSError("could not find free ports for SeaweedFS after three tries")
 
     def stop(self) -> None:
@@ -220,6 +249,11 @@ class SeaweedFS:
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
         self._remove_sockets()
+
+    def _release_ports(self) -> None:
+        if self._port_claim is not None:
+            os.close(self._port_claim)
+            self._port_claim = None
 
     def restart(self) -> None:
         """Stop and start again on the same ports, keeping every stored object."""
