@@ -21,10 +21,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from .extensions import db
@@ -108,18 +109,25 @@ def taken_together(resource_id: int, limit: int = TOGETHER_MOST) -> dict[int, in
     Taker rows are one per member and resource and never the giver's, so a count here is
     distinct members, givers left out on both sides. Visibility is the caller's to apply.
     """
+    found = db.session.execute(_taken_together(), {"resource_id": resource_id, "limit": limit})
+    return dict(found.all())
+
+
+@functools.cache
+def _taken_together() -> Select:
+    """Built once per process: a resource page may run it, and building costs more."""
     mine, theirs = aliased(Taker), aliased(Taker)
     members = func.count(theirs.member_id)
-    query = (
+    return (
         select(theirs.resource_id, members)
         .join(mine, mine.member_id == theirs.member_id)
-        .where(mine.resource_id == resource_id, theirs.resource_id != resource_id)
+        .where(mine.resource_id == bindparam("resource_id"))
+        .where(theirs.resource_id != bindparam("resource_id"))
         .group_by(theirs.resource_id)
         .having(members >= TOGETHER_MIN_MEMBERS)
         .order_by(members.desc(), theirs.resource_id)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return dict(db.session.execute(query).all())
 
 
 def recount(resource_ids: Sequence[int]) -> None:

@@ -37,8 +37,12 @@ from .engine import IndexView, term_docs, view_of
 from .results import Visible, top_k, visible_mask
 
 # How many key terms each text field contributes (the tags count separately).
-KEY_TERMS = {"title": 4, "synopsis": 6, "how_used": 3, "content": 10}
-CONTENT_CHARS = 4000  # of the files' text: enough to tell what they are about
+KEY_TERMS = {"title": 3, "synopsis": 5, "how_used": 2, "content": 8}
+CONTENT_CHARS = 2000  # of the files' text: enough to tell what they are about
+# A word in more than this share of the documents (and more than COMMON_FLOOR of them) is
+# too common to tell resources apart, and its postings are the dearest to read.
+COMMON_SHARE = 0.05
+COMMON_FLOOR = 100
 TAG_WEIGHT = 0.5
 TOGETHER_WEIGHT = 1.0
 # Below this a resource is hardly like it (a word or two in common with the best match):
@@ -146,16 +150,18 @@ def _text_scores(view: IndexView, likeness: Likeness) -> np.ndarray:
 
 def key_terms(view: IndexView, field_name: str, text: str, count: int) -> list[tuple[bytes, float]]:
     """The ``count`` words of ``text`` that best tell it apart in ``field_name`` (Whoosh's
-    Bo1 expansion model, weights 0…1), leaving out words no other document uses."""
+    Bo1 expansion model, weights 0…1), leaving out words no other document uses and words
+    too common to tell documents apart."""
     if not text.strip() or field_name not in view.reader.schema:
         return []
     expander = Expander(RememberedStatistics(view), field_name, model=Bo1Model)
     expander.add_text(text)
     field = view.reader.schema[field_name]
+    common = max(COMMON_FLOOR, COMMON_SHARE * view.size)
     found = []
-    for word, weight in expander.expanded_terms(count * 3, normalize=False):
+    for word, weight in expander.expanded_terms(count * 2, normalize=False):
         btext = field.to_bytes(word)
-        if _document_frequency(view, field_name, btext) > 1:
+        if 1 < _document_frequency(view, field_name, btext) <= common:
             found.append((btext, weight))
     return found[:count]
 
