@@ -20,7 +20,7 @@ from ..extensions import db
 from . import engine, whoosh_internals
 from .query import SearchRequest, SearchResults, clean_query
 from .query import run as _run
-from .related import Likeness, Related, related
+from .related import Likeness, Related, related_resources
 from .replica import Replica
 from .results import Visible
 from .schema import FACET_FIELDS, TEXT_FIELDS
@@ -104,7 +104,7 @@ def search(request: SearchRequest, visible: Visible) -> SearchResults:
 def related_to(likeness: Likeness, visible: Visible, limit: int = 6) -> list[Related]:
     """Up to ``limit`` resources like ``likeness``'s that are ``visible`` (the same rule as
     :func:`search`), best first; kept per index generation, so a repeat costs a look-up."""
-    return related(_current_searcher(get_replica()), likeness, visible, limit)
+    return related_resources(_current_searcher(get_replica()), likeness, visible, limit)
 
 
 def _current_searcher(replica: Replica) -> Searcher:

@@ -15,17 +15,20 @@ Three signals, each scaled to 0…1 over the candidates and added up:
 * **Taken together** (weight ``TOGETHER_WEIGHT``): how many members took both
   (:func:`exchange.counts.taken_together`, only pairs of three members or more).
 
-The answer for a resource, a viewer's visibility and an index generation never changes, so
-it is kept (:data:`RELATED`, least recently used dropped first): a resource page then costs
-a dictionary look-up. Any change to the index (a share, an edit, a deletion) is a new
-generation, so a resource shared a moment ago appears as soon as the index has it. A new
-download alone does not start one: "taken together" is as of the index's last change.
+The ranking of a resource never changes within an index generation and does not depend on
+who looks, so its best ``SHORTLIST`` candidates are kept (:data:`RELATED`, least recently
+used dropped first) and each viewer takes from them what they may see (search's rule,
+:func:`.results.visible_among`): a resource page then costs a look-up and a few array
+reads. Any change to the index (a share, an edit, a deletion) is a new generation, so a
+resource shared a moment ago appears as soon as the index has it. A new download alone does
+not start one: "taken together" is as of the index's last change.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +37,7 @@ from whoosh.searching import Searcher
 
 from ..counts import taken_together
 from .engine import IndexView, term_docs, view_of
-from .results import Visible, top_k, visible_mask
+from .results import Visible, top_k, visible_among, visible_mask
 
 # How many key terms each text field contributes (the tags count separately).
 KEY_TERMS = {"title": 3, "synopsis": 5, "how_used": 2, "content": 8}
@@ -48,7 +51,8 @@ TOGETHER_WEIGHT = 1.0
 # Below this a resource is hardly like it (a word or two in common with the best match):
 # better a shorter list than a padded one.
 MIN_SCORE = 0.15
-RELATED_KEPT = 4096  # answers per process: (generation, resource, visibility)
+RELATED_KEPT = 8192  # shortlists per process: (generation, resource[, visibility])
+SHORTLIST = 30  # candidates kept per resource, from which each viewer takes what they may see
 
 
 @dataclass(frozen=True)
@@ -75,61 +79,80 @@ class Related:
     taken_together: bool = False
 
 
-class AnswerCache:
-    """Answers by (generation, resource id, visibility), least recently used dropped first."""
+@dataclass(frozen=True)
+class Shortlist:
+    """A resource's best candidates in one index generation, best first."""
+
+    docs: np.ndarray  # index-wide document numbers
+    together: np.ndarray  # bool: taken together with the resource by enough members
+    complete: bool  # no other document scored MIN_SCORE or more
+
+
+class ShortlistCache:
+    """Shortlists by (generation, resource id[, visibility]), least recently used dropped
+    first."""
 
     def __init__(self, limit: int = RELATED_KEPT) -> None:
-        self._items: OrderedDict[tuple, tuple[Related, ...]] = OrderedDict()
+        self._items: OrderedDict[tuple, Shortlist] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple[Related, ...] | None:
+    def get(self, key: tuple, make: Callable[[], Shortlist]) -> Shortlist:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, answer: tuple[Related, ...]) -> None:
+                return found
+        found = make()  # outside the lock: two threads may both rank, both get the same
         with self._lock:
-            self._items[key] = answer
-            self._items.move_to_end(key)
+            self._items[key] = found
             while len(self._items) > self._limit:
                 self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        return found
 
 
-RELATED = AnswerCache()
+RELATED = ShortlistCache()
+EVERYONE = Visible(everything=True)
 
 
-def related(searcher: Searcher, likeness: Likeness, visible: Visible, limit: int) -> list[Related]:
-    """Up to ``limit`` resources like ``likeness``'s that ``visible`` allows, best first."""
+def related_resources(
+    searcher: Searcher, likeness: Likeness, visible: Visible, limit: int
+) -> list[Related]:
+    """Up to ``limit`` resources like ``likeness``'s that ``visible`` allows, best first.
+
+    The ranking is the same for every viewer, so one shortlist per resource and generation
+    serves them all, each taking what they may see from it; only when it holds too few of
+    those (a visitor, say, where most close matches are for members) is the resource ranked
+    again over what this viewer may see, and that list kept for that viewer.
+    """
     view = view_of(searcher)
-    key = (view.generation, likeness.resource_id, visible, limit)
-    found = RELATED.get(key)
-    if found is None:
-        found = tuple(_rank(view, likeness, visible, limit))
-        RELATED.put(key, found)
-    return list(found)
+    key = (view.generation, likeness.resource_id)
+    shortlist = RELATED.get(key, lambda: _shortlist(view, likeness, EVERYONE, SHORTLIST))
+    shown = visible_among(view, visible, shortlist.docs)
+    if np.count_nonzero(shown) < limit and not shortlist.complete:
+        mine = (*key, visible, limit)
+        shortlist = RELATED.get(mine, lambda: _shortlist(view, likeness, visible, limit))
+        shown = visible_among(view, visible, shortlist.docs)
+    pairs = zip(shortlist.docs[shown][:limit], shortlist.together[shown][:limit], strict=True)
+    return [Related(int(view.resource_ids[doc]), bool(together)) for doc, together in pairs]
 
 
-def _rank(view: IndexView, likeness: Likeness, visible: Visible, limit: int) -> list[Related]:
-    allowed = visible_mask(view, visible) & (view.resource_ids != likeness.resource_id)
+def _shortlist(view: IndexView, likeness: Likeness, visible: Visible, size: int) -> Shortlist:
+    """The ``size`` best documents ``visible`` allows. Each signal is scaled by its best over
+    every live document, so a score does not depend on who is looking."""
+    live = view.live & (view.resource_ids != likeness.resource_id)
     together = _together(view, likeness.resource_id)
-    score = _scaled(_text_scores(view, likeness), allowed)
+    score = _scaled(_text_scores(view, likeness), live)
     score += TAG_WEIGHT * _tag_scores(view, likeness.tags)
-    score += TOGETHER_WEIGHT * _scaled(together, allowed)
-    candidates = np.flatnonzero(allowed & (score >= MIN_SCORE))
-    best = candidates[top_k([score[candidates]], limit)]
-    return [Related(int(view.resource_ids[doc]), bool(together[doc])) for doc in best]
+    score += TOGETHER_WEIGHT * _scaled(together, live)
+    candidates = np.flatnonzero(visible_mask(view, visible) & live & (score >= MIN_SCORE))
+    best = candidates[top_k([score[candidates]], size)]
+    return Shortlist(best, together[best] > 0, complete=len(best) == len(candidates))
 
 
-def _scaled(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Scores divided by the best among the allowed documents (0…1); zero elsewhere."""
-    scores = np.where(allowed, scores, 0.0)
+def _scaled(scores: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Scores divided by the best among ``among`` (0…1 there); zero elsewhere."""
+    scores = np.where(among, scores, 0.0)
     best = scores.max(initial=0.0)
     return scores / best if best > 0 else scores
 
