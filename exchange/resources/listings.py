@@ -120,7 +120,10 @@ def _public(query: Select, limit: int) -> list[Resource]:
 
 def for_page(resource_id: int) -> Resource | None:
     """A resource with what its page shows (giver, tags, files with a bounded excerpt), in
-    one query rather than one per relationship and file."""
+    two queries rather than one per relationship and file.
+
+    Tags come in a query of their own: joined in, SQLite built the whole join of every
+    resource's tags before picking this one's (150 ms a page at 100,000 resources)."""
     found = db.session.scalars(_page_query(), {"resource_id": resource_id})
     return found.unique().first()
 
@@ -132,7 +135,7 @@ def _page_query() -> Select:
         .where(Resource.id == bindparam("resource_id"))
         .options(
             joinedload(Resource.owner),
-            joinedload(Resource.tags),
+            selectinload(Resource.tags),
             joinedload(Resource.files).options(StoredFile.with_excerpt()),
         )
     )
