@@ -44,7 +44,7 @@ KEY_TERMS = {"title": 3, "synopsis": 5, "how_used": 2, "content": 8}
 CONTENT_CHARS = 2000  # of the files' text: enough to tell what they are about
 # A word in more than this share of the documents (and more than COMMON_FLOOR of them) is
 # too common to tell resources apart, and its postings are the dearest to read.
-COMMON_SHARE = 0.05
+COMMON_SHARE = 0.02
 COMMON_FLOOR = 100
 TAG_WEIGHT = 0.5
 TOGETHER_WEIGHT = 1.0
