@@ -747,7 +747,7 @@ def markdown(run: dict) -> str:
         lines += _search_table(run, searched)
     related = [found for found in run["sizes"] if "related" in found]
     if related:
-        lines += ["", *_related_table(run, related)]
+        lines += [""] * bool(searched) + _related_table(run, related)
     return "\n".join(lines) + "\n"
 
 
