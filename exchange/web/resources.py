@@ -33,6 +33,7 @@ from ..models import FileVersion, Resource, ShareRequest, StoredFile
 from ..resources import listings, operations
 from ..storage import get_storage
 from ..vocab import STANDARD_TOPICS, parse_tags
+from .cards import related_cards
 from .errors import AccessDenied
 from .forms import ConfirmForm, EditForm, ShareForm, edit_form
 from .helpers import form_page, redirect_after_post, whole_number
@@ -187,8 +188,17 @@ def show(resource_id: int):
         can_edit=access.can_edit(current_user, resource),
         credit_line=operations.credit_line_for(resource),
         histories=listings.file_histories(resource, current_user),
+        more_like_this=_more_like_this(resource),
         **resource_extras(resource),
     )
+
+
+def _more_like_this(resource: Resource):
+    """The "More like this" cards (empty Markup when there are none, or the block is off)."""
+    limit = current_app.config["RELATED_RESOURCES"]
+    more = listings.more_like_this(resource, current_user, limit)
+    why = {h.id: (h.id in more.taken_together, more.shared_tags[h.id]) for h in more.hits}
+    return related_cards(more.hits, more.tags_by_id, why)
 
 
 @reshown_when_stale
