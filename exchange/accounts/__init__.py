@@ -31,6 +31,15 @@ from .links import (
     send_confirmation,
     send_reset,
 )
+from .tokens import (
+    MAX_TOKENS,
+    NewToken,
+    TokenRefused,
+    create_token,
+    live_tokens_of,
+    revoke_token,
+    token_for,
+)
 from .members import (
     PROFILE_FIELDS,
     EmailTaken,
@@ -86,4 +95,11 @@ __all__ = [
     "sign_in_token",
     "start_registration",
     "update_profile",
+    "MAX_TOKENS",
+    "NewToken",
+    "TokenRefused",
+    "create_token",
+    "live_tokens_of",
+    "revoke_token",
+    "token_for",
 ]

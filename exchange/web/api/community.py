@@ -1,0 +1,104 @@
+"""Members' public profiles and the Requests board on the API, through the same community
+verbs and counts as the pages."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+from werkzeug.datastructures import MultiDict
+
+from ... import community, transactions
+from ...community import public_thanks_count
+from ...counts import giver_downloads, is_public_gift
+from ...extensions import db
+from ...models import ShareRequest
+from ...resources import listings
+from ...vocab import parse_tags
+from ..forms import RequestForm
+from ..helpers import member_or_404
+from ..requests import BOARD_FILTERS
+from . import schemas
+from .auth import caller, needs_write
+from .problems import fail
+from .shapes import NOT_MODIFIED, member_ref, page_links, problem_responses, shared_summaries
+from .shapes import link_header as link_headers
+
+bp = Blueprint("api_community", __name__, description="Members' profiles and Requests.")
+
+
+@bp.route("/members/<int:member_id>", methods=["GET"])
+@bp.response(200, schemas.MemberProfile)
+@bp.alt_response(304, **NOT_MODIFIED)
+@problem_responses(bp, 401, 404, 429)
+def get_member(member_id: int):
+    """A member's public profile: what they shared that the caller may see, and the same
+    download and thanks counts as their page."""
+    member = member_or_404(member_id)
+    viewer = caller()
+    mine = viewer.id == member.id or viewer.is_admin
+    shared = [r for r in listings.shared_by(member, viewer) if not r.anonymous or mine]
+    return {
+        **member_ref(member),
+        "organisation": member.organisation,
+        "role": member.role,
+        "region": member.region,
+        "bio": member.bio,
+        "shared": shared_summaries(shared, viewer),
+        "downloads": giver_downloads(r for r in shared if is_public_gift(r)),
+        "thanks": public_thanks_count(member),
+    }
+
+
+@bp.route("/requests", methods=["GET"])
+@bp.arguments(schemas.RequestQuery, location="query")
+@bp.response(200, schemas.RequestPage, headers=link_headers())
+@bp.alt_response(304, **NOT_MODIFIED)
+@problem_responses(bp, 401, 422, 429)
+def list_requests(args: dict):
+    """The Requests board: open (or fulfilled) requests, newest first."""
+    query = community.board(BOARD_FILTERS[args["status"]])
+    page = db.paginate(query, page=args["page"], per_page=args["per_page"], error_out=False)
+    counts = community.visible_answer_counts([item.id for item in page.items], caller())
+    body = {
+        "items": [_request(item, counts.get(item.id, 0)) for item in page.items],
+        "total": page.total or 0,
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "pages": max(1, page.pages),
+    }
+    return body, 200, page_links("api_community.list_requests", args["page"], body["pages"])
+
+
+def _request(item: ShareRequest, answers: int) -> dict:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "body": item.body,
+        "tags": item.tag_names,
+        "status": item.status,
+        "asker": member_ref(item.asker),
+        "answers": answers,
+        "created_at": item.created_at,
+        "url": url_for("requests.show", request_id=item.id, _external=True),
+    }
+
+
+@bp.route("/requests", methods=["POST"])
+@bp.arguments(schemas.NewRequest)
+@bp.response(201, schemas.RequestItem, headers={"Location": {"schema": {"type": "string"}}})
+@problem_responses(bp, 401, 403, 422, 429)
+@needs_write
+def ask(args: dict):
+    """Ask colleagues for a resource on the Requests board, with the form's checks and the
+    board's courtesy rule (say what, for whom and why)."""
+    data = {"title": args["title"], "body": args["body"], "tags": ", ".join(args["tags"])}
+    form = RequestForm(formdata=MultiDict(data), meta={"csrf": False})
+    if not form.validate():
+        fail("invalid", "Some fields need another look.", errors=dict(form.errors))
+    try:
+        tags = parse_tags(form.tags.data or "")
+        posted = community.post_request(caller(), form.title.data, form.body.data, tags)
+    except community.Refused as exc:
+        fail("invalid", str(exc), errors={"body": [str(exc)]})
+    transactions.commit()
+    return _request(posted, 0), 201, {"Location": _request(posted, 0)["url"]}
