@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from .. import accounts, transactions
@@ -29,7 +30,9 @@ class TokenForm(SiteForm):
         "Allow it to share and post as me",
         description="Without this it can only read and download.",
     )
-    lifetime = SelectField("Expires", choices=list(LIFETIMES.items()), default="90")
+    lifetime = SelectField(
+        "Expires", choices=[SelectChoice(v, label) for v, label in LIFETIMES.items()], default="90"
+    )
 
 
 @bp.route("/account/tokens", methods=["GET"])

@@ -9,24 +9,16 @@ by flask-smorest (see docs/architecture.md for why that library).
 from __future__ import annotations
 
 import http
-import math
-import time
 
-from flask import Flask, Response
+from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from ...extensions import limiter
-from . import auth, problems
+from . import problems
 from .schemas import Problem
 
 VERSION = "1.0.0"
 PREFIX = "/api/v1"
-# Per member (all their tokens together), or per address for calls without a token.
-READ_LIMIT = "300 per minute"
-WRITE_LIMIT = "60 per hour"
-
-
 class ExchangeApi(Api):
     """flask-smorest, told that errors are RFC 9457 problems and that it must leave the
     site's own error pages alone (it would otherwise answer every 404 in JSON)."""
@@ -60,19 +52,6 @@ def register(app: Flask) -> None:
     api = ExchangeApi(app)
     api.spec.components.security_scheme("token", docs.SECURITY_SCHEME)
     for module in (resources, community):
-        limiter.limit(READ_LIMIT, key_func=auth.rate_key)(module.bp)
-        module.bp.before_request(auth.authenticate)
-        module.bp.after_request(rate_limit_headers)
         api.register_blueprint(module.bp, url_prefix=PREFIX)
     app.register_blueprint(docs.bp)
     app.extensions["exchange.api"] = api
-
-
-def rate_limit_headers(response: Response) -> Response:
-    """The IETF ``RateLimit-*`` fields, from the limit that is closest to running out."""
-    current = limiter.current_limit
-    if current is not None:
-        response.headers["RateLimit-Limit"] = str(current.limit.amount)
-        response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
-        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(current.reset_at - time.time())))
-    return response

@@ -4,7 +4,6 @@ verbs and counts as the pages."""
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from werkzeug.datastructures import MultiDict
 
 from ... import community, transactions
@@ -17,13 +16,16 @@ from ...vocab import parse_tags
 from ..forms import RequestForm
 from ..helpers import member_or_404
 from ..requests import BOARD_FILTERS
+from marshmallow import RAISE
+
 from . import schemas
+from .blueprints import api_blueprint
 from .auth import caller, needs_write
 from .problems import fail
 from .shapes import NOT_MODIFIED, member_ref, page_links, problem_responses, shared_summaries
 from .shapes import link_header as link_headers
 
-bp = Blueprint("api_community", __name__, description="Members' profiles and Requests.")
+bp = api_blueprint("api_community", "Members' profiles and Requests.")
 
 
 @bp.route("/members/<int:member_id>", methods=["GET"])
@@ -50,7 +52,7 @@ def get_member(member_id: int):
 
 
 @bp.route("/requests", methods=["GET"])
-@bp.arguments(schemas.RequestQuery, location="query")
+@bp.arguments(schemas.RequestQuery, location="query", unknown=RAISE)
 @bp.response(200, schemas.RequestPage, headers=link_headers())
 @bp.alt_response(304, **NOT_MODIFIED)
 @problem_responses(bp, 401, 422, 429)

@@ -13,7 +13,6 @@ import logging
 
 from flask import request, url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from ... import access, community, transactions
@@ -24,7 +23,10 @@ from ...resources import listings, operations
 from .. import resources as pages
 from ..forms import ShareForm, ThanksForm
 from ..search import FILTER_ARGS
+from marshmallow import RAISE
+
 from . import schemas
+from .blueprints import api_blueprint
 from .auth import caller, needs_write
 from .problems import fail
 from .shapes import (
@@ -38,15 +40,14 @@ from .shapes import link_header as link_headers
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint(
+bp = api_blueprint(
     "api_resources",
-    __name__,
-    description="Resources: search and browse, read, share, download (give-to-get), thank.",
+    "Resources: search and browse, read, share, download (give-to-get), thank.",
 )
 
 
 @bp.route("/resources", methods=["GET"])
-@bp.arguments(schemas.ResourceQuery, location="query")
+@bp.arguments(schemas.ResourceQuery, location="query", unknown=RAISE)
 @bp.response(200, schemas.ResourcePage, headers=link_headers())
 @bp.alt_response(304, **NOT_MODIFIED)
 @problem_responses(bp, 401, 422, 429, 503)
