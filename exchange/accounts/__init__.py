@@ -31,15 +31,6 @@ from .links import (
     send_confirmation,
     send_reset,
 )
-from .tokens import (
-    MAX_TOKENS,
-    NewToken,
-    TokenRefused,
-    create_token,
-    live_tokens_of,
-    revoke_token,
-    token_for,
-)
 from .members import (
     PROFILE_FIELDS,
     EmailTaken,
@@ -55,6 +46,15 @@ from .members import (
     sign_in_token,
     start_registration,
     update_profile,
+)
+from .tokens import (
+    MAX_TOKENS,
+    NewToken,
+    TokenRefused,
+    create_token,
+    live_tokens_of,
+    revoke_token,
+    token_for,
 )
 
 __all__ = [

@@ -122,7 +122,9 @@ def new():
         with _refusals_named_on(form):
             if answer_problem:  # the request closed while the form was being filled in
                 raise community.Refused(answer_problem)
-            resource = operations.share_resource(current_user, details_from(form), uploads, answering)
+            resource = operations.share_resource(
+                current_user, details_from(form), uploads, answering
+            )
             return _after_share(resource, answering)
     elif form.is_submitted() and not uploads_from(form.files):
         form.files.errors = [*form.files.errors, "Please choose at least one file to share."]
@@ -223,7 +225,9 @@ def edit(resource_id: int):
         else:
             with _refusals_named_on(form):
                 _audit_if_admin(resource, "edit-resource")
-                operations.edit_resource(resource, details_from(form), uploads, form.remove_files.data)
+                operations.edit_resource(
+                    resource, details_from(form), uploads, form.remove_files.data
+                )
                 flash("Your changes are saved.", "success")
                 return redirect_after_post(url_for("resources.show", resource_id=resource.id))
     return form_page("resources/edit.html", form, **_form_context(resource=resource))

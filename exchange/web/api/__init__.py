@@ -19,6 +19,8 @@ from .schemas import Problem
 
 VERSION = "1.0.0"
 PREFIX = "/api/v1"
+
+
 class ExchangeApi(Api):
     """flask-smorest, told that errors are RFC 9457 problems and that it must leave the
     site's own error pages alone (it would otherwise answer every 404 in JSON)."""

@@ -4,6 +4,7 @@ verbs and counts as the pages."""
 from __future__ import annotations
 
 from flask import url_for
+from marshmallow import RAISE
 from werkzeug.datastructures import MultiDict
 
 from ... import community, transactions
@@ -16,11 +17,9 @@ from ...vocab import parse_tags
 from ..forms import RequestForm
 from ..helpers import member_or_404
 from ..requests import BOARD_FILTERS
-from marshmallow import RAISE
-
 from . import schemas
-from .blueprints import api_blueprint
 from .auth import caller, needs_write
+from .blueprints import api_blueprint
 from .problems import fail
 from .shapes import NOT_MODIFIED, member_ref, page_links, problem_responses, shared_summaries
 from .shapes import link_header as link_headers

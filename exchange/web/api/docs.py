@@ -60,5 +60,6 @@ def problem_type(slug: str):
     kind = KINDS.get(slug)
     if kind is None:
         abort(404)
-    return jsonify(type=f"/api/problems/{slug}", title=kind.title, status=kind.status,
-                   description=kind.meaning)
+    return jsonify(
+        type=f"/api/problems/{slug}", title=kind.title, status=kind.status, description=kind.meaning
+    )

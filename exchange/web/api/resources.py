@@ -13,6 +13,7 @@ import logging
 
 from flask import request, url_for
 from flask_login import current_user
+from marshmallow import RAISE
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from ... import access, community, transactions
@@ -23,11 +24,9 @@ from ...resources import listings, operations
 from .. import resources as pages
 from ..forms import ShareForm, ThanksForm
 from ..search import FILTER_ARGS
-from marshmallow import RAISE
-
 from . import schemas
-from .blueprints import api_blueprint
 from .auth import caller, needs_write
+from .blueprints import api_blueprint
 from .problems import fail
 from .shapes import (
     NOT_MODIFIED,
@@ -66,7 +65,9 @@ def list_resources(args: dict):
     )
     found = _catalogue(wanted)
     snippets = search_mod.snippets_for(found.hits, found.results.terms)
-    items = [resource_summary(hit, found.tags_by_id.get(hit.id, []), snippets) for hit in found.hits]
+    items = [
+        resource_summary(hit, found.tags_by_id.get(hit.id, []), snippets) for hit in found.hits
+    ]
     body = {
         "items": items,
         "total": found.results.total,
@@ -74,7 +75,9 @@ def list_resources(args: dict):
         "per_page": wanted.per_page,
         "pages": found.pages,
         "sort": wanted.effective_sort,
-        "facets": {k: [{"value": v, "count": n} for v, n in c] for k, c in found.results.facets.items()},
+        "facets": {
+            k: [{"value": v, "count": n} for v, n in c] for k, c in found.results.facets.items()
+        },
         "suggestion": found.results.suggestion,
     }
     return body, 200, page_links("api_resources.list_resources", wanted.page, found.pages)

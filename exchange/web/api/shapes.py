@@ -45,7 +45,9 @@ def page_links(endpoint: str, page: int, pages: int, **path) -> dict[str, str]:
         wanted["prev"] = min(page - 1, pages)
     if page < pages:
         wanted["next"] = page + 1
-    links = [f'<{_page_url(endpoint, number, path)}>; rel="{rel}"' for rel, number in wanted.items()]
+    links = [
+        f'<{_page_url(endpoint, number, path)}>; rel="{rel}"' for rel, number in wanted.items()
+    ]
     return {"Link": ", ".join(links)}
 
 
