@@ -18,6 +18,9 @@ from .fixtures.members import SHARE_DEFAULTS, Visitor, docx_bytes
 
 
 def test_a_token_is_shown_once_stored_hashed_and_stops_when_revoked(app, member):
+    cookie_only = member.client.get("/api/v1/resources")  # the API reads no cookie
+    assert cookie_only.status_code == 401 and problem_type(cookie_only) == "unauthorized"
+    assert cookie_only.headers["WWW-Authenticate"] == 'Bearer realm="api"'
     secret = make_token(member)
     assert secret not in member.client.get("/account").get_data(as_text=True)
     with app.app_context():
@@ -34,13 +37,6 @@ def test_a_token_is_shown_once_stored_hashed_and_stops_when_revoked(app, member)
     refused = script.get("/resources")
     assert refused.status_code == 401 and problem_type(refused) == "unauthorized"
     assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
-
-
-def test_the_api_reads_no_cookie_so_a_signed_in_browser_gets_401(app, member):
-    response = member.client.get("/api/v1/resources")
-    assert response.status_code == 401 and problem_type(response) == "unauthorized"
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert "Set-Cookie" not in response.headers
 
 
 def test_a_read_token_may_not_write_and_an_expired_one_does_nothing(app, member):
@@ -230,3 +226,18 @@ def test_rate_limits_say_when_to_come_back(make_app):
     assert refused.status_code == 429 and problem_type(refused) == "rate-limited"
     assert int(refused.headers["Retry-After"]) > 0
     assert int(refused.headers["RateLimit-Reset"]) > 0
+
+
+def test_the_document_and_its_docs_are_served_from_here(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    problem = document["components"]["responses"]["NOT_FOUND"]["content"]
+    assert list(problem) == ["application/problem+json"]
+    page = client.get("/api/docs")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<script>" not in text and "https://" not in text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    for asset in re.findall(r'(?:src|href)="(/api/docs/assets/[^"]+|/static/api-docs.js)"', text):
+        assert client.get(asset).status_code == 200
+    assert client.get("/api/docs/assets/index.html").status_code == 404
