@@ -241,3 +241,32 @@ def test_the_document_and_its_docs_are_served_from_here(client):
     for asset in re.findall(r'(?:src|href)="(/api/docs/assets/[^"]+|/static/api-docs.js)"', text):
         assert client.get(asset).status_code == 200
     assert client.get("/api/docs/assets/index.html").status_code == 404
+
+
+def test_the_callers_own_toolkit_notifications_answers_and_deletes(app, new_visitor):
+    asker, giver = new_visitor(), new_visitor()
+    asker.register(name="Sam Asker")
+    giver.register(name="Dale Briers")
+    asking, giving = Script(app, make_token(asker)), Script(app, make_token(giver))
+    body = "For adults returning to work after caring, who want to name their strengths."
+    request_id = asking.post("/requests", json={"title": "Strengths cards", "body": body})
+    request_id = request_id.get_json()["id"]
+    gift = share_txt(giver, "Strengths cards for returners")
+    answered = giving.post(f"/requests/{request_id}/answers", json={"resource_id": gift})
+    assert answered.status_code == 201, answered.get_data(as_text=True)
+    again = giving.post(f"/requests/{request_id}/answers", json={"resource_id": gift})
+    assert again.status_code == 409 and problem_type(again) == "conflict"
+    shown = asking.get(f"/requests/{request_id}").get_json()
+    assert [a["resource_id"] for a in shown["answered_with"]] == [gift]
+    me = asking.get("/me").get_json()
+    assert me["name"] == "Sam Asker" and me["unread_notifications"] >= 1
+    assert asking.get("/me/notifications").get_json()["unread"] == me["unread_notifications"]
+    assert asking.call("PUT", f"/me/toolkit/{gift}").status_code == 204
+    assert asking.call("PUT", f"/me/toolkit/{gift}").status_code == 204  # saving twice
+    assert [r["id"] for r in asking.get("/me/toolkit").get_json()["items"]] == [gift]
+    refused = asking.call("DELETE", f"/resources/{gift}")
+    assert refused.status_code == 403 and problem_type(refused) == "forbidden"
+    assert asking.call("DELETE", f"/me/toolkit/{gift}").status_code == 204
+    assert asking.get("/me/toolkit").get_json()["items"] == []
+    assert giving.call("DELETE", f"/resources/{gift}").status_code == 204
+    assert giving.get(f"/resources/{gift}").status_code == 404

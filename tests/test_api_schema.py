@@ -27,7 +27,7 @@ CHECKS = ",".join(
     ]
 )
 MAX_EXAMPLES = 12  # per operation and phase: bounded, so the run stays well under 40 s
-OPERATIONS = 9
+OPERATIONS = 17
 
 
 @pytest.mark.slow

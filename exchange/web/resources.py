@@ -224,7 +224,7 @@ def edit(resource_id: int):
             form.no_client_data.errors = ["Please confirm the new files contain no client data."]
         else:
             with _refusals_named_on(form):
-                _audit_if_admin(resource, "edit-resource")
+                audit_if_admin(resource, "edit-resource")
                 operations.edit_resource(
                     resource, details_from(form), uploads, form.remove_files.data
                 )
@@ -241,14 +241,14 @@ def delete(resource_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         title = resource.title
-        _audit_if_admin(resource, "delete-resource")
+        audit_if_admin(resource, "delete-resource")
         operations.delete_resource(resource)
         flash(f"“{title}” has been deleted.", "success")
         return redirect(url_for("members.show", member_id=current_user.id))
     return render_template("resources/delete.html", resource=resource, form=form)
 
 
-def _audit_if_admin(resource: Resource, action: str) -> None:
+def audit_if_admin(resource: Resource, action: str) -> None:
     """An admin changing someone else's resource goes in the audit log, in the same commit."""
     if current_user.id != resource.owner_id:
         note = f"“{resource.title}”"

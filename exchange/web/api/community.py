@@ -11,12 +11,12 @@ from ... import community, transactions
 from ...community import public_thanks_count
 from ...counts import giver_downloads, is_public_gift
 from ...extensions import db
-from ...models import ShareRequest
+from ...models import Answer, Resource, ShareRequest
 from ...resources import listings
 from ...vocab import parse_tags
 from ..forms import RequestForm
 from ..helpers import member_or_404
-from ..requests import BOARD_FILTERS
+from ..requests import BOARD_FILTERS, visible_request_or_404
 from . import schemas
 from .auth import caller, needs_write
 from .blueprints import api_blueprint
@@ -103,3 +103,45 @@ def ask(args: dict):
         fail("invalid", str(exc), errors={"body": [str(exc)]})
     transactions.commit()
     return _request(posted, 0), 201, {"Location": _request(posted, 0)["url"]}
+
+
+@bp.route("/requests/<int:request_id>", methods=["GET"])
+@bp.response(200, schemas.RequestDetail)
+@bp.alt_response(304, **NOT_MODIFIED)
+@problem_responses(bp, 401, 404, 429)
+def get_request(request_id: int):
+    """One request with the answers the caller may see (a direct ask: only its two members)."""
+    share_request = visible_request_or_404(request_id)
+    answers = community.visible_answers(caller(), share_request)
+    return {
+        **_request(share_request, len(answers)),
+        "answered_with": [_answer(answer) for answer in answers],
+    }
+
+
+def _answer(answer: Answer) -> dict:
+    return {
+        "id": answer.id,
+        "resource_id": answer.resource_id,
+        "title": answer.resource.title,
+        "giver": None if answer.resource.anonymous else member_ref(answer.giver),
+        "note": answer.note,
+        "accepted": answer.accepted,
+        "created_at": answer.created_at,
+    }
+
+
+@bp.route("/requests/<int:request_id>/answers", methods=["POST"])
+@bp.arguments(schemas.NewAnswer)
+@bp.response(201, schemas.AnswerItem)
+@problem_responses(bp, 401, 403, 404, 409, 422, 429)
+@needs_write
+def answer(args: dict, request_id: int):
+    """Answer a request with one of your own resources: answering counts as sharing."""
+    share_request = visible_request_or_404(request_id)
+    resource = db.session.get(Resource, args["resource_id"])
+    if resource is None:
+        fail("invalid", "No such resource.", errors={"resource_id": ["No such resource."]})
+    answered = community.answer_request(share_request, caller(), resource, args["note"])
+    transactions.commit()
+    return _answer(answered), 201

@@ -201,3 +201,15 @@ def thank(args: dict, resource_id: int):
     thanks = community.thank(caller(), resource, form.note.data)
     transactions.commit()
     return {"resource_id": resource.id, "note": thanks.note, "created_at": thanks.created_at}
+
+
+@bp.route("/resources/<int:resource_id>", methods=["DELETE"])
+@bp.response(204, description="Deleted, with its files.")
+@problem_responses(bp, 401, 403, 404, 429, 503)
+@needs_write
+def delete_resource(resource_id: int):
+    """Delete a resource the token's member shared (an administrator: anyone's, in the
+    audit log), as the page's delete button does."""
+    resource = pages.editable_resource(resource_id)
+    pages.audit_if_admin(resource, "delete-resource")
+    operations.delete_resource(resource)

@@ -277,3 +277,62 @@ SHARE_BODY = {
         }
     },
 }
+
+
+class Me(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    url = fields.String(required=True)
+    credit_name = fields.String(required=True, metadata={"description": "Default credit."})
+    starter_downloads_left = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: takes freely."}
+    )
+    unread_notifications = fields.Integer(required=True)
+    scopes = fields.List(fields.String(), required=True, metadata={"description": "The token's."})
+
+
+class Toolkit(ma.Schema):
+    items = fields.List(fields.Nested(ResourceSummary), required=True)
+
+
+class NotificationItem(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    message = fields.String(required=True)
+    url = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    read = fields.Boolean(required=True)
+
+
+class Notifications(ma.Schema):
+    items = fields.List(fields.Nested(NotificationItem), required=True)
+    unread = fields.Integer(required=True)
+
+
+class AnswerItem(ma.Schema):
+    id = fields.Integer(required=True)
+    resource_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    giver = fields.Nested(
+        MemberRef, allow_none=True, required=True, metadata={"description": "null: anonymous."}
+    )
+    note = fields.String(required=True)
+    accepted = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class RequestDetail(RequestItem):
+    answered_with = fields.List(
+        fields.Nested(AnswerItem),
+        required=True,
+        metadata={"description": "The answers the caller may see, oldest first."},
+    )
+
+
+class NewAnswer(Strict):
+    resource_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "One of your own published resources."},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
