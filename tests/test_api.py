@@ -270,3 +270,38 @@ def test_the_callers_own_toolkit_notifications_answers_and_deletes(app, new_visi
     assert asking.get("/me/toolkit").get_json()["items"] == []
     assert giving.call("DELETE", f"/resources/{gift}").status_code == 204
     assert giving.get(f"/resources/{gift}").status_code == 404
+
+
+def test_edit_fulfil_decline_ask_directly_and_answer_with_a_new_share(app, new_visitor):
+    asker, giver = new_visitor(), new_visitor()
+    asker.register(name="Sam Asker")
+    giver.register(name="Dale Briers")
+    asking, giving = Script(app, make_token(asker)), Script(app, make_token(giver))
+    gift = share_txt(giver, "Budget planner")
+    edited = giving.call("PATCH", f"/resources/{gift}", data={"title": "Budget planner v2"})
+    assert edited.status_code == 200, edited.get_data(as_text=True)
+    assert edited.get_json()["title"] == "Budget planner v2"
+    assert edited.get_json()["licence"] == SHARE_DEFAULTS["licence"]  # left out: kept
+    emptied = giving.call("PATCH", f"/resources/{gift}", data={"title": ""})
+    assert emptied.status_code == 422 and "title" in emptied.get_json()["errors"]
+    note = "Your budget planner helped my returners last year; could I have the new one?"
+    direct = asking.post(
+        f"/members/{member_id(app, giver)}/requests", json={"title": "Budget", "note": note}
+    )
+    assert direct.status_code == 201, direct.get_data(as_text=True)
+    declined = giving.post(f"/requests/{direct.get_json()['id']}/decline", json={"reply": "Soon"})
+    assert declined.status_code == 200 and declined.get_json()["status"] == "declined"
+    body = "For young people choosing between college and an apprenticeship this spring."
+    board = asking.post("/requests", json={"title": "Choices grid", "body": body}).get_json()
+    data = {**SHARE_DEFAULTS, "title": "Choices grid", "answers": str(board["id"])}
+    data["files"] = [(io.BytesIO(b"College or apprenticeship: weigh each."), "grid.txt")]
+    shared = giving.post("/resources", data=data, content_type="multipart/form-data")
+    assert shared.status_code == 201, shared.get_data(as_text=True)
+    answers = asking.get(f"/requests/{board['id']}").get_json()["answered_with"]
+    assert [a["resource_id"] for a in answers] == [shared.get_json()["id"]]
+    fulfilled = asking.post(f"/requests/{board['id']}/fulfil", json={"answer_id": answers[0]["id"]})
+    assert fulfilled.status_code == 200 and fulfilled.get_json()["status"] == "fulfilled"
+    again = asking.post(f"/requests/{board['id']}/fulfil", json={})
+    assert again.status_code == 409 and problem_type(again) == "conflict"
+    assert giving.post("/me/notifications/read").get_json()["marked"] >= 1
+    assert giving.get("/me").get_json()["unread_notifications"] == 0

@@ -14,7 +14,7 @@ from ...extensions import db
 from ...models import Answer, Resource, ShareRequest
 from ...resources import listings
 from ...vocab import parse_tags
-from ..forms import RequestForm
+from ..forms import AskForm, RequestForm
 from ..helpers import member_or_404
 from ..requests import BOARD_FILTERS, visible_request_or_404
 from . import schemas
@@ -111,7 +111,10 @@ def ask(args: dict):
 @problem_responses(bp, 401, 404, 429)
 def get_request(request_id: int):
     """One request with the answers the caller may see (a direct ask: only its two members)."""
-    share_request = visible_request_or_404(request_id)
+    return _detail(visible_request_or_404(request_id))
+
+
+def _detail(share_request: ShareRequest) -> dict:
     answers = community.visible_answers(caller(), share_request)
     return {
         **_request(share_request, len(answers)),
@@ -145,3 +148,61 @@ def answer(args: dict, request_id: int):
     answered = community.answer_request(share_request, caller(), resource, args["note"])
     transactions.commit()
     return _answer(answered), 201
+
+
+@bp.route("/requests/<int:request_id>/fulfil", methods=["POST"])
+@bp.arguments(schemas.Fulfil)
+@bp.response(200, schemas.RequestDetail)
+@problem_responses(bp, 401, 403, 404, 409, 422, 429)
+@needs_write
+def fulfil(args: dict, request_id: int):
+    """Mark your request fulfilled, naming the answer that helped and thanking its giver."""
+    share_request = visible_request_or_404(request_id)
+    answers = community.visible_answers(caller(), share_request)
+    chosen = next((a for a in answers if a.id == args["answer_id"]), None)
+    if args["answer_id"] is not None and chosen is None:
+        fail(
+            "invalid",
+            "That is not an answer to this request.",
+            errors={"answer_id": ["Not an answer to it."]},
+        )
+    community.fulfil_request(share_request, caller(), chosen, args["thanks"])
+    transactions.commit()
+    return _detail(visible_request_or_404(request_id))
+
+
+@bp.route("/requests/<int:request_id>/decline", methods=["POST"])
+@bp.arguments(schemas.Decline)
+@bp.response(200, schemas.RequestDetail)
+@problem_responses(bp, 401, 403, 404, 409, 422, 429)
+@needs_write
+def decline(args: dict, request_id: int):
+    """Decline, politely, a request sent to you directly."""
+    share_request = visible_request_or_404(request_id)
+    community.decline_request(share_request, caller(), args["reply"])
+    transactions.commit()
+    return _detail(visible_request_or_404(request_id))
+
+
+@bp.route("/members/<int:member_id>/requests", methods=["POST"])
+@bp.arguments(schemas.DirectAsk)
+@bp.response(201, schemas.RequestItem, headers={"Location": {"schema": {"type": "string"}}})
+@problem_responses(bp, 401, 403, 404, 422, 429)
+@needs_write
+def ask_member(args: dict, member_id: int):
+    """Ask one colleague directly, with a personal note (generic asks are refused)."""
+    recipient = member_or_404(member_id)
+    if recipient.suspended and not caller().is_admin:
+        fail("not-found")
+    if recipient.id == caller().id:
+        fail("forbidden", "You can’t send a request to yourself.")
+    form = AskForm(formdata=MultiDict(args), meta={"csrf": False})
+    if not form.validate():
+        fail("invalid", "Some fields need another look.", errors=dict(form.errors))
+    try:
+        asked = community.ask_member(caller(), recipient, form.title.data, form.note.data)
+    except community.Refused as exc:
+        fail("invalid", str(exc), errors={"note": [str(exc)]})
+    transactions.commit()
+    shown = _request(asked, 0)
+    return shown, 201, {"Location": shown["url"]}

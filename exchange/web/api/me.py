@@ -87,3 +87,14 @@ def notifications():
         for n in notify.recent(member)
     ]
     return {"items": items, "unread": notify.unread_count(member)}
+
+
+@bp.route("/me/notifications/read", methods=["POST"])
+@bp.response(200, schemas.Marked)
+@problem_responses(bp, 401, 403, 429)
+@needs_write
+def mark_all_read():
+    """Mark every notification read, as the Notifications page's button does."""
+    marked = notify.mark_read(caller())
+    transactions.commit()
+    return {"marked": marked}

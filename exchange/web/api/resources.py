@@ -10,19 +10,23 @@ Each operation is the page's own path with JSON at the ends: the catalogue throu
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import request, url_for
 from flask_login import current_user
 from marshmallow import RAISE
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms.fields.choices import SelectChoice
 
 from ... import access, community, transactions
 from ... import search as search_mod
 from ...files import QuotaExceeded, UploadRefused, UploadTooLarge
-from ...models import Resource
+from ...models import Resource, ShareRequest
 from ...resources import listings, operations
 from .. import resources as pages
-from ..forms import ShareForm, ThanksForm
+from ..forms import EditForm, ShareForm, ThanksForm
+from ..helpers import whole_number
 from ..search import FILTER_ARGS
 from . import schemas
 from .auth import caller, needs_write
@@ -169,8 +173,28 @@ def _form_data() -> CombinedMultiDict:
 
 
 def _shared(form: ShareForm, uploads: list[operations.Upload]) -> Resource:
+    answering = _answering(form)
+    with _upload_refusals():
+        return operations.share_resource(caller(), pages.details_from(form), uploads, answering)
+
+
+def _answering(form: ShareForm) -> ShareRequest | None:
+    """The request this share answers (the form field ``answers``), as the page's
+    ``?answers=`` does; a request that cannot take it refuses the share (409)."""
+    request_id = whole_number(request.form.get("answers", ""))
+    if request_id is None:
+        return None
+    answering, problem = community.answerable_request(request_id, caller())
+    if problem:
+        fail("conflict", f"{problem} Nothing was shared.")
+    return answering
+
+
+@contextmanager
+def _upload_refusals() -> Iterator[None]:
+    """What the share and edit forms say beside the file field, as problems."""
     try:
-        return operations.share_resource(caller(), pages.details_from(form), uploads)
+        yield
     except QuotaExceeded as exc:
         fail("too-large", str(exc))
     except UploadTooLarge:
@@ -213,3 +237,56 @@ def delete_resource(resource_id: int):
     resource = pages.editable_resource(resource_id)
     pages.audit_if_admin(resource, "delete-resource")
     operations.delete_resource(resource)
+
+
+@bp.route("/resources/<int:resource_id>", methods=["PATCH"])
+@bp.doc(requestBody=schemas.EDIT_BODY)
+@bp.response(200, schemas.ResourceDetail)
+@problem_responses(bp, 401, 403, 404, 413, 422, 429, 503)
+@needs_write
+def edit_resource(resource_id: int):
+    """Change what you send of a resource you shared, add files or remove them: the edit
+    form's checks, with every field you leave out kept as it is."""
+    resource = pages.editable_resource(resource_id)
+    form = EditForm(formdata=_edited(resource), obj=resource, meta={"csrf": False})
+    form.remove_files.choices = [SelectChoice(f.id, f.original_name) for f in resource.files]
+    uploads = pages.uploads_from(form.files)
+    if not form.validate():
+        fail("invalid", "Some fields need another look.", errors=dict(form.errors))
+    if uploads and not form.no_client_data.data:
+        problem = "Please confirm the new files contain no client data."
+        fail("invalid", problem, errors={"no_client_data": [problem]})
+    with _upload_refusals():
+        pages.audit_if_admin(resource, "edit-resource")
+        operations.edit_resource(
+            resource, pages.details_from(form), uploads, form.remove_files.data
+        )
+    return resource_detail(pages.visible_resource_or_404(resource_id, for_page=True), caller())
+
+
+def _edited(resource: Resource) -> CombinedMultiDict:
+    """The resource as it stands, with what the request sends in place of it."""
+    values = MultiDict(
+        {
+            **{name: getattr(resource, name) for name in EDITABLE},
+            "tags": ", ".join(resource.tag_names),
+            "credit_txt": "y" if resource.credit_txt else "",
+        }
+    )
+    for name in request.form:
+        values.setlist(name, request.form.getlist(name))
+    return CombinedMultiDict([request.files, values])
+
+
+EDITABLE = (
+    "title",
+    "synopsis",
+    "how_used",
+    "kind",
+    "audience",
+    "licence",
+    "access",
+    "visibility",
+    "credit_name",
+    "credit_placement",
+)

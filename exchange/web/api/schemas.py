@@ -239,6 +239,34 @@ class ShareForm(ma.Schema):
         required=True,
         metadata={"description": "One or more files."},
     )
+    answers = fields.Integer(
+        metadata={"description": "The id of a request this share answers (counts as sharing)."}
+    )
+
+
+class EditFields(ma.Schema):
+    """The edit form's fields, for the document: any left out keep their value."""
+
+    title = fields.String(validate=validate.Length(max=200))
+    synopsis = fields.String(validate=validate.Length(max=2000))
+    how_used = fields.String(validate=validate.Length(max=4000))
+    tags = fields.String(validate=validate.Length(max=600))
+    kind = fields.String(validate=validate.OneOf(list(KINDS)))
+    audience = fields.String(validate=validate.OneOf(list(AUDIENCES)))
+    licence = fields.String(validate=validate.OneOf(list(LICENCES)))
+    access = fields.String(validate=validate.OneOf(list(ACCESS)))
+    visibility = fields.String(validate=validate.OneOf(list(VISIBILITY)))
+    credit_name = fields.String(validate=validate.Length(max=200))
+    credit_placement = fields.String(validate=validate.OneOf(list(CREDIT_PLACEMENTS)))
+    credit_txt = fields.Boolean()
+    no_client_data = fields.String(
+        validate=validate.OneOf(["y"]), metadata={"description": "Needed with new files."}
+    )
+    remove_files = fields.List(fields.Integer(), metadata={"description": "Ids of files."})
+    files = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        metadata={"description": "Files to add."},
+    )
 
 
 class Shared(ma.Schema):
@@ -336,3 +364,41 @@ class NewAnswer(Strict):
         metadata={"description": "One of your own published resources."},
     )
     note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+EDIT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": EditFields,
+            "encoding": {"files": {"contentType": "application/octet-stream"}},
+        }
+    },
+}
+
+
+class Fulfil(Strict):
+    answer_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "The answer that helped (one of `answered_with`)."},
+    )
+    thanks = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class Decline(Strict):
+    reply = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class DirectAsk(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    note = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "A personal note: why this colleague, at least 40 characters."},
+    )
+
+
+class Marked(ma.Schema):
+    marked = fields.Integer(required=True, metadata={"description": "How many were unread."})
