@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import urllib.request
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -305,3 +306,34 @@ def test_edit_fulfil_decline_ask_directly_and_answer_with_a_new_share(app, new_v
     assert again.status_code == 409 and problem_type(again) == "conflict"
     assert giving.post("/me/notifications/read").get_json()["marked"] >= 1
     assert giving.get("/me").get_json()["unread_notifications"] == 0
+
+
+def test_an_api_download_is_the_pages_credited_file_on_either_store(store_app):
+    giver, taker = Visitor(store_app.test_client()), Visitor(store_app.test_client())
+    giver.register(name="Dale Briers")
+    taker.register(name="Sam Taker")
+    share_txt(taker, "My own")  # a sharer: takes freely
+    gift = share_txt(giver, "Store check", text="Ask each client for three strengths.")
+    script = Script(store_app, make_token(taker))
+    file = script.get(f"/resources/{gift}").get_json()["files"][0]
+    response = script.get(file["download_url"].split("/api/v1", 1)[1])
+    page = taker.client.get(f"/resources/{gift}/files/{file['id']}")
+    assert response.status_code == page.status_code
+    if response.status_code == 302:  # S3: the same presigned, credited object
+        location = response.headers["Location"]
+        assert "X-Amz-Signature=" in location and "response-content-disposition" in location
+        assert location.split("?")[0] == page.headers["Location"].split("?")[0]
+        with urllib.request.urlopen(location, timeout=10) as remote:  # nosec B310: loopback
+            body = remote.read()
+    else:
+        assert response.headers["Content-Disposition"] == page.headers["Content-Disposition"]
+        body = response.data
+    assert b"three strengths" in body and body == _fetched(page)
+    assert script.get(f"/resources/{gift}").get_json()["downloads"] == 1
+
+
+def _fetched(response) -> bytes:
+    if response.status_code != 302:
+        return response.data
+    with urllib.request.urlopen(response.headers["Location"], timeout=10) as remote:  # nosec
+        return remote.read()
