@@ -19,7 +19,7 @@ from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from .extensions import db
-from .models import Answer, Download, Member, Resource, ShareRequest
+from .models import Answer, Collection, Download, Member, Resource, ShareRequest
 from .search import Visible
 
 
@@ -220,3 +220,105 @@ def _give_to_get(member: Member, resource: Resource) -> Decision:
             *share_step,
         )
     return Decision(True, uses_starter=left is not None)
+
+
+# -- earlier versions of a file ------------------------------------------------------------
+
+
+def versions_taken(user, resource: Resource) -> frozenset[tuple[int, int]]:
+    """The (file id, version number) pairs of ``resource`` this member has downloaded."""
+    member = _member(user)
+    if member is None:
+        return frozenset()
+    query = (
+        select(Download.file_id, Download.file_version)
+        .where(Download.member_id == member.id, Download.resource_id == resource.id)
+        .where(Download.file_id.is_not(None))
+        .distinct()
+    )
+    return frozenset((file_id, number) for file_id, number in db.session.execute(query))
+
+
+def may_fetch_earlier_version(
+    user, resource: Resource, file_id: int, number: int, taken: frozenset[tuple[int, int]]
+) -> bool:
+    """An earlier version stays with its giver (and the admins), and with the members who
+    took that very version (``taken``: :func:`versions_taken`); it is no one else's to find,
+    as it was replaced by something its giver likes better."""
+    member = _member(user)
+    if member is None or not can_view(member, resource):
+        return False
+    return can_edit(member, resource) or (file_id, number) in taken
+
+
+def earlier_version_decision(user, resource: Resource, file_id: int, number: int) -> Decision:
+    """May ``user`` download version ``number`` of a file that has a newer one? If not, why."""
+    member = _member(user)
+    if member is None:
+        return Decision(False, "Please log in to download.", "Log in", url_for("auth.login"))
+    if may_fetch_earlier_version(
+        member, resource, file_id, number, versions_taken(member, resource)
+    ):
+        return ALLOWED
+    return Decision(
+        False,
+        "Earlier versions of a file stay with its giver and with the members who downloaded "
+        "them. The current version is on the resource’s page.",
+        "Back to the resource",
+        url_for("resources.show", resource_id=resource.id),
+    )
+
+
+# -- collections and workshop kits -------------------------------------------------------------
+
+
+def can_view_collection(user, collection: Collection) -> bool:
+    """A public collection or kit is seen by anyone, as resources' pages are; a private one
+    (a draft kit, "My toolkit") by its owner only: not even administrators read someone's
+    private lists. What a page shows *inside* is still each resource's own rule."""
+    if collection.public:
+        return True
+    member = _member(user)
+    return member is not None and member.id == collection.owner_id
+
+
+def can_edit_collection(user, collection: Collection) -> bool:
+    member = _member(user)
+    return member is not None and member.id == collection.owner_id and member.is_active
+
+
+def collection_visible_to(member_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """The SQL condition for the collections a member may see (:func:`can_view_collection`),
+    for ``member_id`` (a value, or a bound parameter in a statement built once); a visitor
+    is an id no member has."""
+    return or_(Collection.public, Collection.owner_id == member_id)
+
+
+def kit_download_plan(user, resources: list[Resource]) -> list[Decision]:
+    """Each resource's decision when a kit is downloaded in one go, in the kit's order.
+
+    Each is :func:`download_decision`, plus the one thing a kit adds: a newcomer's starter
+    downloads are spent in the running order, so once they run out the rest of the kit is
+    not included (and says why), rather than going over the allowance.
+    """
+    decisions = [download_decision(user, resource) for resource in resources]
+    member = _member(user)
+    left = allowance_left(member) if member is not None else None
+    planned = []
+    for decision in decisions:
+        if decision.uses_starter and left is not None:
+            decision = decision if left > 0 else _starters_spent()
+            left -= 1
+        planned.append(decision)
+    return planned
+
+
+def _starters_spent() -> Decision:
+    return Decision(
+        False,
+        f"This kit uses up your {current_app.config['STARTER_DOWNLOADS']} starter downloads "
+        "before it gets here. Share one of your own tools, or answer a colleague’s request, "
+        "to open everything.",
+        "Share a resource",
+        url_for("resources.new"),
+    )

@@ -8,8 +8,10 @@ mistake shows up as one clear message at start-up instead of a 500 later on.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
+import subprocess  # nosec B404: tesseract --list-langs, a fixed argv
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SESSION_LIFETIME = timedelta(hours=24)
 REMEMBER_ME_LIFETIME = timedelta(days=30)
 CSRF_TOKEN_LIFETIME_S = 4 * 3600
+# Tesseract's language codes joined by "+": eng+fra+spa.
+OCR_LANGUAGES_PATTERN = re.compile(r"^[a-z][a-z_]{2,}(\+[a-z][a-z_]{2,})*$")
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +56,13 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         # Draw the first page of office files without a thumbnail with LibreOffice, in a
         # job after the share. None: on when LibreOffice's soffice is installed.
         "OFFICE_PREVIEWS": None,
+        # Read scanned pages and pictures with Tesseract (None: on when it is installed),
+        # in these languages (Tesseract's codes joined by "+"), at most OCR_PAGE_LIMIT pages
+        # of a file, each within OCR_SECONDS_PER_PAGE.
+        "OCR": None,
+        "OCR_LANGUAGES": "eng+fra+spa",
+        "OCR_PAGE_LIMIT": 20,
+        "OCR_SECONDS_PER_PAGE": 30,
         "PRESIGN_SECONDS": 60,
         "QUOTA_FILES": 500,
         "QUOTA_MB": 2000,
@@ -146,6 +157,7 @@ def validate(config: dict[str, Any]) -> None:
     validate_site(config)
     validate_operations(config)
     validate_office_previews(config)
+    validate_ocr(config)
     validate_rate_limits(config)
 
 
@@ -198,6 +210,53 @@ def validate_office_previews(config: dict[str, Any]) -> None:
         )
 
 
+def validate_ocr(config: dict[str, Any]) -> None:
+    """Limits that bound a share's time, and languages Tesseract really has: asking for OCR
+    without them is a mistake to say at start-up, not scans that silently stay unread."""
+    if config["OCR"] not in (None, True, False, 0, 1):
+        raise ConfigError("EXCHANGE_OCR must be 1 (on) or 0 (off).")
+    pages = config["OCR_PAGE_LIMIT"]
+    if isinstance(pages, bool) or not isinstance(pages, int) or not 1 <= pages <= 500:
+        raise ConfigError("EXCHANGE_OCR_PAGE_LIMIT must be a whole number of pages, 1 to 500.")
+    seconds = config["OCR_SECONDS_PER_PAGE"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 600:
+        raise ConfigError("EXCHANGE_OCR_SECONDS_PER_PAGE must be a number of seconds, up to 600.")
+    languages = config["OCR_LANGUAGES"]
+    if not isinstance(languages, str) or not OCR_LANGUAGES_PATTERN.match(languages):
+        raise ConfigError(
+            "EXCHANGE_OCR_LANGUAGES must be Tesseract's language codes joined by +, "
+            "e.g. eng+fra+spa."
+        )
+    wanted = config["OCR"]
+    if wanted or (wanted is None and shutil.which("tesseract")):
+        _check_tesseract(languages)
+
+
+def _check_tesseract(languages: str) -> None:
+    if shutil.which("tesseract") is None:
+        raise ConfigError(
+            "EXCHANGE_OCR is on but Tesseract is not installed (no tesseract on the PATH): "
+            "install it, e.g. apt-get install tesseract-ocr tesseract-ocr-eng "
+            "tesseract-ocr-fra tesseract-ocr-spa, or set it to 0."
+        )
+    missing = set(languages.split("+")) - tesseract_languages()
+    if missing:
+        raise ConfigError(
+            f"EXCHANGE_OCR_LANGUAGES names {', '.join(sorted(missing))}, which Tesseract "
+            "does not have here: install its language data (e.g. apt-get install "
+            f"tesseract-ocr-{sorted(missing)[0]}) or leave it out."
+        )
+
+
+def tesseract_languages() -> set[str]:
+    """The language data the installed Tesseract has (``tesseract --list-langs``)."""
+    listing = subprocess.run(  # nosec B603 B607: a fixed argv, no shell
+        ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20, check=False
+    )
+    lines = (listing.stdout + listing.stderr).splitlines()
+    return {line.strip() for line in lines if line.strip() and " " not in line.strip()}
+
+
 def validate_site(config: dict[str, Any]) -> None:
     """The public address links are built from, never from a request's Host header."""
     if not config["SITE_URL"] and config["ENV"] == "production":
@@ -245,6 +304,7 @@ def derive(config: dict[str, Any]) -> None:
         config["MAIL_LINKS_ON_PAGE"] = False
     wanted = config["OFFICE_PREVIEWS"]
     config["OFFICE_PREVIEWS"] = bool(shutil.which("soffice") if wanted is None else wanted)
+    config["OCR"] = bool(shutil.which("tesseract") if config["OCR"] is None else config["OCR"])
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     # Room for the form fields around the files; the per-file limit is checked separately.

@@ -12,7 +12,9 @@
   on the giver's own impact page, all of them.
 - **Colleagues reached**: the different members who took any of a giver's resources.
 - **File downloads**: every fetch of a file by someone other than the giver, repeats
-  included (:class:`Download` rows). Shown only where labelled as such.
+  included (:class:`Download` rows). Shown only where labelled as such. A file's new
+  version, or an earlier version fetched again, is a repeat: the member is already a
+  taker, so neither moves a resource's downloads nor spends a starter download.
 """
 
 from __future__ import annotations

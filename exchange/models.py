@@ -27,6 +27,7 @@ from sqlalchemy import (
     false,
     func,
     select,
+    true,
 )
 from sqlalchemy import (
     text as sql_text,
@@ -180,6 +181,9 @@ class Resource(db.Model):
     # The giver's wish that files unable to carry the credit on the page (old Office files,
     # pictures, CSV) download as a zip with a credit.txt beside them.
     credit_txt: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The giver's wish that the downloaded copy of a scanned PDF carries an invisible text
+    # layer of the words read from its pages, so a client's copy is searchable too.
+    text_layer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     access: Mapped[str] = mapped_column(String(20), default="everyone")
     visibility: Mapped[str] = mapped_column(String(20), default=PUBLIC, server_default=PUBLIC)
     status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, index=True)
@@ -235,6 +239,7 @@ class StoredFile(db.Model):
 
     SEARCHABLE = "searchable"
     UNSEARCHABLE = "unsearchable"
+    FROM_SCANS = "ocr"  # text_source: read by Tesseract from scanned pages or a picture
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[int] = mapped_column(
@@ -270,13 +275,39 @@ class StoredFile(db.Model):
     excerpt: Mapped[str | None] = query_expression()
     text_status: Mapped[str] = mapped_column(String(20), default=SEARCHABLE)
     text_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Where the text came from: "" the file's own text, FROM_SCANS some or all of it read
+    # from scanned pages (search results and the resource page say "read from a scan").
+    text_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # The credited copy carries an invisible text layer of what was read from its scans.
+    text_layer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A file keeps its id when the giver replaces it, so its download link and the ledger
+    # keep meaning "this file": this row is always the current version, and the versions it
+    # replaced are :class:`FileVersion` rows. Which version this is, the giver's note of what
+    # changed in it, and when it was uploaded (None: with the file, ``created_at``).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    version_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    version_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resource: Mapped[Resource] = relationship(back_populates="files")
+    versions: Mapped[list[FileVersion]] = relationship(
+        back_populates="file",
+        order_by="FileVersion.number.desc()",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def searchable(self) -> bool:
         return self.text_status == self.SEARCHABLE
+
+    @property
+    def version_date(self) -> datetime:
+        """When the current version was uploaded."""
+        return self.version_at or self.created_at
+
+    @property
+    def read_from_scans(self) -> bool:
+        return self.text_source == self.FROM_SCANS
 
     @classmethod
     def with_excerpt(cls, chars: int = 3000):
@@ -284,8 +315,48 @@ class StoredFile(db.Model):
         return with_expression(cls.excerpt, func.substr(cls.text, 1, chars))
 
     def storage_keys(self) -> list[str]:
-        """Every object this file owns in storage."""
-        return [k for k in (self.storage_key, self.credited_key, self.preview_key) if k]
+        """Every object this file owns in storage, its earlier versions' included: whoever
+        deletes a file (or its resource) deletes them all, and ``exchange doctor`` expects
+        them all."""
+        own = [k for k in (self.storage_key, self.credited_key, self.preview_key) if k]
+        return own + [key for version in self.versions for key in version.storage_keys()]
+
+
+class FileVersion(db.Model):
+    """A version of a file that the giver has since replaced: its bytes, credited copy and
+    the note the giver wrote when uploading it, kept until the resource is deleted.
+
+    Its columns are named as :class:`StoredFile`'s, so crediting and sending a file work on
+    either. Its text is not kept: search finds the current version only. Nor is its picture:
+    the page shows the current version's.
+    """
+
+    __tablename__ = "file_versions"
+    __table_args__ = (UniqueConstraint("file_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    format: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    credited_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    credited_size: Mapped[int | None] = mapped_column(BigInteger)
+    credit_on_page: Mapped[bool] = mapped_column(Boolean, default=False)
+    page_credit_note: Mapped[str] = mapped_column(String(300), default="")
+    original_author: Mapped[str] = mapped_column(String(200), default="")
+    zipped_with_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    change_note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this version was uploaded
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    file: Mapped[StoredFile] = relationship(back_populates="versions")
+
+    def storage_keys(self) -> list[str]:
+        return [k for k in (self.storage_key, self.credited_key) if k]
 
 
 class Download(db.Model):
@@ -298,6 +369,8 @@ class Download(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
     file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id", ondelete="SET NULL"))
+    # Which version of the file was taken (see :attr:`StoredFile.version`).
+    file_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     region: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -340,6 +413,7 @@ class IndexChange(db.Model):
 
 __all__ = [
     "Download",
+    "FileVersion",
     "IndexChange",
     "Member",
     "Resource",
@@ -456,20 +530,86 @@ class Thanks(db.Model):
     member: Mapped[Member] = relationship()
 
 
-class ToolkitItem(db.Model):
-    """A resource a member saved to their toolkit, to find again."""
+collection_tags = Table(
+    "collection_tags",
+    db.metadata,
+    Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
 
-    __tablename__ = "toolkit_items"
 
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
-    )
-    resource_id: Mapped[int] = mapped_column(
-        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True, index=True
+class Collection(db.Model):
+    """A member's named list of resources: "My toolkit" (their default), a collection, or a
+    workshop kit (a collection with a running order: minutes per item, a running-order sheet).
+
+    One model for all three, because they differ only in flags: a public collection is a
+    kit without a running order, and "My toolkit" is a private collection that cannot be
+    deleted. ``default_of`` holds the owner's id on their default collection only; being
+    UNIQUE, it makes two tabs saving a first resource at once create one toolkit, not two.
+    """
+
+    __tablename__ = "collections"
+
+    DEFAULT_TITLE = "My toolkit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    default_of: Mapped[int | None] = mapped_column(Integer, unique=True)
+    is_kit: Mapped[bool] = mapped_column(Boolean, default=False)  # has a running order
+    public: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The kit this one was copied from ("based on … by …"); emptied if that one is deleted.
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collections.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    resource: Mapped[Resource] = relationship()
+    owner: Mapped[Member] = relationship()
+    items: Mapped[list[CollectionItem]] = relationship(
+        back_populates="collection",
+        order_by="CollectionItem.position",
+        cascade="all, delete-orphan",
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary=collection_tags, order_by=Tag.name)
+    copied_from: Mapped[Collection | None] = relationship(remote_side=[id])
+
+    @property
+    def is_default(self) -> bool:
+        return self.default_of is not None
+
+    @property
+    def tag_names(self) -> list[str]:
+        return sorted(tag.name for tag in self.tags)
+
+
+class CollectionItem(db.Model):
+    """One resource in a collection, at its place in the running order, with a note of how
+    it fits ("15 min, in pairs") and, in a kit, its minutes.
+
+    ``resource_title`` is the title when it was added, so the collection's owner still sees
+    what was there once the resource is deleted ("no longer available").
+    """
+
+    __tablename__ = "collection_items"
+    __table_args__ = (UniqueConstraint("collection_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resources.id", ondelete="SET NULL"), index=True
+    )
+    resource_title: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    collection: Mapped[Collection] = relationship(back_populates="items")
+    resource: Mapped[Resource | None] = relationship()
 
 
 class Notification(db.Model):
@@ -590,11 +730,13 @@ class DataExport(db.Model):
 
 
 class Follow(db.Model):
-    """A member following another member or a topic, for "What's new", feeds and the digest.
+    """A member following another member, a topic or a kit, for "What's new", feeds and the
+    digest.
 
-    ``kind`` says what ``target_id`` names (a member's id, a tag's id), so a new kind of
-    thing to follow (a workshop kit) is a new ``kind``, not a new table. Members and tags are
-    never deleted, so a target always resolves; whatever reads follows joins on it anyway.
+    ``kind`` says what ``target_id`` names (a member's, a tag's or a collection's id), so a
+    new kind of thing to follow is a new ``kind``, not a new table. Members and tags are
+    never deleted; a kit is, and deleting it deletes its follows in the same transaction.
+    Whatever reads follows joins on the target anyway.
     """
 
     __tablename__ = "follows"
@@ -605,7 +747,8 @@ class Follow(db.Model):
 
     MEMBER = "member"
     TAG = "tag"
-    KINDS = (MEMBER, TAG)
+    KIT = "kit"  # a public collection or workshop kit: news when it changes or is copied
+    KINDS = (MEMBER, TAG, KIT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     follower_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))

@@ -117,7 +117,9 @@
   }
 
   function enhanceUploadForm(form) {
-    const input = form.querySelector("input[type=file]");
+    /* The drop zone's own input: an edit form also has one per file, for its new version,
+       which the browser sends as it is. */
+    const input = form.querySelector("[data-dropzone] input[type=file]");
     const list = form.querySelector("[data-file-list]");
     const zone = form.querySelector("[data-dropzone]");
     const announcer = form.querySelector("[data-file-announcer]");

@@ -28,8 +28,11 @@ from .. import jobs, notify
 from ..extensions import db
 from ..models import (
     Answer,
+    Collection,
+    CollectionItem,
     DataExport,
     Download,
+    FileVersion,
     Member,
     Notification,
     Report,
@@ -37,7 +40,6 @@ from ..models import (
     ShareRequest,
     StoredFile,
     Thanks,
-    ToolkitItem,
     insert_if_absent,
     utcnow,
 )
@@ -212,7 +214,7 @@ def member_data(member: Member) -> dict[str, Any]:
         "notifications": [
             _notification(n) for n in _all(Notification, Notification.member_id, member)
         ],
-        "toolkit": [_saved(i) for i in _all(ToolkitItem, ToolkitItem.member_id, member)],
+        "collections": [_collection(c) for c in _all(Collection, Collection.owner_id, member)],
         "reports_made": [_report(r) for r in _all(Report, Report.reporter_id, member)],
     }
 
@@ -262,6 +264,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
         status=resource.status,
         credit_name=resource.credit_name,
         credit_placement=resource.credit_placement,
+        text_layer_for_scans=resource.text_layer,
         tags=resource.tag_names,
         downloads=resource.download_count,
         shared=_when(resource.created_at),
@@ -281,9 +284,26 @@ def _file(resource: Resource, row: StoredFile) -> dict[str, Any]:
         "size": row.size,
         "sha256": row.sha256,
         "text_searchable": row.searchable,
+        "text_read_from_scan": row.read_from_scans,
         "credit_on_page": row.credit_on_page,
         "uploaded": _when(row.created_at),
         "in_zip": f"files/{resource.id}/{row.position + 1}-{safe_name}",
+        "version": row.version,
+        "what_changed": row.version_note,
+        "earlier_versions": [_earlier(version) for version in row.versions],
+    }
+
+
+def _earlier(version: FileVersion) -> dict[str, Any]:
+    """What the export says of a version since replaced (its bytes stay on the site, where
+    the member may download them)."""
+    return {
+        "version": version.number,
+        "name": version.original_name,
+        "size": version.size,
+        "sha256": version.sha256,
+        "uploaded": _when(version.created_at),
+        "what_changed": version.change_note,
     }
 
 
@@ -345,10 +365,26 @@ def _notification(item: Notification) -> dict[str, Any]:
     }
 
 
-def _saved(item: ToolkitItem) -> dict[str, Any]:
+def _collection(collection: Collection) -> dict[str, Any]:
+    """ "My toolkit" and every collection or kit, with its items in their order."""
+    return {
+        "title": collection.title,
+        "purpose": collection.purpose,
+        "my_toolkit": collection.is_default,
+        "workshop_kit": collection.is_kit,
+        "public": collection.public,
+        "tags": collection.tag_names,
+        "created": _when(collection.created_at),
+        "items": [_collected(i) for i in collection.items],
+    }
+
+
+def _collected(item: CollectionItem) -> dict[str, Any]:
     return {
         "resource_id": item.resource_id,
-        "resource": _title(item.resource),
+        "resource": _title(item.resource) if item.resource else item.resource_title,
+        "note": item.note,
+        "minutes": item.minutes,
         "saved": _when(item.created_at),
     }
 

@@ -1,5 +1,6 @@
 """The give-and-take around resources: requests and their answers, thanks, each member's
-saved toolkit, reports and moderation, what a giver's gifts achieved (:mod:`.impact`), and
+collections and workshop kits (:mod:`.collections` changes them, :mod:`.kits` reads them),
+reports and moderation, what a giver's gifts achieved (:mod:`.impact`), and
 following members and topics with what is new from them (:mod:`.follows`, the weekly
 digest in :mod:`.digest`). The notifications and emails these cause go through
 :mod:`exchange.notify`.
@@ -21,6 +22,21 @@ from .audit import (
     reports_about,
     suspension_reason,
 )
+from .collections import (
+    CollectionDetails,
+    add_item,
+    copy_collection,
+    create_collection,
+    default_collection,
+    delete_collection,
+    forget_resource_in_collections,
+    move_item,
+    remove_item,
+    set_item_note,
+    toggle_saved,
+    toolkit_of,
+    update_collection,
+)
 from .dashboard import FIGURES, dashboard
 from .departure import forget_member, scrub_names
 from .digest import digest_key, queue_weekly_digests
@@ -39,6 +55,22 @@ from .follows import (
     whats_new,
 )
 from .impact import impact_of, public_thanks_count, standing_of
+from .kits import (
+    Entry,
+    KitNews,
+    collection_for_page,
+    collections_of,
+    entries_for,
+    find_kits,
+    follow_kit,
+    followed_kits,
+    follows_kit,
+    kit_news,
+    kits_using,
+    saved_in,
+    total_minutes,
+    unfollow_kit,
+)
 from .moderation import (
     REPORT_REASONS,
     dismiss_report,
@@ -69,9 +101,33 @@ from .requests import (
 )
 from .rules import Refused
 from .thanks import Standing, may_thank, standing, thank, thanks_for, thanks_from
-from .toolkit import toggle_saved, toolkit_of
 
 __all__ = [
+    "CollectionDetails",
+    "Entry",
+    "KitNews",
+    "add_item",
+    "collection_for_page",
+    "collections_of",
+    "copy_collection",
+    "create_collection",
+    "default_collection",
+    "delete_collection",
+    "entries_for",
+    "find_kits",
+    "follow_kit",
+    "followed_kits",
+    "follows_kit",
+    "forget_resource_in_collections",
+    "kit_news",
+    "kits_using",
+    "move_item",
+    "remove_item",
+    "saved_in",
+    "set_item_note",
+    "total_minutes",
+    "unfollow_kit",
+    "update_collection",
     "ACTIONS",
     "COMMAND_LINE",
     "forget_member",

@@ -1,5 +1,5 @@
-"""What leaving does to the give-and-take: a member's requests, answers, thanks, toolkit,
-notifications and reports, removed or kept without their name.
+"""What leaving does to the give-and-take: a member's requests, answers, thanks, toolkit
+and kits, notifications and reports, removed or kept without their name.
 
 Called by the account deletion (:mod:`exchange.resources.leaving`) inside its transaction;
 flushes only. The member's row itself stays (emptied by the accounts package), so what is
@@ -24,9 +24,9 @@ from ..models import (
     Resource,
     ShareRequest,
     Thanks,
-    ToolkitItem,
     utcnow,
 )
+from .collections import remove_collections_of
 
 FORMER = "a former member"
 LEFT_REPLY = "This member has left the exchange."
@@ -51,13 +51,13 @@ def forget_member(member: Member, keep_words: bool) -> None:
             db.session.delete(item)
     _decline_open_asks_to(member)
     _end_follows_of_and_to(member)
+    remove_collections_of(member, keep_shared=keep_words)
     db.session.execute(update(Download).where(Download.member_id == member.id).values(region=""))
     db.session.flush()
     db.session.expire_all()
 
 
 _ONLY_THEIRS = (
-    (ToolkitItem, ToolkitItem.member_id),
     (Notification, Notification.member_id),
     (Report, Report.reporter_id),
 )

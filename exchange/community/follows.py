@@ -20,6 +20,7 @@ from .. import access
 from ..extensions import db
 from ..models import (
     Answer,
+    Collection,
     Follow,
     Member,
     Resource,
@@ -29,6 +30,7 @@ from ..models import (
     resource_tags,
 )
 from ..vocab import normalise_tag
+from .kits import followed_kits
 from .rules import Refused
 
 # -- following and unfollowing ------------------------------------------------------------
@@ -103,9 +105,10 @@ class Following:
 
     members: list[Member] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    kits: list[Collection] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.members or self.topics)
+        return bool(self.members or self.topics or self.kits)
 
 
 def following(member: Member) -> Following:
@@ -114,6 +117,7 @@ def following(member: Member) -> Following:
     return Following(
         members=list(db.session.scalars(members.order_by(Member.name, Member.id))),
         topics=list(db.session.scalars(topics.order_by(Tag.name))),
+        kits=followed_kits(member),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from .. import access, counts
 from ..extensions import db
 from ..models import Download, Member, Resource, ShareRequest, Thanks
+from .kits import kits_by_resource, kits_with_gifts_of
 
 CHART_MONTHS = 12
 NO_REGION = "Not given"
@@ -26,6 +27,7 @@ class Gift:
     resource: Resource
     file_downloads: int = 0  # every file fetched by others, repeats included
     thanks: int = 0
+    kits: int = 0  # public collections and workshop kits that use it
 
     @property
     def downloads(self) -> int:
@@ -50,6 +52,7 @@ class Impact:
     regions: list[tuple[str, int]]  # region, colleagues
     thanks: list[Thanks]
     unique_members: int = 0
+    kits: int = 0  # different public kits using any of the gifts
 
     @property
     def total_downloads(self) -> int:
@@ -74,6 +77,7 @@ def impact_of(member: Member, now: datetime | None = None) -> Impact:
         regions=_regions(member),
         thanks=_thanks_received(member),
         unique_members=counts.colleagues_reached(member),
+        kits=kits_with_gifts_of(member),
     )
 
 
@@ -89,6 +93,8 @@ def _gifts(member: Member) -> list[Gift]:
     )
     for resource_id, count in db.session.execute(thanks):
         gifts[resource_id].thanks = count
+    for resource_id, count in kits_by_resource(member).items():
+        gifts[resource_id].kits = count
     return list(gifts.values())
 
 

@@ -15,13 +15,14 @@ from sqlalchemy.orm import contains_eager
 from .. import access, notify
 from ..extensions import db
 from ..models import (
+    Collection,
+    CollectionItem,
     Download,
     Member,
     Notification,
     OutboxEmail,
     Resource,
     Thanks,
-    ToolkitItem,
 )
 from .rules import Refused
 
@@ -52,7 +53,11 @@ def _standing_query() -> Select:
     member, resource = bindparam("member_id"), bindparam("resource_id")
     downloaded = exists().where(Download.member_id == member, Download.resource_id == resource)
     asked = access.answers_request_of(member, resource)
-    saved = exists().where(ToolkitItem.member_id == member, ToolkitItem.resource_id == resource)
+    saved = exists().where(
+        CollectionItem.resource_id == resource,
+        CollectionItem.collection_id == Collection.id,
+        Collection.default_of == member,
+    )
     return select(downloaded, asked, saved)
 
 

@@ -100,6 +100,7 @@ _FILE_ROW = (
         _FILES.c.credited_key,
         _FILES.c.original_name,
         _FILES.c.content_type,
+        _FILES.c.version,
     )
     .join_from(_FILES, _RESOURCES, _FILES.c.resource_id == _RESOURCES.c.id)
     .where(_RESOURCES.c.id == bindparam("resource_id"), _FILES.c.id == bindparam("file_id"))
@@ -122,7 +123,8 @@ def lean_download(resource_id: int, file_id: int) -> Response:
     if found is None or not _visible_to(member, found):
         abort(404)
     url = _presigned_url(found)
-    _write_ledger(member, resource_id, file_id, counts=member.id != found.owner_id)
+    entry = {"resource_id": resource_id, "file_id": file_id, "file_version": found.version}
+    _write_ledger(member, entry, counts=member.id != found.owner_id)
     headers = {"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     return Response(status=302, headers=headers)
 
@@ -168,10 +170,9 @@ def _presigned_url(found: Any) -> str:
     )
 
 
-def _write_ledger(member: LeanMember, resource_id: int, file_id: int, counts: bool) -> None:
+def _write_ledger(member: LeanMember, entry: dict, counts: bool) -> None:
     """The download row (and, for another's resource, the taker and count), committed."""
-    entry = {"member_id": member.id, "resource_id": resource_id, "file_id": file_id}
-    entry.update(region=member.region, created_at=utcnow())
+    entry = {**entry, "member_id": member.id, "region": member.region, "created_at": utcnow()}
     connection = db.session.connection()
     on_postgresql = connection.dialect.name == "postgresql"
     if on_postgresql:

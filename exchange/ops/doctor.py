@@ -2,8 +2,8 @@
 
 The database is the source of truth. Checked in both directions:
 
-- every object a file row names exists in storage (and, with checksums, still has the
-  bytes whose sha256 the row recorded);
+- every object a file row names exists in storage, its earlier versions' included (and,
+  with checksums, still has the bytes whose sha256 the row recorded);
 - every object in storage is named by some row (others are orphans: bytes stored for a
   share whose transaction then failed, or left by a delete that could not reach the store);
 - every resource is in this node's index and the index holds nothing else, at the log head;
@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import jobs, transactions
 from ..extensions import db
@@ -97,16 +98,28 @@ def examine(checksums: bool = True, now: datetime | None = None) -> Report:
 
 
 def _check_rows(storage: Storage, report: Report, checksums: bool) -> set[str]:
+    """Every object the files name, their earlier versions' included (those are kept until
+    the resource is deleted, so they are never orphans)."""
     referenced: set[str] = set()
-    for row in db.session.scalars(select(StoredFile).execution_options(yield_per=200)):
+    files = select(StoredFile).options(selectinload(StoredFile.versions))
+    for row in db.session.scalars(files.execution_options(yield_per=200)):
         referenced.update(row.storage_keys())
         for key in row.storage_keys():
             if not storage.exists(key):
                 report.missing.append(key)
-        if checksums and row.storage_key not in report.missing:
-            if _sha256(storage, row.storage_key) != row.sha256:
-                report.damaged.append(row.storage_key)
+        if checksums:
+            _check_bytes(storage, [row, *row.versions], report)
     return referenced | _exports_on_offer()
+
+
+def _check_bytes(storage: Storage, rows: Iterable, report: Report) -> None:
+    """Whether each version's original bytes still have the sha256 recorded at upload."""
+    for row in rows:
+        if (
+            row.storage_key not in report.missing
+            and _sha256(storage, row.storage_key) != row.sha256
+        ):
+            report.damaged.append(row.storage_key)
 
 
 def _exports_on_offer() -> set[str]:

@@ -61,6 +61,7 @@ def _resources_leave(member: Member, keep: bool) -> list[str]:
                 stale += _anonymise(resource, workdir, stored)
             else:
                 stale += [key for row in resource.files for key in row.storage_keys()]
+                community.forget_resource_in_collections(resource.id)
                 db.session.delete(resource)
         db.session.flush()
     return stale

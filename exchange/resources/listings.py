@@ -21,7 +21,7 @@ from .. import access
 from .. import search as search_mod
 from ..counts import RESOURCE_DOWNLOADS
 from ..extensions import db
-from ..models import Member, Resource, StoredFile, Tag, Thanks, resource_tags
+from ..models import FileVersion, Member, Resource, StoredFile, Tag, Thanks, resource_tags
 from ..vocab import normalise_tag
 
 # -- lists ---------------------------------------------------------------------------------
@@ -149,6 +149,74 @@ def _file_with_resource() -> Select:
         .join(StoredFile, StoredFile.resource_id == Resource.id)
         .where(Resource.id == bindparam("resource_id"), StoredFile.id == bindparam("file_id"))
     )
+
+
+# -- a file's versions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionShown:
+    """One line of a file's version history, as one viewer sees it."""
+
+    number: int
+    uploaded_at: datetime
+    name: str
+    note: str
+    current: bool
+    fetchable: bool  # an earlier version this viewer may download
+
+
+@dataclass(frozen=True)
+class FileHistory:
+    """A replaced file's versions, newest first, and the newest of them this viewer took."""
+
+    versions: list[VersionShown]
+    taken: int | None
+
+    @property
+    def updated_since_taken(self) -> bool:
+        """The viewer downloaded an earlier version, and not the current one since."""
+        return self.taken is not None and self.taken < self.versions[0].number
+
+
+def file_histories(resource: Resource, viewer) -> dict[int, FileHistory]:
+    """The history of each of the resource's files that has been replaced, by file id.
+
+    A resource whose files were never replaced costs no query; otherwise one for the
+    viewer's downloads and one per replaced file's earlier versions.
+    """
+    replaced = [f for f in resource.files if f.version > 1]
+    if not replaced:
+        return {}
+    taken = access.versions_taken(viewer, resource)
+    return {f.id: _history(resource, f, viewer, taken) for f in replaced}
+
+
+def _history(resource: Resource, file: StoredFile, viewer, taken) -> FileHistory:
+    may_fetch = functools.partial(
+        access.may_fetch_earlier_version, viewer, resource, file.id, taken=taken
+    )
+    current = VersionShown(
+        file.version, file.version_date, file.original_name, file.version_note, True, False
+    )
+    earlier = [
+        VersionShown(
+            v.number,
+            v.created_at,
+            v.original_name,
+            v.change_note,
+            False,
+            may_fetch(number=v.number),
+        )
+        for v in file.versions
+    ]
+    mine = [number for file_id, number in taken if file_id == file.id]
+    return FileHistory([current, *earlier], max(mine, default=None))
+
+
+def earlier_version(file: StoredFile, number: int) -> FileVersion | None:
+    """Version ``number`` of ``file``, if it is one it replaced."""
+    return next((v for v in file.versions if v.number == number), None)
 
 
 # -- search hits ---------------------------------------------------------------------------

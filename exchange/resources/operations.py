@@ -28,7 +28,13 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs, transactions
-from ..community import Refused, announce_answers, answer_request, may_answer_problem
+from ..community import (
+    Refused,
+    announce_answers,
+    answer_request,
+    forget_resource_in_collections,
+    may_answer_problem,
+)
 from ..extensions import db
 from ..files import (
     ALLOWED,
@@ -49,6 +55,7 @@ from ..files import (
 )
 from ..models import (
     Download,
+    FileVersion,
     IndexChange,
     Member,
     Resource,
@@ -87,6 +94,7 @@ class ResourceDetails:
     visibility: str = Resource.PUBLIC
     credit_placement: str = CREDIT_ON_PAGE
     credit_txt: bool = False
+    text_layer: bool = True
 
     def apply_to(self, resource: Resource) -> None:
         fields = ("title", "synopsis", "how_used", "kind", "audience", "licence", "access")
@@ -95,6 +103,7 @@ class ResourceDetails:
         resource.credit_name = self.credit_name.strip()
         resource.credit_placement = self.credit_placement
         resource.credit_txt = bool(self.credit_txt)
+        resource.text_layer = bool(self.text_layer)
         resource.tags = tags_named(self.tags)
 
     @property
@@ -177,10 +186,13 @@ def prepare_files(
     budget: int,
     owner_id: int,
     kept_names: Sequence[str] = (),
+    new_files: int | None = None,
 ) -> list[PreparedFile]:
     """Stage, identify, read, credit and preview every upload; refuse the lot on any problem.
 
-    ``kept_names`` are the names of the resource's files already stored.
+    ``kept_names`` are the names of the resource's files already stored. The last
+    ``new_files`` uploads (all, unless told) are new files; those before them are new
+    versions of files already there, which take space but no place among the files.
     """
     prepared = []
     for upload in uploads:
@@ -188,14 +200,24 @@ def prepare_files(
         budget -= staged.size
         prepared.append(staged)
     name_apart(prepared, kept_names)
-    check_quota(owner_id, prepared)
+    check_quota(owner_id, prepared, len(prepared) if new_files is None else new_files)
     credit = credit_for(details)
     names = giver_names(db.session.get(Member, owner_id))
     for item in prepared:
-        read_text(item)
+        read_text(item, text_layer=bool(details.text_layer), languages=scan_languages(details))
         make_credited_copy(item, credit, details.credit_on_page_wanted, names)
         make_thumbnail(item)
     return prepared
+
+
+def scan_languages(details: Resource | ResourceDetails) -> str:
+    """The languages a resource's scans are read in ("" for the site's own,
+    EXCHANGE_OCR_LANGUAGES: English, French and Spanish by default).
+
+    The hook for the languages issue: once a resource names its language, return that
+    language's Tesseract code here ("fra" for French), so its scans are read in it alone,
+    which is faster and misreads fewer words than trying three languages at once."""
+    return ""
 
 
 def name_apart(prepared: Sequence[PreparedFile], kept_names: Sequence[str] = ()) -> None:
@@ -213,8 +235,12 @@ def name_apart(prepared: Sequence[PreparedFile], kept_names: Sequence[str] = ())
         taken.add(item.name.casefold())
 
 
-def check_quota(owner_id: int, adding: Sequence[PreparedFile]) -> None:
-    """Refuse uploads that would take a member past their file or space allowance."""
+def check_quota(owner_id: int, adding: Sequence[PreparedFile], new_files: int) -> None:
+    """Refuse uploads that would take a member past their file or space allowance.
+
+    Earlier versions of files count in the space a member uses (their bytes are kept), not
+    in the number of files.
+    """
     if not adding:
         return
     config = current_app.config
@@ -223,7 +249,8 @@ def check_quota(owner_id: int, adding: Sequence[PreparedFile]) -> None:
         .join(Resource)
         .where(Resource.owner_id == owner_id)
     ).one()
-    if files + len(adding) > config["QUOTA_FILES"]:
+    size += _earlier_versions_size(owner_id)
+    if files + new_files > config["QUOTA_FILES"]:
         raise QuotaExceeded(
             f"Your account can hold {config['QUOTA_FILES']} files and this share would go "
             "over. Please remove files you no longer need, or contact us for more room."
@@ -233,6 +260,16 @@ def check_quota(owner_id: int, adding: Sequence[PreparedFile]) -> None:
             f"Your account can hold {config['QUOTA_MB']} MB and this share would go over. "
             "Please remove files you no longer need, or contact us for more room."
         )
+
+
+def _earlier_versions_size(owner_id: int) -> int:
+    query = (
+        select(func.coalesce(func.sum(FileVersion.size), 0))
+        .join(StoredFile, StoredFile.id == FileVersion.file_id)
+        .join(Resource, Resource.id == StoredFile.resource_id)
+        .where(Resource.owner_id == owner_id)
+    )
+    return db.session.scalar(query) or 0
 
 
 def _initial_status(prepared: Sequence[PreparedFile]) -> str:
@@ -287,30 +324,41 @@ def _bundle_if_wanted(resource: Resource, item: PreparedFile) -> None:
 
 
 def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
-    row = StoredFile(
-        position=position,
-        original_name=item.name,
-        content_type=item.type.content_type,
-        format=item.type.format,
-        size=item.size,
-        sha256=item.sha256,
-    )
+    row = StoredFile(position=position)
+    _fill_row(row, storage, item, stored)
+    return row
+
+
+def _fill_row(row: StoredFile, storage: Storage, item: PreparedFile, stored: list[str]) -> None:
+    """Store a prepared file's objects and describe them on ``row``: a new file, or a file
+    taking its new version (nothing of the version it replaces is left on the row)."""
+    row.original_name, row.size, row.sha256 = item.name, item.size, item.sha256
+    row.content_type, row.format = item.type.content_type, item.type.format
     row.storage_key = _put(storage, item.path, item.type.content_type, stored)
-    if item.credited_path:
-        row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
-        row.credited_size = item.credited_path.stat().st_size
-    row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
-    row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
-    if item.preview_path:
-        row.preview_key = _put(storage, item.preview_path, "image/png", stored, prefix="previews")
+    _store_credited(row, storage, item, stored)
+    picture = item.preview_path
+    row.preview_key = picture and _put(storage, picture, "image/png", stored, prefix="previews")
     row.preview_pending, row.preview_note = item.preview_pending, item.preview_note
     extraction = item.extraction
     row.text = extraction.text if extraction else ""
-    row.text_status = (
-        StoredFile.SEARCHABLE if extraction and extraction.searchable else (StoredFile.UNSEARCHABLE)
-    )
+    searchable = extraction is not None and extraction.searchable
+    row.text_status = StoredFile.SEARCHABLE if searchable else StoredFile.UNSEARCHABLE
     row.text_reason = extraction.reason if extraction else ""
-    return row
+    row.text_source = extraction.source if extraction else ""
+
+
+def _store_credited(
+    row: StoredFile | FileVersion, storage: Storage, item: PreparedFile, stored: list[str]
+) -> None:
+    """Store the credited copy made for ``item`` and record what it carries on ``row``."""
+    row.credited_key = row.credited_size = None
+    row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
+    row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
+    if item.credited_path:
+        row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
+        row.credited_size = item.credited_path.stat().st_size
+    if isinstance(row, StoredFile):  # earlier versions keep no text, nor say where it came from
+        row.text_layer = item.text_layer
 
 
 def _credited_type(item: PreparedFile) -> str:
@@ -346,12 +394,14 @@ def draw_preview(file_id: int) -> None:
 
     Idempotent: a file that already has its picture, or no longer waits for one, or was
     deleted meanwhile, is left alone. The picture is stored first and recorded only if the
-    file still waits for it, so two runs at once keep one picture and delete the other.
+    file still waits for it, at the version drawn, so two runs at once keep one picture and
+    delete the other (and a version replaced meanwhile never lends the new one its picture).
     """
     row = db.session.get(StoredFile, file_id)
     if row is None or not row.preview_pending or row.preview_key:
         return
     storage = get_storage()
+    drawn_of = row.storage_key  # a new version may replace it while this one is drawn
     with _workdir() as workdir:
         original = _fetch_original(storage, row, workdir)
         db.session.commit()  # hold no transaction open while LibreOffice works (seconds)
@@ -361,6 +411,7 @@ def draw_preview(file_id: int) -> None:
     recorded = db.session.execute(
         update(StoredFile)
         .where(StoredFile.id == file_id, StoredFile.preview_pending.is_(True))
+        .where(StoredFile.storage_key == drawn_of)
         .values(preview_key=key, preview_pending=False, preview_note=drawing.reason)
     ).rowcount
     db.session.commit()
@@ -407,63 +458,148 @@ def publish_draft(resource: Resource) -> None:
 # -- edit and delete ---------------------------------------------------------------------
 
 
+@dataclass
+class Replacement:
+    """A new version of one of a resource's files, with the giver's note of what changed."""
+
+    file_id: int
+    upload: Upload
+    note: str
+
+
 def edit_resource(
     resource: Resource,
     details: ResourceDetails,
     uploads: Sequence[Upload] = (),
     remove_ids: Sequence[int] = (),
+    replacements: Sequence[Replacement] = (),
 ) -> None:
-    """Change a resource's description and files; credited copies follow a changed credit."""
+    """Change a resource's description and files; credited copies follow a changed credit.
+
+    A replacement gives a file its next version under the same id: the version it replaces
+    keeps its bytes and credited copy (members who took it may fetch it again), while
+    search reads the new version's text. New files of any kind pass the checks a share's
+    do; ones that look like they hold a client's personal data send the resource back to
+    draft, for its giver to review before anyone else sees it again.
+    """
     removing = [f for f in resource.files if f.id in set(remove_ids)]
+    replacing = _files_replaced(resource, replacements, removing)
     if len(resource.files) - len(removing) + len(uploads) < 1:
         raise UploadRefused("A resource needs at least one file: add one before removing the last.")
     credit_changed = credit_for(resource) != credit_for(details) or (
         resource.credit_on_page_wanted != details.credit_on_page_wanted
         or resource.credit_txt != bool(details.credit_txt)
+        or resource.text_layer != bool(details.text_layer)
     )
     with _workdir() as workdir, _all_or_nothing() as stored:
         details.apply_to(resource)
-        kept = [f.original_name for f in resource.files if f not in removing]
-        budget = _upload_budget()
-        prepared = prepare_files(uploads, resource, workdir, budget, resource.owner_id, kept)
+        staying = [f for f in resource.files if f not in removing]
+        kept = [f.original_name for f in staying if f not in replacing]
+        arriving = [*(r.upload for r in replacements), *uploads]
+        budget, owner_id = _upload_budget(), resource.owner_id
+        prepared = prepare_files(arriving, resource, workdir, budget, owner_id, kept, len(uploads))
         stale = [key for f in removing for key in f.storage_keys()]
-        if credit_changed:
-            kept = [f for f in resource.files if f not in removing]
-            stale += recredit_files(kept, workdir, stored)
+        stale += recredit_files(staying, workdir, stored) if credit_changed else []
         for row in removing:
             resource.files.remove(row)
-        _store(resource, prepared, stored)
+        versions, added = prepared[: len(replacements)], prepared[len(replacements) :]
+        for row, item, replacement in zip(replacing, versions, replacements, strict=True):
+            stale += _take_new_version(row, item, replacement.note, stored)
+        _back_to_draft_if_private(resource, prepared)
+        _store(resource, added, stored)
         transactions.commit()
     discard_objects(stale)
-    log.info("resource %s edited (%d added, %d removed)", resource.id, len(uploads), len(removing))
+    log.info(
+        "resource %s edited (%d added, %d replaced, %d removed)",
+        resource.id, len(uploads), len(replacements), len(removing),
+    )  # fmt: skip
+
+
+def _files_replaced(
+    resource: Resource, replacements: Sequence[Replacement], removing: Sequence[StoredFile]
+) -> list[StoredFile]:
+    """The files the replacements are for, in their order; refused if one is not here."""
+    by_id = {f.id: f for f in resource.files}
+    rows = [by_id.get(r.file_id) for r in replacements]
+    if any(row is None for row in rows):
+        raise UploadRefused("A file you chose to replace is no longer part of this resource.")
+    both = next((row for row in rows if row in removing), None)
+    if both is not None:
+        raise UploadRefused(
+            f"Please either remove “{both.original_name}” or replace it with a new version, "
+            "not both."
+        )
+    return rows
+
+
+def _take_new_version(row: StoredFile, item: PreparedFile, note: str, stored: list[str]):
+    """Keep the file's current version as an earlier one, then make ``item`` current.
+
+    Returns the keys nothing refers to any more: the old first page's picture (the page
+    shows the current version's; the earlier version's own bytes are all kept).
+    """
+    row.versions.append(_earlier_version(row))
+    stale = [row.preview_key] if row.preview_key else []
+    _fill_row(row, get_storage(), item, stored)
+    row.version += 1
+    row.version_note, row.version_at = note.strip(), utcnow()
+    if row.preview_pending:
+        jobs.enqueue(PREVIEW_JOB, row.id)  # runs once the caller's commit succeeds
+    return stale
+
+
+_VERSION_COLUMNS = (
+    "storage_key", "original_name", "content_type", "format", "size", "sha256", "credited_key",
+    "credited_size", "credit_on_page", "page_credit_note", "original_author", "zipped_with_credit",
+)  # fmt: skip
+
+
+def _earlier_version(row: StoredFile) -> FileVersion:
+    kept = {name: getattr(row, name) for name in _VERSION_COLUMNS}
+    return FileVersion(
+        number=row.version, change_note=row.version_note, created_at=row.version_date, **kept
+    )
+
+
+def _back_to_draft_if_private(resource: Resource, prepared: Sequence[PreparedFile]) -> None:
+    if resource.status == Resource.PUBLISHED and _initial_status(prepared) == Resource.DRAFT:
+        resource.status = Resource.DRAFT
+        log.info("resource %s back to draft: a new file may hold personal data", resource.id)
 
 
 def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]) -> list[str]:
-    """Remake each file's credited copy for the resource's current credit.
+    """Remake the credited copy of each file, and of each of its earlier versions, for the
+    resource's current credit: an earlier version is downloaded with today's credit too
+    (and a giver who leaves anonymously is named in none of them).
 
     Returns the keys of the copies they replace, to delete once the change is committed.
     """
+    if not files:
+        return []
     storage = get_storage()
-    resource = files[0].resource if files else None
-    credit = credit_for(resource) if resource else None
-    names = giver_names(resource.owner) if resource else ()
+    resource = files[0].resource
+    credit, names = credit_for(resource), giver_names(resource.owner)
     replaced = []
-    for row in files:
+    for row in [each for file in files for each in (file, *file.versions)]:
         item = _fetch_original(storage, row, workdir)
+        if _scan_wanting_its_layer(row, resource):
+            read_text(item, text_layer=True, languages=scan_languages(resource))
         make_credited_copy(item, credit, resource.credit_on_page_wanted, names)
         _bundle_if_wanted(resource, item)
         replaced += [row.credited_key] if row.credited_key else []
-        row.credited_key = row.credited_size = None
-        row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
-        row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
-        if item.credited_path:
-            row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
-            row.credited_size = item.credited_path.stat().st_size
+        _store_credited(row, storage, item, stored)
     return replaced
 
 
-def _fetch_original(storage: Storage, row: StoredFile, workdir: Path) -> PreparedFile:
-    path = workdir / f"original-{row.id}"
+def _scan_wanting_its_layer(row: StoredFile | FileVersion, resource: Resource) -> bool:
+    """A current file read from scans whose giver wants the text layer: its pages are read
+    again (the layer is not kept apart). Earlier versions keep no text, so they are
+    re-credited without one."""
+    return isinstance(row, StoredFile) and row.read_from_scans and resource.text_layer
+
+
+def _fetch_original(storage: Storage, row: StoredFile | FileVersion, workdir: Path) -> PreparedFile:
+    path = workdir / f"original-{row.__tablename__}-{row.id}"
     with storage.open(row.storage_key) as src, open(path, "wb") as out:
         while chunk := src.read(1024 * 1024):
             out.write(chunk)
@@ -474,6 +610,7 @@ def delete_resource(resource: Resource) -> None:
     """Remove a resource for good: rows first (atomically), then its objects."""
     keys = [key for f in resource.files for key in f.storage_keys()]
     resource_id = resource.id
+    forget_resource_in_collections(resource_id)
     db.session.delete(resource)
     IndexChange.record(resource_id)
     transactions.commit()
@@ -495,16 +632,20 @@ def _without_waiting_for_the_disk() -> None:
         db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
-def record_download(member: Member, resource: Resource, file: StoredFile) -> bool:
+def record_download(
+    member: Member, resource: Resource, file: StoredFile, version: int | None = None
+) -> bool:
     """Write the download to the ledger; True when it is this member's first of the resource.
 
     Counts shown to everyone are unique members (:mod:`exchange.counts`), so only a first
-    download moves the count. Written in the caller's transaction, which commits it.
-    The most frequent write on the site: Core statements, and on PostgreSQL one statement.
+    download moves the count: fetching a file's new version, or an earlier one again, never
+    does. ``version`` is the version taken (the current one unless told). Written in the
+    caller's transaction, which commits it. The most frequent write on the site: Core
+    statements, and on PostgreSQL one statement.
     """
     ids = (member.id, file.id, resource.id)
     entry = {"member_id": member.id, "resource_id": resource.id, "file_id": file.id}
-    entry.update(region=member.region, created_at=utcnow())
+    entry.update(file_version=version or file.version, region=member.region, created_at=utcnow())
     counts = member.id != resource.owner_id
     _without_waiting_for_the_disk()
     if not counts:  # the giver's own download: logged, never counted
@@ -540,8 +681,8 @@ def ledger_step_by_step(entry: dict) -> bool:
 LEDGER_STATEMENT = text(
     """
     WITH logged AS (
-        INSERT INTO downloads (member_id, resource_id, file_id, region, created_at)
-        VALUES (:member_id, :resource_id, :file_id, :region, :created_at)
+        INSERT INTO downloads (member_id, resource_id, file_id, file_version, region, created_at)
+        VALUES (:member_id, :resource_id, :file_id, :file_version, :region, :created_at)
     ), taken AS (
         INSERT INTO takers (resource_id, member_id, created_at)
         VALUES (:resource_id, :member_id, :created_at)

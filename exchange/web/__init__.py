@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         api_tokens,
         auth,
         community,
+        kits,
         main,
         member_data,
         members,
@@ -39,7 +40,7 @@ def register(app: Flask) -> None:
 
     for module in (auth, main, members, ops, resources, search):
         app.register_blueprint(module.bp)
-    for module in (requests, community, admin):
+    for module in (requests, community, kits, admin):
         app.register_blueprint(module.bp)
     from . import feeds, follows
 

@@ -23,6 +23,7 @@ from ..models import Member, Notification, Resource
 from .errors import AccessDenied
 from .forms import ConfirmForm, ExchangeSettingsForm, ReportForm, ThanksForm
 from .helpers import form_page, safe_next
+from .kits import collection_page
 from .resources import visible_resource_or_404
 from .stale_forms import reshown_when_stale
 
@@ -74,6 +75,8 @@ def resource_extras(resource: Resource) -> dict:
         may_thank=may_thank,
         thanks_form=ThanksForm(formdata=None, note=note) if may_thank else None,
         saved=standing.saved,
+        my_collections=community.collections_of(member) if member else [],
+        kits_using=community.kits_using(resource),
         allowance_left=access.allowance_left(member) if member else None,
         starter_total=current_app.config["STARTER_DOWNLOADS"],
     )
@@ -138,9 +141,8 @@ def save(resource_id: int):
 @bp.route("/toolkit")
 @login_required
 def toolkit():
-    return render_template(
-        "community/toolkit.html", resources=community.toolkit_of(current_user), form=ConfirmForm()
-    )
+    """ "My toolkit": the member's default collection, on the same page as any collection."""
+    return collection_page(community.toolkit_of(current_user))
 
 
 # -- impact ----------------------------------------------------------------------------

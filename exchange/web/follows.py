@@ -91,6 +91,7 @@ def whats_new():
         "community/whats_new.html",
         page=page,
         items=items,
+        kit_news=community.kit_news(current_user, NEWS_PER_PAGE),
         following=community.following(current_user),
     )
 

@@ -8,6 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
+    FileField,
+    IntegerField,
     MultipleFileField,
     PasswordField,
     RadioField,
@@ -17,7 +20,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..community import REPORT_REASONS
@@ -165,6 +176,11 @@ class TagsField(StringField):
         super().process_data(value)
 
 
+def _yes_or_no(value: object) -> bool:
+    """A radio's True or False, from the value posted ("True") or the resource's own."""
+    return value is True or value == "True"
+
+
 class ResourceFields(SiteForm):
     """What describes a resource, shared by the share and edit forms."""
 
@@ -233,6 +249,23 @@ class ResourceFields(SiteForm):
         "download as a zip: the file exactly as you shared it, and a short credit.txt with "
         "the credit line, this resource’s address and the licence.",
     )
+    # Optional, like the other radios: a form posted without it (an older page) keeps the
+    # default, a text layer, or on editing the resource's own setting.
+    text_layer = RadioField(
+        "Scanned PDFs",
+        [Optional()],
+        choices=[
+            SelectChoice(
+                True,
+                "Add the words read from each page as invisible text, so the copy people "
+                "download can be searched and its text selected",
+            ),
+            SelectChoice(False, "Leave them exactly as shared"),
+        ],
+        coerce=_yes_or_no,
+        default=True,
+        description="The pages look the same either way; pictures are always served as shared.",
+    )
 
 
 class ShareForm(ResourceFields):
@@ -248,12 +281,66 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+MAX_CHANGE_NOTE = 300
+
+
 class EditForm(ResourceFields):
+    """Made by :func:`edit_form`, which gives each current file its replacement fields."""
+
     files = MultipleFileField("Add files", [Optional()])
     remove_files = MultiCheckboxField("Remove files", coerce=int, choices=[])
     no_client_data = BooleanField(
         "I confirm any new files contain no client’s personal information"
     )
+    replaceable: list[tuple[int, str]] = []
+
+    def replacement_fields(self, file_id: int) -> tuple[FileField, TextAreaField]:
+        """The new version chosen for a file, and the note of what changed in it."""
+        return self[f"replace_{file_id}"], self[f"note_{file_id}"]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._replacements_complete() and valid
+
+    def _replacements_complete(self) -> bool:
+        """A new version comes with its note (members see it in the history), and a file is
+        either replaced or removed; a note with no file is most likely a file forgotten."""
+        problems = [self._replacement_problem(file_id, name) for file_id, name in self.replaceable]
+        for field, message in filter(None, problems):
+            field.errors = [*field.errors, message]
+        return not any(problems)
+
+    def _replacement_problem(self, file_id: int, name: str) -> tuple[Field, str] | None:
+        upload, note = self.replacement_fields(file_id)
+        chosen = bool(getattr(upload.data, "filename", ""))
+        noted = bool((note.data or "").strip())
+        if chosen and file_id in (self.remove_files.data or []):
+            return (
+                upload,
+                f"Please either remove “{name}” or replace it with a new version, not both.",
+            )
+        if chosen and not noted:
+            return note, f"Please say what changed in the new version of “{name}”."
+        if noted and not chosen:
+            return upload, f"Please choose the new version of “{name}”, or clear what changed."
+        return None
+
+
+def edit_form(files: list[tuple[int, str]], **kwargs) -> EditForm:
+    """The edit form for a resource with these files (id, name): each may be removed, or
+    replaced with a new version (a file, and a note of what changed)."""
+    fields: dict = {"replaceable": files}
+    for file_id, name in files:
+        fields[f"replace_{file_id}"] = FileField(f"New version of “{name}”", [Optional()])
+        fields[f"note_{file_id}"] = TextAreaField(
+            "What changed",
+            [Length(max=MAX_CHANGE_NOTE, message="Please keep it to 300 characters or fewer.")],
+            description="e.g. “fixed typos, added a second page”. Members see it in the "
+            "file’s version history.",
+        )
+    form = type("ResourceEditForm", (EditForm,), fields)(**kwargs)
+    form.remove_files.choices = [SelectChoice(file_id, name) for file_id, name in files]
+    return form
 
 
 class ConfirmForm(SiteForm):
@@ -365,3 +452,48 @@ class DigestForm(SiteForm):
         description="New shares from the members and topics you follow, and answers to your "
         "requests: at most one email a week, and none when there is nothing new.",
     )
+
+
+# -- collections and workshop kits -------------------------------------------------------
+
+
+class CollectionForm(SiteForm):
+    """A collection or workshop kit: its words, whether it has a running order, and who sees it."""
+
+    title = StringField("Title", [_required("Please give it a title."), Length(max=200)])
+    purpose = TextAreaField(
+        "Purpose",
+        [Length(max=2000)],
+        description="What it is for, e.g. “3-hour job-search workshop for newcomers”.",
+    )
+    is_kit = BooleanField(
+        "Workshop kit with a running order",
+        description="Each item gets its minutes, and the download has a running-order sheet.",
+    )
+    public = BooleanField(
+        "Share it with colleagues",
+        description="Others can find it, download it and make their own version. "
+        "Unticked, only you see it.",
+    )
+    tags = TagsField(
+        "Tags",
+        [Length(max=600), validate_tags],
+        description="Optional. Separate tags with commas, e.g. job search, groups.",
+    )
+
+
+class ItemNoteForm(SiteForm):
+    """How one item fits the kit, and its minutes in the running order."""
+
+    note = StringField(
+        "Note", [Length(max=300)], description="How it fits, e.g. “15 min, in pairs”."
+    )
+    minutes = IntegerField(
+        "Minutes",
+        [Optional(), NumberRange(min=0, max=24 * 60, message="Please give 0 to 1440 minutes.")],
+    )
+
+
+class AddToCollectionForm(SiteForm):
+    collection = SelectField("Add to", coerce=int, choices=[])
+    note = StringField("Note (optional)", [Length(max=300)])

@@ -22,6 +22,7 @@ def home():
     return render_template(
         "home.html",
         whats_new=_whats_new(),
+        kit_news=_kit_news(),
         news_size=HOME_NEWS_SIZE,
         newest=listings.newest(current_user, HOME_LIST_SIZE),
         most_used=listings.most_used(current_user, HOME_LIST_SIZE),
@@ -33,6 +34,13 @@ def _whats_new() -> list[community.NewsItem] | None:
     if not current_user.is_authenticated:
         return None
     return community.whats_new(current_user, HOME_NEWS_SIZE + 1)
+
+
+def _kit_news() -> list[community.KitNews]:
+    """Changes to, and new versions of, the kits a signed-in member follows."""
+    if not current_user.is_authenticated:
+        return []
+    return community.kit_news(current_user, HOME_NEWS_SIZE)
 
 
 @bp.route("/healthz")

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from wtforms.fields.choices import SelectChoice
 
 from .. import access, community, transactions
 from ..extensions import db
@@ -28,13 +27,14 @@ from ..files import (
     bundle_name,
     content_disposition,
     download_name,
+    version_name,
 )
-from ..models import Resource, ShareRequest, StoredFile
+from ..models import FileVersion, Resource, ShareRequest, StoredFile
 from ..resources import listings, operations
 from ..storage import get_storage
 from ..vocab import STANDARD_TOPICS, parse_tags
 from .errors import AccessDenied
-from .forms import ConfirmForm, EditForm, ShareForm
+from .forms import ConfirmForm, EditForm, ShareForm, edit_form
 from .helpers import form_page, redirect_after_post, whole_number
 from .search import catalogue_page
 from .stale_forms import reshown_when_stale
@@ -87,6 +87,7 @@ def details_from(form) -> operations.ResourceDetails:
         visibility=form.visibility.data,
         credit_placement=form.credit_placement.data,
         credit_txt=bool(form.credit_txt.data),
+        text_layer=bool(form.text_layer.data),
     )
 
 
@@ -187,6 +188,7 @@ def show(resource_id: int):
         decision=decision,
         can_edit=access.can_edit(current_user, resource),
         credit_line=operations.credit_line_for(resource),
+        histories=listings.file_histories(resource, current_user),
         **resource_extras(resource),
     )
 
@@ -214,23 +216,40 @@ def review(resource_id: int):
 @login_required
 def edit(resource_id: int):
     resource = editable_resource(resource_id)
-    form = EditForm(obj=resource)
-    form.remove_files.choices = [SelectChoice(f.id, f.original_name) for f in resource.files]
+    form = edit_form([(f.id, f.original_name) for f in resource.files], obj=resource)
     if request.method == "GET":
         form.tags.data = ", ".join(resource.tag_names)
     if form.validate_on_submit():
-        uploads = uploads_from(form.files)
-        if uploads and not form.no_client_data.data:
+        uploads, replacements = uploads_from(form.files), replacements_from(form)
+        if (uploads or replacements) and not form.no_client_data.data:
             form.no_client_data.errors = ["Please confirm the new files contain no client data."]
         else:
             with _refusals_named_on(form):
                 audit_if_admin(resource, "edit-resource")
-                operations.edit_resource(
-                    resource, details_from(form), uploads, form.remove_files.data
-                )
-                flash("Your changes are saved.", "success")
-                return redirect_after_post(url_for("resources.show", resource_id=resource.id))
+                removing = form.remove_files.data
+                details = details_from(form)
+                operations.edit_resource(resource, details, uploads, removing, replacements)
+                return _after_edit(resource)
     return form_page("resources/edit.html", form, **_form_context(resource=resource))
+
+
+def replacements_from(form: EditForm) -> list[operations.Replacement]:
+    """The new versions chosen on the edit form, each with its note of what changed."""
+    chosen = []
+    for file_id, _ in form.replaceable:
+        upload, note = form.replacement_fields(file_id)
+        if getattr(upload.data, "filename", ""):
+            stream = operations.Upload(upload.data.stream, upload.data.filename)
+            chosen.append(operations.Replacement(file_id, stream, note.data or ""))
+    return chosen
+
+
+def _after_edit(resource: Resource):
+    if resource.status == Resource.DRAFT:
+        flash("Before it’s published again, please check one thing about your files.", "warning")
+        return redirect_after_post(url_for("resources.review", resource_id=resource.id))
+    flash("Your changes are saved.", "success")
+    return redirect_after_post(url_for("resources.show", resource_id=resource.id))
 
 
 @reshown_when_stale
@@ -298,8 +317,31 @@ def _confirm_starter(resource: Resource, stored: StoredFile):
     )
 
 
-def _send(resource: Resource, stored: StoredFile):
-    name = download_name(resource.title, resource.credit_name, stored.original_name)
+@bp.route("/<int:resource_id>/files/<int:file_id>/versions/<int:number>")
+def download_version(resource_id: int, file_id: int, number: int):
+    """An earlier version of a file, credited as the current one is: for its giver and the
+    members who took it (:func:`access.earlier_version_decision`). Fetching it again is
+    logged, and counts as nothing new."""
+    resource, stored = visible_file_or_404(resource_id, file_id)
+    if number == stored.version:
+        return redirect(url_for("resources.download", resource_id=resource_id, file_id=file_id))
+    version = listings.earlier_version(stored, number)
+    if version is None:
+        abort(404)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    decision = access.earlier_version_decision(current_user, resource, file_id, number)
+    if not decision.allowed:
+        raise AccessDenied(decision.reason, decision.step_label, decision.step_url)
+    response = _send(resource, version, saved_as=version_name(version.original_name, number))
+    operations.record_download(current_user, resource, stored, version=number)
+    transactions.commit()
+    return response
+
+
+def _send(resource: Resource, stored: StoredFile | FileVersion, saved_as: str = ""):
+    file_name = saved_as or stored.original_name
+    name = download_name(resource.title, resource.credit_name, file_name)
     content_type = stored.content_type
     if stored.zipped_with_credit and stored.credited_key:
         name, content_type = bundle_name(name), BUNDLE_CONTENT_TYPE
@@ -320,6 +362,8 @@ def preview(resource_id: int, file_id: int):
         data = fh.read(5 * 1024 * 1024)
     response = current_app.response_class(data, mimetype="image/png")
     response.headers["Content-Disposition"] = "inline; filename=preview.png"
-    # A file's preview never changes (a new version is a new file); cards show many at once.
+    # Cards show many at once. A file's new version has its own picture: the resource page
+    # asks for it under its own address (``?v=<version>``); a card may show the old one a
+    # while longer.
     response.headers["Cache-Control"] = f"private, max-age={PREVIEW_MAX_AGE}"
     return response

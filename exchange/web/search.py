@@ -10,6 +10,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from .. import community
 from .. import search as search_mod
 from ..resources import listings
 from ..vocab import AUDIENCES, KINDS, LICENCES
@@ -183,4 +184,13 @@ def catalogue_page(endpoint: str):
         facets=facets_of(found.results, links),
         sorts=sorts_for(wanted),
         links=links,
+        kits=_kits_for(wanted),
     )
+
+
+def _kits_for(wanted: search_mod.SearchRequest) -> list:
+    """Workshop kits matching the words, above the resources on a search's first page only
+    (browsing, filters and later pages are about resources)."""
+    if not wanted.q or wanted.page > 1 or wanted.filters:
+        return []
+    return community.find_kits(wanted.q, current_user._get_current_object())

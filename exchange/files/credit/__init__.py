@@ -15,13 +15,14 @@ carry no personal name in anything written here. Nothing here needs Flask.
 - :mod:`.places`: where each format's credit goes, in words for the resource page.
 - :mod:`.authors`: the original author a file's properties name, kept beside the giver.
 - :mod:`.bundle`: the zip with a ``credit.txt`` for a file that cannot carry its credit.
+- :mod:`.sheet`: a workshop kit's running-order sheet (PDF), every credit line on it.
 
 The rest of the application uses these through :mod:`exchange.files` only.
 """
 
 from .authors import GENERIC_AUTHORS, original_author
 from .bundle import CREDIT_TXT, credit_txt, write_credit_bundle
-from .download import content_disposition, download_name, person_name
+from .download import content_disposition, download_name, person_name, version_name
 from .line import (
     ADAPTED_FROM,
     ANONYMOUS_CREATOR,
@@ -30,10 +31,12 @@ from .line import (
     creator_text,
     credit_line,
     description_text,
+    kit_credit_line,
 )
 from .page import PageCredit, PageCreditResult, write_page_credit
 from .places import CREDIT_PLACES, CreditPlace
 from .properties import CREDITABLE_FORMATS, write_credited_copy
+from .sheet import RunningOrder, SheetItem, running_order_pdf
 
 __all__ = [
     "ADAPTED_FROM",
@@ -55,7 +58,12 @@ __all__ = [
     "download_name",
     "original_author",
     "person_name",
+    "version_name",
     "write_credit_bundle",
     "write_credited_copy",
     "write_page_credit",
+    "RunningOrder",
+    "SheetItem",
+    "kit_credit_line",
+    "running_order_pdf",
 ]

@@ -105,6 +105,14 @@ def download_name(title: str, author: str, original_name: str) -> str:
     return _safe_single_name(_not_reserved(stem) + dot_ext)
 
 
+def version_name(original_name: str, number: int) -> str:
+    """ "sheet (version 1).docx": an earlier version of a file, saved under a name of its
+    own, never over the current version the member may already have."""
+    ext = _extension(original_name)
+    stem = original_name[: -len(ext) - 1] if ext else original_name
+    return f"{stem} (version {number})" + (f".{ext}" if ext else "")
+
+
 def _not_reserved(stem: str) -> str:
     """Windows refuses to save a file called CON, NUL, COM1... whatever its extension."""
     return f"{stem} (resource)" if stem.upper() in _WINDOWS_RESERVED else stem

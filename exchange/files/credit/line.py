@@ -67,3 +67,14 @@ def description_text(credit: Credit) -> str:
 def creator_text(credit: Credit) -> str:
     """What goes in the author/creator property: the giver, or no name at all."""
     return ANONYMOUS_CREATOR if credit.anonymous else one_line(credit.author)
+
+
+def kit_credit_line(title: str, author: str, based_on: tuple[str, str] | None = None) -> str:
+    """A workshop kit's own credit: its author, and the kit it was made from, if any
+    ("based on “Job-search morning” by Dale Briers"). Each resource inside keeps its own
+    line: the kit's credit is added to them, never put in their place."""
+    line = f"“{one_line(title)}”, a workshop kit by {one_line(author)} via {SITE_NAME}"
+    if based_on is not None:
+        original, original_author = based_on
+        line += f", based on “{one_line(original)}” by {one_line(original_author)}"
+    return line

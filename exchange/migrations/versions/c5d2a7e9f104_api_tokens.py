@@ -1,7 +1,7 @@
 """personal access tokens for the API: stored as the hash of their secret
 
 Revision ID: c5d2a7e9f104
-Revises: b8e3f1a6c2d9
+Revises: e4a7c2d9b1f6
 Create Date: 2026-12-07 04:00:00.000000
 
 A new table only: no existing row changes.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5d2a7e9f104'
-down_revision = 'b8e3f1a6c2d9'
+down_revision = 'e4a7c2d9b1f6'
 branch_labels = None
 depends_on = None
 

@@ -97,7 +97,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _export_objects(dest: Path) -> tuple[int, int, list[str]]:
-    expected = _expected_objects(dest / "rows" / "files.jsonl")
+    expected = _expected_objects(dest / "rows")
     ledger_path = dest / "files.sha256"
     ledger = _read_ledger(ledger_path)
     fetched = kept = 0
@@ -123,14 +123,16 @@ def _export_objects(dest: Path) -> tuple[int, int, list[str]]:
     return fetched, kept, missing
 
 
-def _expected_objects(files_jsonl: Path) -> dict[str, str | None]:
-    """Every stored key the exported rows refer to, with its digest when the row knows it."""
+def _expected_objects(rows: Path) -> dict[str, str | None]:
+    """Every stored key the exported rows refer to (files and their earlier versions), with
+    its digest when the row knows it."""
     expected: dict[str, str | None] = {}
-    for row in read_jsonl(files_jsonl):
-        expected[row["storage_key"]] = row["sha256"]
-        for name in ("credited_key", "preview_key"):
-            if row.get(name):
-                expected[row[name]] = None
+    for table in ("files", "file_versions"):
+        for row in read_jsonl(rows / f"{table}.jsonl"):
+            expected[row["storage_key"]] = row["sha256"]
+            for name in ("credited_key", "preview_key"):
+                if row.get(name):
+                    expected[row[name]] = None
     return expected
 
 

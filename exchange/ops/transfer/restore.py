@@ -19,8 +19,9 @@ from sqlalchemy import DateTime, select
 from ... import counts, transactions
 from ...extensions import db
 from ...files import UploadRefused
-from ...models import Download, Member, Resource, Taker
+from ...models import Download, FileVersion, Member, Resource, StoredFile, Taker
 from ...resources import operations
+from ...storage import get_storage, new_key
 from ...vocab import CREDIT_IN_PROPERTIES
 from .common import ImportReport, file_sha256, find_existing, progress, share_from_paths
 from .export import EXPORT_FORMAT, read_jsonl
@@ -43,6 +44,8 @@ class ExportedResource:
     tags: list[str]
     takers: list[dict[str, Any]]
     downloads: list[dict[str, Any]]
+    # Earlier versions of its files, by the exported file id (exports before versions: none).
+    versions: dict[int, list[dict[str, Any]]]
 
 
 def import_export(source: Path, check_only: bool = False) -> ImportReport:
@@ -107,6 +110,7 @@ def _exported_resources(rows: Path) -> Iterator[ExportedResource]:
     files = _by_resource(rows / "files.jsonl")
     takers = _by_resource(rows / "takers.jsonl")
     downloads = _by_resource(rows / "downloads.jsonl")
+    versions = _grouped(rows / "file_versions.jsonl", "file_id")
     tag_names = {t["id"]: t["name"] for t in read_jsonl(rows / "tags.jsonl")}
     tags = defaultdict(list)
     for link in read_jsonl(rows / "resource_tags.jsonl"):
@@ -115,13 +119,18 @@ def _exported_resources(rows: Path) -> Iterator[ExportedResource]:
         key = values["id"]
         own = sorted(files[key], key=lambda f: f["position"])
         names = sorted(t for t in tags[key] if t)
-        yield ExportedResource(number, values, own, names, takers[key], downloads[key])
+        earlier = {f["id"]: versions[f["id"]] for f in own if versions[f["id"]]}
+        yield ExportedResource(number, values, own, names, takers[key], downloads[key], earlier)
 
 
 def _by_resource(path: Path) -> dict[int, list[dict[str, Any]]]:
+    return _grouped(path, "resource_id")
+
+
+def _grouped(path: Path, column: str) -> dict[int, list[dict[str, Any]]]:
     grouped = defaultdict(list)
     for values in read_jsonl(path):
-        grouped[values["resource_id"]].append(values)
+        grouped[values[column]].append(values)
     return grouped
 
 
@@ -130,10 +139,14 @@ def _check_exported(item: ExportedResource, owner: Member | None, source: Path) 
         return f"its owner (member {item.values['owner_id']}) is not in the export"
     if not item.files:
         return "it has no files in the export"
-    for row in item.files:
+    earlier = [v for rows in item.versions.values() for v in rows]
+    for row in [*item.files, *earlier]:
         path = source / "files" / row["storage_key"]
         if not path.is_file() or file_sha256(path) != row["sha256"]:
             return f"file “{row['original_name']}” is missing from the export or damaged"
+    for row in earlier:
+        if row.get("credited_key") and not (source / "files" / row["credited_key"]).is_file():
+            return f"an earlier version of “{row['original_name']}” is missing from the export"
     return ""
 
 
@@ -153,7 +166,7 @@ def _restore_resource(
     details = _details_of(values, item.tags)
     paths = [source / "files" / row["storage_key"] for row in item.files]
     names = [row["original_name"] for row in item.files]
-    history = functools.partial(_restore_history, item=item, members=members)
+    history = functools.partial(_restore_history, item=item, members=members, source=source)
     try:
         resource = share_from_paths(owner, details, paths, names, before_commit=history)
     except UploadRefused as exc:
@@ -181,13 +194,15 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         # Exports made before the choice existed hold properties-only credited copies.
         credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
         credit_txt=bool(values.get("credit_txt")),
+        text_layer=bool(values.get("text_layer", True)),
     )
 
 
 def _restore_history(
-    resource: Resource, item: ExportedResource, members: dict[int, Member]
+    resource: Resource, item: ExportedResource, members: dict[int, Member], source: Path
 ) -> None:
-    """What sharing cannot know: status, dates, the download ledger and the count.
+    """What sharing cannot know: status, dates, files' versions, the download ledger and
+    the count.
 
     Written in the share's own transaction (its change-log entry covers these too), so a
     resource is imported with its history or not at all, and a re-import finds it whole.
@@ -198,6 +213,8 @@ def _restore_history(
         if values.get(name):
             setattr(resource, name, datetime.fromisoformat(values[name]))
     new_file_ids = {row["id"]: f.id for row, f in zip(item.files, resource.files, strict=True)}
+    for row, stored in zip(item.files, resource.files, strict=True):
+        _restore_versions(stored, row, item.versions.get(row["id"], []), source)
     _restore_ledger(resource, new_file_ids, members, item)
     counts.recount([resource.id])  # from the ledger as restored, not the exported number
 
@@ -222,7 +239,42 @@ def _restore_ledger(
                     resource_id=resource.id,
                     member_id=member.id,
                     file_id=new_file_ids.get(values.get("file_id")),
+                    file_version=values.get("file_version") or 1,
                     region=values.get("region") or "",
                     created_at=datetime.fromisoformat(values["created_at"]),
                 )
             )
+
+
+_VERSION_FIELDS = (
+    "number", "original_name", "content_type", "format", "size", "sha256", "credited_size",
+    "credit_on_page", "page_credit_note", "original_author", "zipped_with_credit", "change_note",
+)  # fmt: skip
+
+
+def _restore_versions(
+    stored: StoredFile, row: dict[str, Any], earlier: list[dict[str, Any]], source: Path
+) -> None:
+    """The file's version number and note, and its earlier versions with their bytes (the
+    credited copies as exported: each was made for the credit the resource still has)."""
+    stored.version = row.get("version") or 1
+    stored.version_note = row.get("version_note") or ""
+    if row.get("version_at"):
+        stored.version_at = datetime.fromisoformat(row["version_at"])
+    for values in earlier:
+        version = FileVersion(**{name: values[name] for name in _VERSION_FIELDS})
+        version.created_at = datetime.fromisoformat(values["created_at"])
+        version.replaced_at = datetime.fromisoformat(values["replaced_at"])
+        version.storage_key = _put_exported(source, values["storage_key"], values["content_type"])
+        if values.get("credited_key"):
+            version.credited_key = _put_exported(source, values["credited_key"], "")
+        stored.versions.append(version)
+
+
+def _put_exported(source: Path, key: str, content_type: str) -> str:
+    """Store an exported object under a new key (if the import then fails, ``exchange
+    doctor`` finds it an orphan)."""
+    new = new_key("files")
+    with open(source / "files" / key, "rb") as fh:
+        get_storage().put(new, fh, content_type=content_type or "application/octet-stream")
+    return new

@@ -17,7 +17,6 @@ from flask import request, url_for
 from flask_login import current_user
 from marshmallow import RAISE
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms.fields.choices import SelectChoice
 
 from ... import access, community, transactions
 from ... import search as search_mod
@@ -25,7 +24,7 @@ from ...files import QuotaExceeded, UploadRefused, UploadTooLarge
 from ...models import Resource, ShareRequest
 from ...resources import listings, operations
 from .. import resources as pages
-from ..forms import EditForm, ShareForm, ThanksForm
+from ..forms import ShareForm, ThanksForm, edit_form
 from ..helpers import whole_number
 from ..search import FILTER_ARGS
 from . import schemas
@@ -245,22 +244,22 @@ def delete_resource(resource_id: int):
 @problem_responses(bp, 401, 403, 404, 413, 422, 429, 503)
 @needs_write
 def edit_resource(resource_id: int):
-    """Change what you send of a resource you shared, add files or remove them: the edit
+    """Change what you send of a resource you shared, add, remove or replace files (a new
+    version: `replace_<file id>`, with `note_<file id>` saying what changed): the edit
     form's checks, with every field you leave out kept as it is."""
     resource = pages.editable_resource(resource_id)
-    form = EditForm(formdata=_edited(resource), obj=resource, meta={"csrf": False})
-    form.remove_files.choices = [SelectChoice(f.id, f.original_name) for f in resource.files]
-    uploads = pages.uploads_from(form.files)
+    files = [(f.id, f.original_name) for f in resource.files]
+    form = edit_form(files, formdata=_edited(resource), obj=resource, meta={"csrf": False})
+    uploads, replacements = pages.uploads_from(form.files), pages.replacements_from(form)
     if not form.validate():
         fail("invalid", "Some fields need another look.", errors=dict(form.errors))
-    if uploads and not form.no_client_data.data:
+    if (uploads or replacements) and not form.no_client_data.data:
         problem = "Please confirm the new files contain no client data."
         fail("invalid", problem, errors={"no_client_data": [problem]})
     with _upload_refusals():
         pages.audit_if_admin(resource, "edit-resource")
-        operations.edit_resource(
-            resource, pages.details_from(form), uploads, form.remove_files.data
-        )
+        details, removing = pages.details_from(form), form.remove_files.data
+        operations.edit_resource(resource, details, uploads, removing, replacements)
     return resource_detail(pages.visible_resource_or_404(resource_id, for_page=True), caller())
 
 

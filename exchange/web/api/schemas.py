@@ -265,7 +265,7 @@ class EditFields(ma.Schema):
     remove_files = fields.List(fields.Integer(), metadata={"description": "Ids of files."})
     files = fields.List(
         fields.Raw(metadata={"type": "string", "format": "binary"}),
-        metadata={"description": "Files to add."},
+        metadata={"description": "Files to add. (`replace_<file id>`: a new version.)"},
     )
 
 
