@@ -37,9 +37,13 @@ def me():
 @bp.alt_response(304, **NOT_MODIFIED)
 @problem_responses(bp, 401, 429)
 def toolkit():
-    """Resources saved to the toolkit that the member may still see, latest saved first."""
+    """Resources saved to the toolkit that the member may still see, in its order (the
+    toolkit is the member's default collection, as "My toolkit" shows it)."""
     member = caller()
-    return {"items": shared_summaries(community.toolkit_of(member), member)}
+    toolkit = community.toolkit_of(member)
+    entries = community.entries_for(toolkit, member) if toolkit is not None else []
+    saved = [entry.resource for entry in entries if entry.resource is not None]
+    return {"items": shared_summaries(saved, member)}
 
 
 @bp.route("/me/toolkit/<int:resource_id>", methods=["PUT"])
