@@ -63,6 +63,16 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "OCR_LANGUAGES": "eng+fra+spa",
         "OCR_PAGE_LIMIT": 20,
         "OCR_SECONDS_PER_PAGE": 30,
+        # redis://host:6379/0 puts jobs on a Redis queue run by `exchange worker`; empty:
+        # they run in this process, one at a time, right after the commit that asked.
+        "QUEUE_URL": "",
+        "QUEUE_NAME": "exchange",  # one per site sharing a Redis (tests use one each)
+        "QUEUE_RETRIES": "10,60,300",  # seconds before each retry of a failed job
+        "JOB_TIMEOUT_S": 600,
+        # A worker says it is alive this often during a job; a job whose worker stayed
+        # silent for three times as long was abandoned (the worker died) and is retried.
+        "QUEUE_HEARTBEAT_S": 10,
+        "QUEUE_MAINTENANCE_S": 30,  # how often an idle worker looks for abandoned jobs
         "PRESIGN_SECONDS": 60,
         "QUOTA_FILES": 500,
         "QUOTA_MB": 2000,
@@ -73,6 +83,9 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "TRUSTED_HOSTS": "",
         "SMTP_URL": "",  # smtp://user:pass@host:587?starttls=true; empty: emails go to the log
         "MAIL_FROM": "",
+        # Send each notification email by a job right after the commit that wrote it;
+        # off, they wait in the outbox for `exchange send-emails`.
+        "EMAIL_JOBS": True,
         # Show account links (confirm, reset) on the page instead of only emailing them:
         # for a development server without email. Never in production.
         "MAIL_LINKS_ON_PAGE": None,
@@ -159,6 +172,37 @@ def validate(config: dict[str, Any]) -> None:
     validate_office_previews(config)
     validate_ocr(config)
     validate_rate_limits(config)
+    validate_queue(config)
+
+
+def validate_queue(config: dict[str, Any]) -> None:
+    """The job queue's settings: a Redis address, a name, retries and time limits."""
+    url = str(config["QUEUE_URL"] or "")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            "EXCHANGE_QUEUE_URL must be a Redis address, e.g. redis://127.0.0.1:6379/0, "
+            "or empty to run jobs in the web process."
+        )
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,80}", str(config["QUEUE_NAME"])):
+        raise ConfigError("EXCHANGE_QUEUE_NAME must be letters, digits, '-', '_', '.' or ':'.")
+    if queue_retry_delays(config) is None:
+        raise ConfigError(
+            "EXCHANGE_QUEUE_RETRIES must be seconds to wait before each retry, separated by "
+            "commas (e.g. 10,60,300), or empty for no retries."
+        )
+    for name in ("JOB_TIMEOUT_S", "QUEUE_HEARTBEAT_S", "QUEUE_MAINTENANCE_S"):
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"EXCHANGE_{name} must be a whole number of seconds, 1 or more.")
+
+
+def queue_retry_delays(config: dict[str, Any]) -> list[int] | None:
+    """The seconds to wait before each retry of a failed job; None when unreadable."""
+    text = str(config["QUEUE_RETRIES"]).replace(" ", "")
+    parts = text.split(",") if text else []
+    if not all(part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
 
 
 def validate_rate_limits(config: dict[str, Any]) -> None:
@@ -186,7 +230,7 @@ def validate_operations(config: dict[str, Any]) -> None:
     proxies = config["PROXY_FIX"]
     if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise ConfigError("EXCHANGE_PROXY_FIX must be the number of proxies in front, 0 to 5.")
-    for name in ("METRICS", "BENCH_ENDPOINTS"):
+    for name in ("METRICS", "BENCH_ENDPOINTS", "EMAIL_JOBS"):
         if config[name] not in (True, False, 0, 1):
             raise ConfigError(f"EXCHANGE_{name} must be 1 (on) or 0 (off).")
     timeout = config["READY_TIMEOUT_S"]

@@ -757,6 +757,21 @@ class Follow(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class FailedJob(db.Model):
+    """A job that failed every try: the dead-letter list an administrator reads, retries or
+    discards. Written by both runners (in-process and the Redis queue), so the admin page
+    is the same whichever one a site runs."""
+
+    __tablename__ = "failed_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    args: Mapped[str] = mapped_column(Text)  # the job's arguments as a JSON list
+    error: Mapped[str] = mapped_column(String(500), default="")  # the exception's last line
+    tries: Mapped[int] = mapped_column(Integer, default=1)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class ApiToken(db.Model):
     """A personal access token for the API: a member's script acting as that member.
 

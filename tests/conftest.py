@@ -45,6 +45,9 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         "OFFICE_PREVIEWS": False,
         # Tesseract takes seconds per scanned page: only the tests about OCR turn it on.
         "OCR": False,
+        # Notification emails wait in the outbox for `send-emails`, so tests about the
+        # outbox see them there; tests/test_queue.py turns the email job on.
+        "EMAIL_JOBS": False,
     }
 
 

@@ -1,7 +1,7 @@
 """personal access tokens for the API: stored as the hash of their secret
 
 Revision ID: c5d2a7e9f104
-Revises: e4a7c2d9b1f6
+Revises: d2f6a9c3e7b1
 Create Date: 2026-12-07 04:00:00.000000
 
 A new table only: no existing row changes.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5d2a7e9f104'
-down_revision = 'e4a7c2d9b1f6'
+down_revision = 'd2f6a9c3e7b1'
 branch_labels = None
 depends_on = None
 
