@@ -99,6 +99,8 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "BENCH_ENDPOINTS": False,
         "READY_TIMEOUT_S": 2.0,
         "READY_MAX_INDEX_LAG": 100,
+        # Resources "More like this" shows on a resource page; 0 leaves the block out.
+        "RELATED_RESOURCES": 6,
         # Flask refuses a session cookie older than this, whether or not it is "permanent".
         "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
         "REMEMBER_COOKIE_DURATION": REMEMBER_ME_LIFETIME,
@@ -238,6 +240,9 @@ def validate_operations(config: dict[str, Any]) -> None:
         raise ConfigError("EXCHANGE_READY_TIMEOUT_S must be a number of seconds, up to 30.")
     if not isinstance(config["READY_MAX_INDEX_LAG"], int) or config["READY_MAX_INDEX_LAG"] < 0:
         raise ConfigError("EXCHANGE_READY_MAX_INDEX_LAG must be a whole number, 0 or more.")
+    related = config["RELATED_RESOURCES"]
+    if isinstance(related, bool) or not isinstance(related, int) or not 0 <= related <= 12:
+        raise ConfigError("EXCHANGE_RELATED_RESOURCES must be a whole number from 0 to 12.")
 
 
 def validate_office_previews(config: dict[str, Any]) -> None:

@@ -15,20 +15,30 @@
   included (:class:`Download` rows). Shown only where labelled as such. A file's new
   version, or an earlier version fetched again, is a repeat: the member is already a
   taker, so neither moves a resource's downloads nor spends a starter download.
+- **Taken together** ("members who took this also took…"): for two resources, the members
+  who took both, neither giver counted (their Taker rows do not exist). A pair is only ever
+  shown from ``TOGETHER_MIN_MEMBERS`` members up, so that no one's downloads can be read
+  off the pages.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import Download, Member, Resource, Taker
 
 # A resource's downloads, for listings: cards, "most downloaded", "most used".
 RESOURCE_DOWNLOADS = Resource.download_count
+# Fewer members than this taking two resources together is never shown: with one or two,
+# a member who knows who took one could tell what they took besides.
+TOGETHER_MIN_MEMBERS = 3
+TOGETHER_MOST = 50  # the resources most often taken with one, for "more like this"
 
 
 def is_public_gift(resource: Resource) -> bool:
@@ -92,6 +102,34 @@ def file_downloads_by_resource(owner: Member) -> dict[int, int]:
         .group_by(Download.resource_id)
     )
     return dict(db.session.execute(query).all())
+
+
+def taken_together(resource_id: int, limit: int = TOGETHER_MOST) -> dict[int, int]:
+    """The resources most often taken by members who took ``resource_id``: resource id →
+    how many distinct members took both, only pairs of ``TOGETHER_MIN_MEMBERS`` or more.
+
+    Taker rows are one per member and resource and never the giver's, so a count here is
+    distinct members, givers left out on both sides. Visibility is the caller's to apply.
+    """
+    found = db.session.execute(_taken_together(), {"resource_id": resource_id, "limit": limit})
+    return dict(found.all())
+
+
+@functools.cache
+def _taken_together() -> Select:
+    """Built once per process: a resource page may run it, and building costs more."""
+    mine, theirs = aliased(Taker), aliased(Taker)
+    members = func.count(theirs.member_id)
+    return (
+        select(theirs.resource_id, members)
+        .join(mine, mine.member_id == theirs.member_id)
+        .where(mine.resource_id == bindparam("resource_id"))
+        .where(theirs.resource_id != bindparam("resource_id"))
+        .group_by(theirs.resource_id)
+        .having(members >= TOGETHER_MIN_MEMBERS)
+        .order_by(members.desc(), theirs.resource_id)
+        .limit(bindparam("limit"))
+    )
 
 
 def recount(resource_ids: Sequence[int]) -> None:

@@ -770,3 +770,38 @@ class FailedJob(db.Model):
     error: Mapped[str] = mapped_column(String(500), default="")  # the exception's last line
     tries: Mapped[int] = mapped_column(Integer, default=1)
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ApiToken(db.Model):
+    """A personal access token for the API: a member's script acting as that member.
+
+    Only the SHA-256 of the secret is kept (the secret is shown once, when it is made);
+    ``lookup`` is the hash, so a request finds its token with one indexed read. A token
+    stops working when revoked, when it expires, or when its member may no longer sign in.
+    """
+
+    __tablename__ = "api_tokens"
+
+    READ = "read"
+    WRITE = "write"
+    SCOPES = (READ, WRITE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the secret
+    hint: Mapped[str] = mapped_column(String(12))  # the secret's start, to tell tokens apart
+    scopes: Mapped[str] = mapped_column(String(40))  # space-separated, e.g. "read write"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship()
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scope_list

@@ -47,6 +47,15 @@ from .members import (
     start_registration,
     update_profile,
 )
+from .tokens import (
+    MAX_TOKENS,
+    NewToken,
+    TokenRefused,
+    create_token,
+    live_tokens_of,
+    revoke_token,
+    token_for,
+)
 
 __all__ = [
     "FORMER_NAME",
@@ -86,4 +95,11 @@ __all__ = [
     "sign_in_token",
     "start_registration",
     "update_profile",
+    "MAX_TOKENS",
+    "NewToken",
+    "TokenRefused",
+    "create_token",
+    "live_tokens_of",
+    "revoke_token",
+    "token_for",
 ]

@@ -2,7 +2,8 @@
 
 The row stays, so the ledger's counts and any words the member chose to leave behind keep
 something to point at; its address is freed (another account may register with it), its
-password can never match, and every session it had ends (its session epoch moves on).
+password can never match, and every session it had ends (its session epoch moves on), as
+does every API token it made.
 Flushes only: the account deletion commits once, with everything else it changes.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import delete, select
 from .. import notify
 from ..extensions import db
 from ..models import DataExport, Member, OutboxEmail, utcnow
+from .tokens import revoke_all
 
 FORMER_NAME = "Former member"
 
@@ -31,6 +33,7 @@ def close_account(member: Member) -> list[str]:
     member.email_notifications = False
     member.is_admin = False
     member.session_epoch += 1
+    revoke_all(member)  # the API's tokens end with the sessions
     member.deleted_at = utcnow()
     db.session.flush()
     return keys

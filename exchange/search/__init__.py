@@ -2,8 +2,9 @@
 
 The rest of the app uses only the names exported here (``make lint`` checks it): the index
 for this app (:func:`get_replica`: its lag, rebuild and the resources it holds),
-:func:`catch_up` after a change is committed, :func:`search`, :func:`snippets_for` and
-:func:`highlighted` (a title with the words searched for marked).
+:func:`catch_up` after a change is committed, :func:`search`, :func:`related_to` ("more
+like this"), :func:`snippets_for` and :func:`highlighted` (a title with the words searched
+for marked).
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from ..extensions import db
 from . import engine, whoosh_internals
 from .query import SearchRequest, SearchResults, clean_query
 from .query import run as _run
+from .related import Likeness, Related, related_resources
 from .replica import Replica
 from .results import Visible
 from .schema import FACET_FIELDS, TEXT_FIELDS
 from .snippets import highlighted, snippets_for
 
 __all__ = [
+    "Likeness",
+    "Related",
     "SearchRequest",
     "SearchResults",
     "Visible",
@@ -33,6 +37,7 @@ __all__ = [
     "get_replica",
     "highlighted",
     "init_app",
+    "related_to",
     "search",
     "snippets_for",
     "warm",
@@ -94,6 +99,12 @@ def search(request: SearchRequest, visible: Visible) -> SearchResults:
     If pending changes cannot be applied right now, the index as it stands still answers.
     """
     return _run(_current_searcher(get_replica()), request, visible)
+
+
+def related_to(likeness: Likeness, visible: Visible, limit: int = 6) -> list[Related]:
+    """Up to ``limit`` resources like ``likeness``'s that are ``visible`` (the same rule as
+    :func:`search`), best first; kept per index generation, so a repeat costs a look-up."""
+    return related_resources(_current_searcher(get_replica()), likeness, visible, limit)
 
 
 def _current_searcher(replica: Replica) -> Searcher:

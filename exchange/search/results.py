@@ -34,18 +34,33 @@ class Visible:
 
 def visible_mask(view: IndexView, visible: Visible) -> np.ndarray:
     """The documents ``visible`` allows (the rule itself is :mod:`exchange.access`'s)."""
+    return _visible(view, visible, None)
+
+
+def visible_among(view: IndexView, visible: Visible, docs: np.ndarray) -> np.ndarray:
+    """Which of ``docs`` ``visible`` allows: :func:`visible_mask`'s rule, computed for a
+    few documents only (a short list of candidates, asked about by every viewer)."""
+    return _visible(view, visible, docs)
+
+
+def _visible(view: IndexView, visible: Visible, docs: np.ndarray | None) -> np.ndarray:
+    def at(array: np.ndarray) -> np.ndarray:
+        return array if docs is None else array[docs]
+
+    live = at(view.live)
     if visible.everything:
-        return view.live.copy()
-    mask = np.zeros(view.size, dtype=bool)
+        return live.copy()
+    mask = np.zeros(len(live), dtype=bool)
+    statuses = at(view.codes["status"])
     for status in visible.statuses:
         code = VOCABULARIES["status"].lookup(status)
         if code is not None:
-            mask |= view.codes["status"] == code
+            mask |= statuses == code
     for value in visible.hidden:
-        mask &= ~term_docs(view, "visibility", value)
+        mask &= ~at(term_docs(view, "visibility", value))
     if visible.owner_id is not None:
-        mask |= term_docs(view, "owner", str(visible.owner_id))
-    return mask & view.live
+        mask |= at(term_docs(view, "owner", str(visible.owner_id)))
+    return mask & live
 
 
 def filter_mask(view: IndexView, filters: dict[str, list[str]]) -> np.ndarray:

@@ -21,11 +21,13 @@ class IdConverter(IntegerConverter):
 def register(app: Flask) -> None:
     # Before any blueprint: a rule binds its converters when it is added to the map.
     app.url_map.converters["int"] = IdConverter
-    # admin_jobs, admin_members and member_data add routes to the admin and auth blueprints.
+    # admin_jobs, admin_members, member_data and api_tokens add routes to the admin and auth
+    # blueprints.
     from . import (  # noqa: F401
         admin,
         admin_jobs,
         admin_members,
+        api_tokens,
         auth,
         community,
         kits,
@@ -47,6 +49,10 @@ def register(app: Flask) -> None:
     for module in (feeds, follows):
         app.register_blueprint(module.bp)
         module.init_app(app)
+    from . import api
+
+    api.register(app)
+    api_tokens.init_app(app)
     app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
     from . import cards, errors, helpers, hosts, security
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import search as search_mod
 from ..vocab import LICENCE_URLS
@@ -44,6 +44,21 @@ def search_cards(
         passage = macros.card_passage(hit, found) if found else synopsis
         title = search_mod.highlighted(hit.title, terms)
         pieces += (opening, title, after_title, passage, closing)
+    return Markup("".join(pieces))  # nosec B704: each piece is a rendered, escaped template
+
+
+def related_cards(hits: list[Any], tags_by_id: dict, why: dict[int, tuple[bool, list]]) -> Markup:
+    """Small cards for "More like this": each with, where known, why it is there (``why``:
+    taken by the same members, and the tags it shares)."""
+    fixed = current_app.extensions["exchange.cards"]
+    macros = current_app.jinja_env.get_template(TEMPLATE).module
+    pieces: list[str] = []
+    for hit in hits:
+        opening, after_title, synopsis, closing = fixed(
+            request.script_root, hit, tuple(tags_by_id[hit.id])
+        )
+        reason = macros.card_why(*why.get(hit.id, (False, [])))
+        pieces += (opening, escape(hit.title), after_title, reason, synopsis, closing)
     return Markup("".join(pieces))  # nosec B704: each piece is a rendered, escaped template
 
 

@@ -117,8 +117,11 @@ def handle_unexpected(exc: Exception):
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(HTTPException, handle_http_error)
-    app.register_error_handler(ObjectNotFound, lambda exc: render_error(404))
-    app.register_error_handler(StorageError, handle_storage_error)
-    app.register_error_handler(Refused, handle_refusal)
-    app.register_error_handler(InternalServerError, handle_unexpected)
+    """The site's pages, or on ``/api`` paths an RFC 9457 problem (:mod:`.api.problems`)."""
+    from .api.problems import or_page
+
+    app.register_error_handler(HTTPException, or_page(handle_http_error))
+    app.register_error_handler(ObjectNotFound, or_page(lambda exc: render_error(404)))
+    app.register_error_handler(StorageError, or_page(handle_storage_error))
+    app.register_error_handler(Refused, or_page(handle_refusal))
+    app.register_error_handler(InternalServerError, or_page(handle_unexpected))

@@ -33,6 +33,7 @@ from ..models import FileVersion, Resource, ShareRequest, StoredFile
 from ..resources import listings, operations
 from ..storage import get_storage
 from ..vocab import STANDARD_TOPICS, parse_tags
+from .cards import related_cards
 from .errors import AccessDenied
 from .forms import ConfirmForm, EditForm, ShareForm, edit_form
 from .helpers import form_page, redirect_after_post, whole_number
@@ -73,7 +74,7 @@ def index():
     return catalogue_page("resources.index")
 
 
-def _details(form) -> operations.ResourceDetails:
+def details_from(form) -> operations.ResourceDetails:
     return operations.ResourceDetails(
         title=form.title.data,
         synopsis=form.synopsis.data,
@@ -91,7 +92,7 @@ def _details(form) -> operations.ResourceDetails:
     )
 
 
-def _uploads(field) -> list[operations.Upload]:
+def uploads_from(field) -> list[operations.Upload]:
     return [
         operations.Upload(f.stream, f.filename or "")
         for f in field.data or []
@@ -119,13 +120,15 @@ def new():
     if request.method == "GET":
         form.credit_name.data = current_user.default_credit
     if form.validate_on_submit():
-        uploads = _uploads(form.files)
+        uploads = uploads_from(form.files)
         with _refusals_named_on(form):
             if answer_problem:  # the request closed while the form was being filled in
                 raise community.Refused(answer_problem)
-            resource = operations.share_resource(current_user, _details(form), uploads, answering)
+            resource = operations.share_resource(
+                current_user, details_from(form), uploads, answering
+            )
             return _after_share(resource, answering)
-    elif form.is_submitted() and not _uploads(form.files):
+    elif form.is_submitted() and not uploads_from(form.files):
         form.files.errors = [*form.files.errors, "Please choose at least one file to share."]
     context = _form_context(answering=answering, answer_problem=answer_problem)
     # A request that can't be answered any more: the form shares without answering.
@@ -187,8 +190,17 @@ def show(resource_id: int):
         can_edit=access.can_edit(current_user, resource),
         credit_line=operations.credit_line_for(resource),
         histories=listings.file_histories(resource, current_user),
+        more_like_this=_more_like_this(resource),
         **resource_extras(resource),
     )
+
+
+def _more_like_this(resource: Resource):
+    """The "More like this" cards (empty Markup when there are none, or the block is off)."""
+    limit = current_app.config["RELATED_RESOURCES"]
+    more = listings.more_like_this(resource, current_user, limit)
+    why = {h.id: (h.id in more.taken_together, more.shared_tags[h.id]) for h in more.hits}
+    return related_cards(more.hits, more.tags_by_id, why)
 
 
 @reshown_when_stale
@@ -218,20 +230,20 @@ def edit(resource_id: int):
     if request.method == "GET":
         form.tags.data = ", ".join(resource.tag_names)
     if form.validate_on_submit():
-        uploads, replacements = _uploads(form.files), _replacements(form)
+        uploads, replacements = uploads_from(form.files), replacements_from(form)
         if (uploads or replacements) and not form.no_client_data.data:
             form.no_client_data.errors = ["Please confirm the new files contain no client data."]
         else:
             with _refusals_named_on(form):
-                _audit_if_admin(resource, "edit-resource")
+                audit_if_admin(resource, "edit-resource")
                 removing = form.remove_files.data
-                details = _details(form)
+                details = details_from(form)
                 operations.edit_resource(resource, details, uploads, removing, replacements)
                 return _after_edit(resource)
     return form_page("resources/edit.html", form, **_form_context(resource=resource))
 
 
-def _replacements(form: EditForm) -> list[operations.Replacement]:
+def replacements_from(form: EditForm) -> list[operations.Replacement]:
     """The new versions chosen on the edit form, each with its note of what changed."""
     chosen = []
     for file_id, _ in form.replaceable:
@@ -258,14 +270,14 @@ def delete(resource_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         title = resource.title
-        _audit_if_admin(resource, "delete-resource")
+        audit_if_admin(resource, "delete-resource")
         operations.delete_resource(resource)
         flash(f"“{title}” has been deleted.", "success")
         return redirect(url_for("members.show", member_id=current_user.id))
     return render_template("resources/delete.html", resource=resource, form=form)
 
 
-def _audit_if_admin(resource: Resource, action: str) -> None:
+def audit_if_admin(resource: Resource, action: str) -> None:
     """An admin changing someone else's resource goes in the audit log, in the same commit."""
     if current_user.id != resource.owner_id:
         note = f"“{resource.title}”"
@@ -290,6 +302,13 @@ def download(resource_id: int, file_id: int):
         raise AccessDenied(decision.reason, decision.step_label, decision.step_url)
     if decision.uses_starter and request.method != "POST":
         return _confirm_starter(resource, stored)
+    return take_file(resource, stored)
+
+
+def take_file(resource: Resource, stored: StoredFile):
+    """The one way a file leaves the site, for the pages and the API alike: the credited
+    file (a presigned redirect, or the bytes from the folder store), written to the ledger
+    in the same request. Only call it once :func:`access.download_decision` allowed it."""
     response = _send(resource, stored)  # first: the commit below expires every row read
     operations.record_download(current_user, resource, stored)
     transactions.commit()

@@ -12,7 +12,12 @@ and career guides) into a real database, rebuilds the search index from it, and 
   (``searcher.search(parsed, limit=10)``) on the same index in the same run;
 * searches per second with two processes (this machine has two cores);
 * bulk reindex documents per second;
-* time from a share's commit until a search finds it.
+* time from a share's commit until a search finds it;
+* "More like this" (``--phases related``): ``related_to`` for a resource not yet asked
+  about in this index generation (cold) and asked again (warm, kept), and the resource
+  page with the block beside the same page without it (``RELATED_RESOURCES=0``),
+  interleaved in the same run. Members' downloads for "taken together" are added to the
+  database the first time (``ensure_takers``): runs of resources taken by the same members.
 
 Figures are printed and written to ``results/search-<date>.json`` and ``.md``. The machine
 is shared and noisy, so the report gives ratios to the baseline measured in the same run.
@@ -44,7 +49,7 @@ REPO = HERE.parent.parent
 sys.path[:0] = [str(REPO), str(HERE)]
 
 from corpus import CorpusSource, SampleResource, generate, member_name  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
 from exchange import create_app  # noqa: E402
 from exchange.extensions import db  # noqa: E402
@@ -54,6 +59,7 @@ from exchange.models import (  # noqa: E402
     Resource,
     StoredFile,
     Tag,
+    Taker,
     resource_tags,
 )
 
@@ -67,12 +73,13 @@ CONTENT_TYPES = {
     "txt": "text/plain",
 }
 INSERT_BATCH = 2000
+PHASES = ("search", "related")
 
 
 # -- building the toolkit ----------------------------------------------------------------
 
 
-def bench_app(workdir: Path, database_url: str = ""):
+def bench_app(workdir: Path, database_url: str = "", **overrides):
     """An app on its own database and index under ``workdir`` (no CSRF, no rate limits)."""
     return create_app(
         {
@@ -85,6 +92,7 @@ def bench_app(workdir: Path, database_url: str = ""):
             "FAST_PASSWORDS": True,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            **overrides,
         }
     )
 
@@ -548,6 +556,128 @@ def open_searcher_ms(app) -> float:
     return round(timed(lambda: whoosh_index.open_dir(path, schema=SCHEMA).searcher().close()), 1)
 
 
+# -- more like this ----------------------------------------------------------------------
+
+WORKSHOP, WORKSHOPS = 20, 50  # runs of resources that members take together
+WORKSHOPS_EACH, TAKEN_PER_WORKSHOP = 3, 8
+
+
+def ensure_takers(app, size: int, seed: int) -> int:
+    """Members' downloads, so "taken together" has something to find: each member takes a
+    few resources from each of a few of ``WORKSHOPS`` runs of ``WORKSHOP`` consecutive
+    resources, the first runs far more often (a few kits everyone uses). Added once;
+    returns how many rows."""
+    with app.app_context():
+        found = db.session.query(Taker).count()
+        if found:
+            return found
+        owners = dict(db.session.execute(select(Resource.id, Resource.owner_id)).all())
+        rnd, runs = random.Random(seed), max(1, min(WORKSHOPS, size // WORKSHOP))
+        rows = set()
+        for member in range(1, member_count(size) + 1):
+            for _ in range(WORKSHOPS_EACH):
+                first = int(runs * rnd.random() ** 2) * WORKSHOP + 1
+                for resource_id in rnd.sample(range(first, first + WORKSHOP), TAKEN_PER_WORKSHOP):
+                    if owners.get(resource_id, member) != member:  # never the giver's own
+                        rows.add((resource_id, member))
+        with db.engine.begin() as conn:
+            conn.execute(insert(Taker), [{"resource_id": r, "member_id": m} for r, m in rows])
+        return len(rows)
+
+
+@dataclass
+class RelatedSample:
+    resource_id: int
+    member: int | None  # None: a visitor
+
+
+def related_samples(app, size: int, count: int, seed: int = 13) -> list[RelatedSample]:
+    """Published resources visitors may see, each looked at by a member (80 %) or a visitor;
+    half of them among those members took (popular pages are viewed more), half any."""
+    rnd = random.Random(seed)
+    public = select(Resource.id).where(
+        Resource.status == Resource.PUBLISHED, Resource.visibility == Resource.PUBLIC
+    )
+    with app.app_context():
+        ids = sorted(db.session.scalars(public))
+        taken = sorted(db.session.scalars(public.where(Resource.id.in_(select(Taker.resource_id)))))
+    chosen = rnd.sample(taken, min(count // 2, len(taken)))
+    rest = sorted(set(ids) - set(chosen))
+    chosen += rnd.sample(rest, min(count - len(chosen), len(rest)))
+    rnd.shuffle(chosen)
+    members = member_count(size)
+    viewers = [rnd.randint(1, members) if rnd.random() < 0.8 else None for _ in chosen]
+    return [RelatedSample(i, viewer) for i, viewer in zip(chosen, viewers, strict=True)]
+
+
+def measure_related(workdir: Path, database_url: str, samples: list, passes: int) -> dict:
+    """``related_to`` cold and warm, and the resource page with the block (warm, and on
+    its first view) beside the page without it, in one process on one index generation."""
+    with_block = bench_app(workdir, database_url)
+    without = bench_app(workdir, database_url, RELATED_RESOURCES=0)
+    half = len(samples) // 2
+    found = related_calls(with_block, samples[:half])
+    pages = Pages(Searcher(with_block), Searcher(without))
+    for sample in samples[half:]:  # first views: nothing kept for them yet
+        pages.record("first_view", with_block, sample)
+        pages.record("without", without, sample)
+    for _ in range(passes):
+        for sample in samples[:half]:  # kept by related_calls above
+            pages.record("without", without, sample)
+            pages.record("with", with_block, sample)
+    return {**found, **pages.summary()}
+
+
+def related_calls(app, samples: list) -> dict:
+    """The face call itself, as the page makes it: cold (not yet kept), then warm (kept)."""
+    from exchange import search as search_mod
+    from exchange.access import search_visibility
+    from exchange.resources.listings import for_page, likeness_of
+
+    cold, warm, shown, together = [], [], [], 0
+    with app.test_request_context():
+        for sample in samples:
+            likeness = likeness_of(for_page(sample.resource_id))
+            viewer = search_visibility(Member(id=sample.member) if sample.member else None)
+            cold.append(timed(lambda li=likeness, v=viewer: search_mod.related_to(li, v)))
+            started = time.perf_counter()
+            answer = search_mod.related_to(likeness, viewer)
+            warm.append((time.perf_counter() - started) * 1000)
+            shown.append(len(answer))
+            together += any(r.taken_together for r in answer)
+    return {
+        "related_to_cold": percentiles(cold),
+        "related_to_warm": percentiles(warm),
+        "mean_shown": round(statistics.fmean(shown), 2) if shown else 0,
+        "share_with_taken_together": round(together / max(1, len(samples)), 3),
+    }
+
+
+class Pages:
+    """Resource pages through the two apps, timed per kind ("with", "without", ...)."""
+
+    def __init__(self, with_block: Searcher, without: Searcher) -> None:
+        self.runners = {id(with_block.app): with_block, id(without.app): without}
+        self.samples: dict[str, list[float]] = {}
+
+    def record(self, kind: str, app, sample: RelatedSample) -> None:
+        client = self.runners[id(app)].client_for(sample.member)
+        url = f"/resources/{sample.resource_id}"
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+        self.samples.setdefault(kind, []).append(elapsed)
+
+    def summary(self) -> dict:
+        found = {f"page_{kind}": percentiles(ms) for kind, ms in self.samples.items()}
+        with_p50, without_p50 = found["page_with"]["p50"], found["page_without"]["p50"]
+        found["page_ratio_p50"] = ratio(with_p50, without_p50)
+        found["page_added_ms_p50"] = round(with_p50 - without_p50, 2)
+        return found
+
+
 # -- one size, all sizes, the report -------------------------------------------------------
 
 
@@ -562,6 +692,19 @@ def bench_size(options: argparse.Namespace, source: CorpusSource, size: int) -> 
         _say(f"{size}: built in {found['build_s']} s; reindexing")
         found["reindex"] = measure_reindex(app, options.procs)
         built.touch()
+    if "search" in options.phases:
+        bench_search(options, source, size, app, workdir, found)
+    if "related" in options.phases:
+        found["takers"] = ensure_takers(app, size, options.seed)
+        samples = related_samples(app, size, options.related)
+        _say(f"{size}: more like this, {len(samples)} resources")
+        found["related"] = measure_related(workdir, options.database_url, samples, options.passes)
+        _say(f"{size}: {related_line(found['related'])}")
+    return found
+
+
+def bench_search(options, source, size: int, app, workdir: Path, found: dict) -> None:
+    """The search phases: latency, the engine alone, throughput, freshness, memory."""
     mix = query_mix(source, options.queries, member_count(size))
     found["open_searcher_ms"] = open_searcher_ms(app)
     _say(f"{size}: timing {len(mix)} searches x {options.passes}")
@@ -572,7 +715,15 @@ def bench_size(options: argparse.Namespace, source: CorpusSource, size: int) -> 
     found["freshness"] = measure_freshness(app, options.shares)
     found["bench_process_memory"] = _memory_mb()
     _say(f"{size}: {summary_line(found)}")
-    return found
+
+
+def related_line(related: dict) -> str:
+    cold, warm = related["related_to_cold"], related["related_to_warm"]
+    return (
+        f"related_to cold p50 {cold['p50']} p95 {cold['p95']} ms | warm p50 {warm['p50']} "
+        f"p95 {warm['p95']} ms | page with/without p50 {related['page_ratio_p50']} "
+        f"(+{related['page_added_ms_p50']} ms)"
+    )
 
 
 def summary_line(found: dict) -> str:
@@ -590,9 +741,18 @@ def ratio(mine: float, baseline: float) -> float | None:
 
 
 def markdown(run: dict) -> str:
+    lines = [f"# Search benchmark, {run['date']}", ""]
+    searched = [found for found in run["sizes"] if "latency" in found]
+    if searched:
+        lines += _search_table(run, searched)
+    related = [found for found in run["sizes"] if "related" in found]
+    if related:
+        lines += [""] * bool(searched) + _related_table(run, related)
+    return "\n".join(lines) + "\n"
+
+
+def _search_table(run: dict, sizes: list[dict]) -> list[str]:
     lines = [
-        f"# Search benchmark, {run['date']}",
-        "",
         f"Machine: {run['machine']}. Query mix: {run['options']['queries']} searches "
         f"({', '.join(f'{n} {p}%' for n, p in MIX)}), {run['options']['passes']} timed passes "
         "after a cold first pass. *Bare* = `searcher.search(parsed, limit=10)` on the same "
@@ -603,10 +763,49 @@ def markdown(run: dict) -> str:
         "| reindex docs/s (per CPU-s) | commit→found p50/p95 ms | MB/process own (RSS) |",
         "|---" * 13 + "|",
     ]
-    lines += [_markdown_row(found) for found in run["sizes"]]
-    lines += ["", *_growth_lines(run["sizes"]), "", "Per category (p95 ms, app / bare):", ""]
-    lines += [_category_line(found) for found in run["sizes"]]
-    return "\n".join(lines) + "\n"
+    lines += [_markdown_row(found) for found in sizes]
+    lines += ["", *_growth_lines(sizes), "", "Per category (p95 ms, app / bare):", ""]
+    return lines + [_category_line(found) for found in sizes]
+
+
+def _related_table(run: dict, sizes: list[dict]) -> list[str]:
+    lines = [
+        "## More like this",
+        "",
+        f"Machine: {run['machine']}. {run['options']['related']} published resources, each "
+        "viewed by a member (80 %) or a visitor. Half of them: `related_to` cold (not yet "
+        "kept for this index generation), then warm (kept), then their resource page with "
+        f"the block and without it (`RELATED_RESOURCES=0`), interleaved, "
+        f"{run['options']['passes']} passes. The other half: the page's first view with the "
+        "block (nothing kept yet). Same process, same index generation.",
+        "",
+        "| resources | taker rows | related_to cold p50 / p95 ms | warm p50 / p95 ms "
+        "| page without p50 / p95 ms | page with p50 / p95 ms | with ÷ without (p50) "
+        "| added p50 ms | first view p50 / p95 ms | shown (with taken together) |",
+        "|---" * 10 + "|",
+    ]
+    return lines + [_related_row(found) for found in sizes]
+
+
+def _related_row(found: dict) -> str:
+    related = found["related"]
+
+    def both(name: str) -> str:
+        return f"{related[name]['p50']} / {related[name]['p95']}"
+
+    cells = [
+        found["size"],
+        found["takers"],
+        both("related_to_cold"),
+        both("related_to_warm"),
+        both("page_without"),
+        both("page_with"),
+        related["page_ratio_p50"],
+        related["page_added_ms_p50"],
+        both("page_first_view"),
+        f"{related['mean_shown']} ({round(100 * related['share_with_taken_together'])} %)",
+    ]
+    return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
 def _markdown_row(found: dict) -> str:
@@ -650,8 +849,11 @@ def _category_line(found: dict) -> str:
 
 
 def write_results(run: dict, folder: Path) -> Path:
+    """``search-DATE``; a run of some phases only is ``search-PHASE-DATE`` (``--phases``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"search-{run['date']}"
+    phases = run["options"]["phases"]
+    name = "search" if phases == ",".join(PHASES) else "search-" + phases.replace(",", "-")
+    stem = folder / f"{name}-{run['date']}"
     stem.with_suffix(".json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     stem.with_suffix(".md").write_text(markdown(run), encoding="utf-8")
     return stem
@@ -676,7 +878,11 @@ def options_from(argv: list[str] | None) -> argparse.Namespace:
     add("--seed", type=int, default=7)
     add("--reuse", action="store_true", help="keep a size's database and index if built")
     add("--results", type=Path, default=HERE / "results")
-    return parser.parse_args(argv)
+    add("--phases", default=",".join(PHASES), help="search and/or related (more like this)")
+    add("--related", type=int, default=200, help="resources timed for more like this")
+    options = parser.parse_args(argv)
+    options.phases = ",".join(p for p in PHASES if p in options.phases.split(","))
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,404 @@
+"""What the API reads and writes, as marshmallow schemas: the OpenAPI document is made from
+these, and every response is dumped through them, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ...vocab import ACCESS, AUDIENCES, CREDIT_PLACEMENTS, KINDS, LICENCES, VISIBILITY
+from ..search import SORTS as PAGE_SORTS
+
+SORTS = tuple(PAGE_SORTS)  # the catalogue page's sorts
+FORMATS_NOTE = "A file format as search names it, e.g. `pdf`, `docx`, `xlsx`."
+
+
+class Strict(ma.Schema):
+    """Unknown query arguments or fields are refused (422), so a typo is never ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+def _listed(choices, description: str) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(list(choices))),
+        load_default=list,
+        validate=validate.Length(max=10),
+        metadata={"description": description, "explode": True, "style": "form"},
+    )
+
+
+def _words(description: str) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        load_default=list,
+        validate=validate.Length(max=10),
+        metadata={"description": description, "explode": True, "style": "form"},
+    )
+
+
+class Paging(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=99_999))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ResourceQuery(Paging):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000),  # the search cuts it to its own limit
+        metadata={"description": "Words, as in the site's search box (the same query language)."},
+    )
+    tag = _words("Only resources with this topic; repeat for several.")
+    kind = _listed(KINDS, "Only this kind; repeat for several.")
+    audience = _listed(AUDIENCES, "Only for this audience; repeat for several.")
+    licence = _listed(LICENCES, "Only under this licence; repeat for several.")
+    format = _words(f"Only with a file of this format; repeat for several. {FORMATS_NOTE}")
+    sort = fields.String(
+        load_default="",
+        validate=validate.OneOf(["", *SORTS]),
+        metadata={"description": "Best match (words only) unless another sort is chosen."},
+    )
+
+
+class MemberRef(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "The member's page."})
+
+
+class Snippet(ma.Schema):
+    source = fields.String(required=True, metadata={"description": "Where the words were found."})
+    html = fields.String(required=True, metadata={"description": "Matched words in <mark>."})
+
+
+class ResourceSummary(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    synopsis = fields.String(required=True)
+    kind = fields.String(required=True)
+    audience = fields.String(required=True)
+    licence = fields.String(required=True)
+    credit_name = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: shared anonymously."}
+    )
+    tags = fields.List(fields.String(), required=True)
+    downloads = fields.Integer(
+        required=True, metadata={"description": "Members who took it (exchange.counts)."}
+    )
+    thanks = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    snippet = fields.Nested(Snippet, allow_none=True, required=True)
+    url = fields.String(required=True, metadata={"description": "The resource's page."})
+
+
+class FacetValue(ma.Schema):
+    value = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class ResourcePage(ma.Schema):
+    items = fields.List(fields.Nested(ResourceSummary), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+    sort = fields.String(required=True)
+    facets = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(FacetValue)),
+        required=True,
+        metadata={"description": "Counts by tags, kind, audience, licence and format."},
+    )
+    suggestion = fields.String(required=True, metadata={"description": "Did you mean…"})
+
+
+class FileInfo(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    format = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    searchable = fields.Boolean(required=True)
+    credit_on_page = fields.Boolean(required=True)
+    zipped_with_credit = fields.Boolean(required=True)
+    download_url = fields.String(required=True)
+
+
+class Decision(ma.Schema):
+    allowed = fields.Boolean(required=True)
+    uses_starter = fields.Boolean(
+        required=True, metadata={"description": "Taking it spends a starter download."}
+    )
+    reason = fields.String(required=True)
+    starter_downloads_left = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: takes freely."}
+    )
+
+
+class ResourceDetail(ResourceSummary):
+    how_used = fields.String(required=True)
+    licence_label = fields.String(required=True)
+    access = fields.String(required=True)
+    visibility = fields.String(required=True)
+    status = fields.String(required=True)
+    credit_line = fields.String(required=True)
+    giver = fields.Nested(
+        MemberRef, allow_none=True, required=True, metadata={"description": "null: anonymous."}
+    )
+    files = fields.List(fields.Nested(FileInfo), required=True)
+    download = fields.Nested(Decision, required=True)
+
+
+class MemberProfile(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    organisation = fields.String(required=True)
+    role = fields.String(required=True)
+    region = fields.String(required=True)
+    bio = fields.String(required=True)
+    shared = fields.List(fields.Nested(ResourceSummary), required=True)
+    downloads = fields.Integer(
+        required=True, metadata={"description": "Downloads of their credited resources."}
+    )
+    thanks = fields.Integer(required=True)
+    url = fields.String(required=True)
+
+
+class RequestQuery(Paging):
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "fulfilled"]))
+
+
+class RequestItem(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    tags = fields.List(fields.String(), required=True)
+    status = fields.String(required=True)
+    asker = fields.Nested(MemberRef, required=True)
+    answers = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    url = fields.String(required=True)
+
+
+class RequestPage(ma.Schema):
+    items = fields.List(fields.Nested(RequestItem), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class NewRequest(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "What for, for whom and why: at least 40 characters."},
+    )
+    tags = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
+
+
+class ThanksIn(Strict):
+    note = fields.String(required=True, validate=validate.Length(min=10, max=1000))
+
+
+class ThanksOut(ma.Schema):
+    resource_id = fields.Integer(required=True)
+    note = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ShareForm(ma.Schema):
+    """The share form's fields, for the document: the site's own form checks them."""
+
+    title = fields.String(required=True, validate=validate.Length(max=200))
+    synopsis = fields.String(required=True, validate=validate.Length(max=2000))
+    how_used = fields.String(required=True, validate=validate.Length(max=4000))
+    tags = fields.String(
+        validate=validate.Length(max=600), metadata={"description": "Comma-separated."}
+    )
+    kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
+    audience = fields.String(required=True, validate=validate.OneOf(list(AUDIENCES)))
+    licence = fields.String(required=True, validate=validate.OneOf(list(LICENCES)))
+    access = fields.String(required=True, validate=validate.OneOf(list(ACCESS)))
+    visibility = fields.String(validate=validate.OneOf(list(VISIBILITY)))
+    credit_name = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "Empty: anonymous."}
+    )
+    credit_placement = fields.String(validate=validate.OneOf(list(CREDIT_PLACEMENTS)))
+    credit_txt = fields.Boolean()
+    no_client_data = fields.String(
+        required=True,
+        validate=validate.OneOf(["y"]),
+        metadata={"description": "`y`: the files contain no client's personal information."},
+    )
+    files = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        required=True,
+        metadata={"description": "One or more files."},
+    )
+    answers = fields.Integer(
+        metadata={"description": "The id of a request this share answers (counts as sharing)."}
+    )
+
+
+class EditFields(ma.Schema):
+    """The edit form's fields, for the document: any left out keep their value."""
+
+    title = fields.String(validate=validate.Length(max=200))
+    synopsis = fields.String(validate=validate.Length(max=2000))
+    how_used = fields.String(validate=validate.Length(max=4000))
+    tags = fields.String(validate=validate.Length(max=600))
+    kind = fields.String(validate=validate.OneOf(list(KINDS)))
+    audience = fields.String(validate=validate.OneOf(list(AUDIENCES)))
+    licence = fields.String(validate=validate.OneOf(list(LICENCES)))
+    access = fields.String(validate=validate.OneOf(list(ACCESS)))
+    visibility = fields.String(validate=validate.OneOf(list(VISIBILITY)))
+    credit_name = fields.String(validate=validate.Length(max=200))
+    credit_placement = fields.String(validate=validate.OneOf(list(CREDIT_PLACEMENTS)))
+    credit_txt = fields.Boolean()
+    no_client_data = fields.String(
+        validate=validate.OneOf(["y"]), metadata={"description": "Needed with new files."}
+    )
+    remove_files = fields.List(fields.Integer(), metadata={"description": "Ids of files."})
+    files = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        metadata={"description": "Files to add. (`replace_<file id>`: a new version.)"},
+    )
+
+
+class Shared(ma.Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(
+        required=True,
+        metadata={"description": "`draft`: held until its giver reviews a privacy warning."},
+    )
+    url = fields.String(required=True)
+    review_url = fields.String(
+        required=True, allow_none=True, metadata={"description": "Where a draft is reviewed."}
+    )
+
+
+class Problem(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"description": "Stable; branch on this."})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "Field name → its problems (422)."})
+    step = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "What unlocks it."}
+    )
+
+
+# The share's multipart body, for the document (the share form itself checks what comes).
+SHARE_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": ShareForm,
+            "encoding": {"files": {"contentType": "application/octet-stream"}},
+        }
+    },
+}
+
+
+class Me(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    url = fields.String(required=True)
+    credit_name = fields.String(required=True, metadata={"description": "Default credit."})
+    starter_downloads_left = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: takes freely."}
+    )
+    unread_notifications = fields.Integer(required=True)
+    scopes = fields.List(fields.String(), required=True, metadata={"description": "The token's."})
+
+
+class Toolkit(ma.Schema):
+    items = fields.List(fields.Nested(ResourceSummary), required=True)
+
+
+class NotificationItem(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    message = fields.String(required=True)
+    url = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    read = fields.Boolean(required=True)
+
+
+class Notifications(ma.Schema):
+    items = fields.List(fields.Nested(NotificationItem), required=True)
+    unread = fields.Integer(required=True)
+
+
+class AnswerItem(ma.Schema):
+    id = fields.Integer(required=True)
+    resource_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    giver = fields.Nested(
+        MemberRef, allow_none=True, required=True, metadata={"description": "null: anonymous."}
+    )
+    note = fields.String(required=True)
+    accepted = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class RequestDetail(RequestItem):
+    answered_with = fields.List(
+        fields.Nested(AnswerItem),
+        required=True,
+        metadata={"description": "The answers the caller may see, oldest first."},
+    )
+
+
+class NewAnswer(Strict):
+    resource_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "One of your own published resources."},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+EDIT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": EditFields,
+            "encoding": {"files": {"contentType": "application/octet-stream"}},
+        }
+    },
+}
+
+
+class Fulfil(Strict):
+    answer_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "The answer that helped (one of `answered_with`)."},
+    )
+    thanks = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class Decline(Strict):
+    reply = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class DirectAsk(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    note = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "A personal note: why this colleague, at least 40 characters."},
+    )
+
+
+class Marked(ma.Schema):
+    marked = fields.Integer(required=True, metadata={"description": "How many were unread."})

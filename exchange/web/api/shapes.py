@@ -1,0 +1,142 @@
+"""How the API shows things: a resource, a member, a page's links; and the responses every
+operation documents. Dicts shaped for the schemas in :mod:`.schemas`."""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Callable
+
+from flask import request, url_for
+from flask_smorest import Blueprint
+
+from ... import access, community
+from ...models import Member, Resource, StoredFile
+from ...resources import listings, operations
+
+NOT_MODIFIED = {"description": "Not modified: the `ETag` sent in `If-None-Match` still holds."}
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "For If-None-Match."}}
+
+
+def link_header() -> dict:
+    return {
+        **ETAG_HEADER,
+        "Link": {
+            "schema": {"type": "string"},
+            "description": 'RFC 8288 links: rel="first", "prev", "next", "last".',
+        },
+    }
+
+
+def problem_responses(bp: Blueprint, *codes: int) -> Callable:
+    """Document these error statuses (problem+json) on an operation."""
+
+    def decorate(view: Callable) -> Callable:
+        for code in codes:
+            view = bp.alt_response(code, response=http.HTTPStatus(code).name)(view)
+        return view
+
+    return decorate
+
+
+def page_links(endpoint: str, page: int, pages: int, **path) -> dict[str, str]:
+    """``Link`` to the first, previous, next and last pages, keeping the query's arguments."""
+    wanted = {"first": 1, "last": pages}
+    if page > 1:
+        wanted["prev"] = min(page - 1, pages)
+    if page < pages:
+        wanted["next"] = page + 1
+    links = [
+        f'<{_page_url(endpoint, number, path)}>; rel="{rel}"' for rel, number in wanted.items()
+    ]
+    return {"Link": ", ".join(links)}
+
+
+def _page_url(endpoint: str, number: int, path: dict) -> str:
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(number)]
+    return url_for(endpoint, **path, **args)
+
+
+def _page_url_of(resource_id: int) -> str:
+    return url_for("resources.show", resource_id=resource_id, _external=True)
+
+
+def resource_summary(hit, tags: list[str], snippets: dict, thanks: int | None = None) -> dict:
+    """A search hit (or a resource) as a card shows it: its downloads are the counted
+    members of :mod:`exchange.counts`, its thanks those the card counts unless given."""
+    snippet = snippets.get(hit.id)
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "synopsis": hit.synopsis,
+        "kind": hit.kind,
+        "audience": hit.audience,
+        "licence": hit.licence,
+        "credit_name": hit.credit_name or None,
+        "tags": tags,
+        "downloads": hit.download_count,
+        "thanks": hit.thanks_count if thanks is None else thanks,
+        "created_at": hit.created_at,
+        "snippet": {"source": snippet.source, "html": str(snippet.html)} if snippet else None,
+        "url": _page_url_of(hit.id),
+    }
+
+
+def resource_detail(resource: Resource, viewer: Member) -> dict:
+    """A resource as its page shows it, with what the viewer may do about its files."""
+    thanks = len(community.thanks_for(resource))  # as the page lists them
+    return {
+        **resource_summary(resource, resource.tag_names, {}, thanks),
+        "how_used": resource.how_used,
+        "licence_label": resource.licence_label,
+        "access": resource.access,
+        "visibility": resource.visibility,
+        "status": resource.status,
+        "credit_line": operations.credit_line_for(resource),
+        "giver": None if resource.anonymous else member_ref(resource.owner),
+        "files": [_file(resource, f) for f in resource.files],
+        "download": _decision(resource, viewer),
+    }
+
+
+def _file(resource: Resource, stored: StoredFile) -> dict:
+    return {
+        "id": stored.id,
+        "name": stored.original_name,
+        "format": stored.format,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "searchable": stored.searchable,
+        "credit_on_page": stored.credit_on_page,
+        "zipped_with_credit": bool(stored.zipped_with_credit and stored.credited_key),
+        "download_url": url_for(
+            "api_resources.download_file",
+            resource_id=resource.id,
+            file_id=stored.id,
+            _external=True,
+        ),
+    }
+
+
+def _decision(resource: Resource, viewer: Member) -> dict:
+    decision = access.download_decision(viewer, resource)
+    return {
+        "allowed": decision.allowed,
+        "uses_starter": decision.uses_starter,
+        "reason": decision.reason,
+        "starter_downloads_left": access.allowance_left(viewer),
+    }
+
+
+def member_ref(member: Member) -> dict:
+    return {
+        "id": member.id,
+        "name": member.name,
+        "url": url_for("members.show", member_id=member.id, _external=True),
+    }
+
+
+def shared_summaries(resources: list[Resource], viewer: Member) -> list[dict]:
+    """Resources a member's page lists, as cards (the same hits a search returns)."""
+    hits, tags = listings.hits_in_order([r.id for r in resources], viewer)
+    return [resource_summary(hit, tags.get(hit.id, []), {}) for hit in hits]
