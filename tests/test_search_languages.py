@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from whoosh import index as whoosh_index
 
+from exchange.extensions import db
 from exchange.files.extract import extract_text
 from exchange.models import Resource, StoredFile, Tag
+from exchange.ops import doctor
 from exchange.search import Visible, detect_language, highlighted
 from exchange.search.query import SearchRequest, run
 from exchange.search.schema import POSITION_DOC_ID, SCHEMA, document_for
@@ -168,3 +171,16 @@ def test_a_share_detects_its_language_or_takes_the_givers_and_search_counts_it(a
     results = giver.client.get("/search?q=entrevues&language=fr").get_data(as_text=True)
     assert f"/resources/{detected}" in results and f"/resources/{chosen}" not in results
     assert "Language" in results and "French" in results
+
+
+def test_doctor_repair_detects_the_language_of_resources_shared_before(app, giver):
+    french = "Une fiche pour préparer les entrevues d'embauche avec vos clients."
+    sheet = [("fiche.docx", docx_bytes(french))]
+    shared = giver.share_id(title="Fiche", synopsis=french, how_used=french, files=sheet)
+    with app.app_context():
+        db.session.execute(update(Resource).values(language=None))
+        db.session.commit()
+        assert doctor.examine(checksums=False).language_unknown == [shared]
+        report = doctor.run(repair=True, checksums=False)
+        assert "detected the language of 1 resources" in report.repaired
+        assert db.session.get(Resource, shared).language == "fr"
