@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, with_expression
 
 from .extensions import db
-from .vocab import ACCESS, AUDIENCES, CREDIT_ON_PAGE, KINDS, LICENCES, VISIBILITY
+from .vocab import ACCESS, AUDIENCES, CREDIT_ON_PAGE, KINDS, LANGUAGES, LICENCES, VISIBILITY
 
 
 def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
@@ -187,6 +187,11 @@ class Resource(db.Model):
     access: Mapped[str] = mapped_column(String(20), default="everyone")
     visibility: Mapped[str] = mapped_column(String(20), default=PUBLIC, server_default=PUBLIC)
     status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, index=True)
+    # ISO 639-1 code of the language it is written in (search analyses it by that
+    # language's rules): the giver's choice, else detected from its text; "" when it could
+    # not be told, None for a resource shared before languages were kept (``exchange
+    # doctor --repair`` detects those).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True, default="")
     download_count: Mapped[int] = mapped_column(Integer, default=0)  # unique members
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -217,6 +222,11 @@ class Resource(db.Model):
     @property
     def licence_label(self) -> str:
         return LICENCES.get(self.licence, self.licence)
+
+    @property
+    def language_label(self) -> str:
+        """The language's name; "" when it is not known (nothing is shown then)."""
+        return LANGUAGES.get(self.language or "", "")
 
     @property
     def access_label(self) -> str:

@@ -57,6 +57,40 @@ VISIBILITY = {
     "members": "Signed-in members only",
 }
 
+# The languages a resource may be written in (ISO 639-1), named in English as the pages
+# are. Search stems the first fourteen with rules of their own, and folds accents and cuts
+# Chinese, Japanese and Korean into character pairs for all; the detector chooses only
+# among these.
+LANGUAGES = {
+    "en": "English",
+    "fr": "French",
+    "es": "Spanish",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+    "sv": "Swedish",
+    "no": "Norwegian",
+    "da": "Danish",
+    "fi": "Finnish",
+    "ru": "Russian",
+    "hu": "Hungarian",
+    "ro": "Romanian",
+    "ar": "Arabic",
+    "zh": "Chinese",
+    "cs": "Czech",
+    "el": "Greek",
+    "he": "Hebrew",
+    "hi": "Hindi",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "pl": "Polish",
+    "sk": "Slovak",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+    "vi": "Vietnamese",
+}
+
 # Where a named giver's credit goes in the files people download.
 CREDIT_ON_PAGE = "page"
 CREDIT_IN_PROPERTIES = "properties"

@@ -8,13 +8,15 @@ The database is the source of truth. Checked in both directions:
   share whose transaction then failed, or left by a delete that could not reach the store);
 - every resource is in this node's index and the index holds nothing else, at the log head;
 - which files still wait for a picture of their first page (a job that was lost with its
-  process, e.g. on a restart, leaves its file saying "Preview being made…" for good).
+  process, e.g. on a restart, leaves its file saying "Preview being made…" for good);
+- which resources were shared before languages were kept (their language never detected).
 
 ``--repair`` deletes orphans older than ``EXCHANGE_DOCTOR_ORPHAN_GRACE_S`` (a younger one
 may belong to a share that is committing right now), re-queues missing or stray index
 entries through the change log, runs the preview jobs of files still waiting (the jobs are
-idempotent, so one that is merely slow is not harmed), and reports what it could not fix
-(missing or damaged bytes need a person).
+idempotent, so one that is merely slow is not harmed), detects the language of resources
+that have none yet and re-indexes them (so search analyses them by their language's rules),
+and reports what it could not fix (missing or damaged bytes need a person).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy.orm import selectinload
 from .. import jobs, transactions
 from ..extensions import db
 from ..models import DataExport, IndexChange, Resource, StoredFile, utcnow
-from ..resources.operations import PREVIEW_JOB
+from ..resources.operations import PREVIEW_JOB, language_of
 from ..search import get_replica
 from ..storage import ObjectNotFound, Storage, get_storage
 
@@ -51,6 +53,7 @@ class Report:
     stray_in_index: list[int] = field(default_factory=list)
     index_lag: int = 0
     waiting_previews: list[int] = field(default_factory=list)
+    language_unknown: list[int] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     unrepaired: list[str] = field(default_factory=list)
 
@@ -69,6 +72,7 @@ class Report:
             f"index entries for resources that no longer exist: {len(self.stray_in_index)}",
             f"index behind the change log by: {self.index_lag}",
             f"files waiting for a picture of their first page: {len(self.waiting_previews)}",
+            f"resources whose language was never detected: {len(self.language_unknown)}",
             *(f"repaired: {item}" for item in self.repaired),
             *(f"NOT repaired: {item}" for item in self.unrepaired),
         ]
@@ -94,6 +98,8 @@ def examine(checksums: bool = True, now: datetime | None = None) -> Report:
     _check_index(report)
     waiting = select(StoredFile.id).where(StoredFile.preview_pending.is_(True))
     report.waiting_previews = sorted(db.session.scalars(waiting))
+    undetected = select(Resource.id).where(Resource.language.is_(None))
+    report.language_unknown = sorted(db.session.scalars(undetected))
     return report
 
 
@@ -166,6 +172,7 @@ def fix(report: Report) -> Report:
     _delete_orphans(get_storage(), report)
     _requeue(report.not_indexed + report.stray_in_index, report)
     _draw_waiting_previews(report)
+    _detect_languages(report)
     report.unrepaired += [f"missing object {key}" for key in report.missing]
     report.unrepaired += [f"damaged object {key}" for key in report.damaged]
     return report
@@ -203,3 +210,25 @@ def _draw_waiting_previews(report: Report) -> None:
         report.unrepaired.append("previews still being drawn when the wait ended")
         return
     report.repaired += [f"drew the preview of file {n}" for n in report.waiting_previews]
+
+
+LANGUAGE_BATCH = 200
+
+
+def _detect_languages(report: Report) -> None:
+    """Detect the language of each resource shared before languages were kept, and
+    re-index it, a batch per transaction (each loads its files' text)."""
+    ids = report.language_unknown
+    for start in range(0, len(ids), LANGUAGE_BATCH):
+        batch = ids[start : start + LANGUAGE_BATCH]
+        query = select(Resource).where(Resource.id.in_(batch))
+        with_text = selectinload(Resource.files).undefer(StoredFile.text)
+        for resource in db.session.scalars(query.options(with_text)):
+            resource.language = language_of(resource)
+            IndexChange.record(resource.id)
+        transactions.commit()
+        db.session.expunge_all()
+    if ids:
+        get_replica().catch_up(wait=30)
+        report.repaired.append(f"detected the language of {len(ids)} resources")
+        log.info("doctor detected the language of %d resources", len(ids))

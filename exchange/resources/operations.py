@@ -68,6 +68,7 @@ from ..models import (
     utcnow,
 )
 from ..notify import site_url
+from ..search import detect_language
 from ..storage import Storage, get_storage, new_key
 from ..vocab import CREDIT_ON_PAGE, LICENCE_URLS, LICENCES
 
@@ -95,6 +96,7 @@ class ResourceDetails:
     credit_placement: str = CREDIT_ON_PAGE
     credit_txt: bool = False
     text_layer: bool = True
+    language: str = ""  # "": detect it from the text
 
     def apply_to(self, resource: Resource) -> None:
         fields = ("title", "synopsis", "how_used", "kind", "audience", "licence", "access")
@@ -109,6 +111,13 @@ class ResourceDetails:
     @property
     def credit_on_page_wanted(self) -> bool:
         return self.credit_placement == CREDIT_ON_PAGE and bool(self.credit_name.strip())
+
+
+def language_of(resource: Resource) -> str:
+    """The language a resource's description and files are written in, as far as its text
+    tells ("" when it cannot): what search analyses it by unless the giver chose one."""
+    texts = (f.text for f in resource.files if f.text)
+    return detect_language(resource.title, resource.synopsis, resource.how_used, *texts)
 
 
 def credit_for(resource: Resource | ResourceDetails) -> Credit:
@@ -170,6 +179,7 @@ def share_resource(
         resource = Resource(owner_id=owner.id, status=_initial_status(prepared))
         details.apply_to(resource)
         _store(resource, prepared, stored)
+        resource.language = details.language or language_of(resource)
         if answers is not None:
             answer_request(answers, owner, resource)
         if before_commit is not None:
@@ -507,6 +517,7 @@ def edit_resource(
             stale += _take_new_version(row, item, replacement.note, stored)
         _back_to_draft_if_private(resource, prepared)
         _store(resource, added, stored)
+        resource.language = details.language or language_of(resource)
         transactions.commit()
     discard_objects(stale)
     log.info(

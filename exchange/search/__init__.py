@@ -3,8 +3,9 @@
 The rest of the app uses only the names exported here (``make lint`` checks it): the index
 for this app (:func:`get_replica`: its lag, rebuild and the resources it holds),
 :func:`catch_up` after a change is committed, :func:`search`, :func:`related_to` ("more
-like this"), :func:`snippets_for` and :func:`highlighted` (a title with the words searched
-for marked).
+like this"), :func:`snippets_for`, :func:`highlighted` (a title with the words searched for
+marked) and :func:`detect_language` (which language a resource's text is in, for it to be
+analysed by).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from whoosh.searching import Searcher
 
 from ..extensions import db
 from . import engine, whoosh_internals
+from .languages import detect_language
 from .query import SearchRequest, SearchResults, clean_query
 from .query import run as _run
 from .related import Likeness, Related, related_resources
@@ -34,6 +36,7 @@ __all__ = [
     "Visible",
     "catch_up",
     "clean_query",
+    "detect_language",
     "get_replica",
     "highlighted",
     "init_app",

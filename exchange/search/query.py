@@ -12,7 +12,6 @@ and cuts one page, so counting 100,000 hits costs about as much as counting ten.
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import unicodedata
@@ -31,11 +30,13 @@ from whoosh.qparser import (
     SingleQuotePlugin,
 )
 from whoosh.searching import Searcher
-from whoosh.spelling import Corrector
+from whoosh.support.levenshtein import damerau_levenshtein
 
+from .analysis import CJK_RUN, analysis_language, expand, fold, is_cjk
 from .engine import IndexView, evaluate, view_of
 from .results import Visible, facet_counts, filter_mask, page_of, visible_mask
-from .schema import SCHEMA, SPELLING_ALIASES, TEXT_FIELDS
+from .schema import SCHEMA, SPELLABLE_WORD, TEXT_FIELDS
+from .segments import VOCABULARIES
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,32 @@ def _tame_wildcards(text: str) -> str:
     return re.sub(r"(\w*)\*+", keep, text)
 
 
-def matched_terms(query: wq.Query | None) -> list[str]:
-    """The words (stems and prefixes) of a query that should be highlighted."""
+@lru_cache(maxsize=2048)
+def parse_for(text: str, languages: tuple[str, ...]) -> wq.Query | None:
+    """The query for cleaned user text, each word standing for its forms in ``languages``
+    (see :func:`.analysis.expand`); None when it has nothing to search for. Cached, and
+    shared like :func:`parse`'s."""
+    parsed = parse(text)
+    if parsed is None:
+        return None
+    expanded = expand(parsed, TEXT_FIELDS, languages)
+    return None if expanded is wq.NullQuery else expanded
+
+
+def languages_in(view: IndexView) -> tuple[str, ...]:
+    """The analysis rules the index's resources were written with (a query's words need
+    only their forms under these), remembered for the index generation."""
+    key = ("languages",)
+    if key not in view._stats:
+        names = VOCABULARIES["language"].values
+        codes = np.unique(view.codes["language"][view.live]).tolist()
+        view._stats[key] = tuple(sorted({analysis_language(names[c]) for c in codes} | {"en"}))
+    return view._stats[key]
+
+
+def matched_terms(query: wq.Query | None, text: str = "") -> list[str]:
+    """The words (stems and prefixes, accents folded) of a query that should be
+    highlighted; a run of CJK characters as typed rather than its character pairs."""
     if query is None:
         return []
     words = []
@@ -135,7 +160,10 @@ def matched_terms(query: wq.Query | None) -> list[str]:
     for sub in query.leaves():
         if isinstance(sub, wq.Prefix):
             words.append(sub.text)
-    return sorted(set(words) - _excluded_terms(query))
+    kept = {fold(w) for w in set(words) - _excluded_terms(query) if not is_cjk(w)}
+    if any(is_cjk(w) for w in words):
+        kept |= set(CJK_RUN.findall(text))
+    return sorted(kept)
 
 
 def _excluded_terms(query: wq.Query) -> set[str]:
@@ -159,10 +187,10 @@ def run(searcher: Searcher, request: SearchRequest, visible: Visible) -> SearchR
     Ranking is Whoosh's BM25F; the work is done on arrays (see :mod:`.engine`).
     """
     text = clean_query(request.q)
-    query = parse(text)
+    view = view_of(searcher)
+    query = parse_for(text, languages_in(view)) if text else None
     if text and query is None:
         return SearchResults([], 0, {}, [], message="Try some more specific words.")
-    view = view_of(searcher)
     allowed = visible_mask(view, visible)
     allowed &= filter_mask(view, request.filters)
     matched = evaluate(view, searcher, query) if query is not None else None
@@ -173,52 +201,57 @@ def run(searcher: Searcher, request: SearchRequest, visible: Visible) -> SearchR
         ids=view.resource_ids[docs].tolist(),
         total=int(np.count_nonzero(hits)),
         facets=facet_counts(view, hits),
-        terms=matched_terms(query),
+        terms=matched_terms(query, text),
     )
     if found.total == 0 and query is not None:
-        found.suggestion = suggest(view, searcher, query, text, allowed)
+        found.suggestion = suggest(view, searcher, text, allowed)
     return found
 
 
-class OncePerWord(Corrector):
-    """Whoosh asks for a word's corrections once for every field the word was searched in;
-    every text field takes them from the one spelling field, so it was the same question
-    six times over (most of a search that found nothing: 150 ms on a small index)."""
-
-    def __init__(self, corrector: Corrector) -> None:
-        self._corrector = corrector
-        self._answers: dict[tuple, list[str]] = {}
-
-    def suggest(self, text: str, limit: int = 5, maxdist: int = 2, prefix: int = 0) -> list:
-        key = (text, limit, maxdist, prefix)
-        if key not in self._answers:
-            self._answers[key] = self._corrector.suggest(
-                text, limit=limit, maxdist=maxdist, prefix=prefix
-            )
-        return self._answers[key]
+OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
+MAX_EDITS = 2
 
 
-def suggest(
-    view: IndexView, searcher: Searcher, query: wq.Query, text: str, allowed: np.ndarray
-) -> str:
+def suggest(view: IndexView, searcher: Searcher, text: str, allowed: np.ndarray) -> str:
     """A corrected query, offered only if it finds something this viewer may see."""
     try:
-        # A copy: Whoosh's correction edits phrase word lists in place, and parses are cached.
-        corrector = OncePerWord(searcher.reader().corrector("spelling"))
-        corrected = searcher.correct_query(
-            copy.deepcopy(query),
-            text,
-            prefix=1,
-            aliases=SPELLING_ALIASES,
-            correctors={"spelling": corrector},
-        )
+        corrected = corrected_text(searcher.reader(), text)
     except Exception:  # noqa: BLE001 - a suggestion is a nicety, never an error
+        log.warning("no spelling suggestion for %r", text, exc_info=True)
         return ""
-    if not corrected.string or corrected.string == text:
+    if corrected == text:
         return ""
-    # Re-parse: the corrector's own query holds unstemmed words the index does not have.
-    reparsed = parse(corrected.string)
+    reparsed = parse_for(corrected, languages_in(view))
     if reparsed is None:
         return ""
     visible = evaluate(view, searcher, reparsed).mask & allowed
-    return corrected.string if visible.any() else ""
+    return corrected if visible.any() else ""
+
+
+def corrected_text(reader, text: str) -> str:
+    """``text`` with each word the index has never seen replaced by its best correction."""
+
+    def corrected(match: re.Match) -> str:
+        word = match.group(0)
+        if word in OPERATORS:
+            return word
+        return best_correction(reader, word.lower()) or word
+
+    return WORD.sub(corrected, text)
+
+
+def best_correction(reader, word: str) -> str | None:
+    """The known word nearest to ``word`` by edit distance, the most used among equally
+    near ones (a title or tag word counts :data:`~.schema.TITLE_WORD_WEIGHT` uses): so
+    "intervew" is corrected to "interview", one edit away, not to a commoner word two
+    edits away. Whoosh's own corrector ranked every word within two edits by frequency
+    alone. The first letter is kept: people rarely mistype it, and it makes this fast."""
+    if not SPELLABLE_WORD.fullmatch(word) or ("spelling", word) in reader:
+        return None
+    candidates = reader.terms_within("spelling", word, MAX_EDITS, prefix=1)
+    ranked = [
+        (damerau_levenshtein(word, found), -reader.frequency("spelling", found), found)
+        for found in candidates
+        if found != word
+    ]
+    return min(ranked)[2] if ranked else None

@@ -431,7 +431,8 @@ def _add_batch(writer: SegmentWriter, batch: list[Resource], written: BulkCount)
     vocabulary: Counter[str] = Counter()
     for resource in batch:
         document = document_for(resource)
-        vocabulary.update(word for word, _ in document.pop("spelling"))
+        for word, count in document.pop("spelling"):
+            vocabulary[word] += count
         writer.add_document(**document)
     written.vocabularies += 1
     writer.add_document(**vocabulary_document(written.vocabularies, vocabulary))

@@ -1,13 +1,17 @@
 """The Whoosh schema and how a resource becomes an index document.
 
-Every text field uses one stemming analyzer so "interviewing" finds "interview". The
-title is boosted. Facets (kind, audience, licence, tags, file format) and the fields that
-decide who may see a result (status, owner, visibility) are exact-match columns.
+Every text field uses one analyzer (:mod:`.analysis`) that folds accents and stems each
+resource's words by the rules of its language, so "interviewing" finds "interview" and a
+French "entrevues" finds "entrevue". The title is boosted. Facets (kind, audience, licence,
+language, tags, file format) and the fields that decide who may see a result (status,
+owner, visibility) are exact-match columns.
 
 "Did you mean" draws its words from one ``spelling`` field of unstemmed words with counts
-(:class:`WordCounts`). A resource written on its own carries its distinct words; a bulk
-rebuild instead writes one *vocabulary document* per batch holding the batch's words and
-how many resources use each, which keeps the correction ranking (by frequency) while
+(:class:`WordCounts`); a word of a title or tag counts :data:`TITLE_WORD_WEIGHT` times, so
+the words people name their tools with are the corrections offered first. A resource
+written on its own carries its distinct words; a bulk rebuild instead writes one
+*vocabulary document* per batch holding the batch's words and how many uses each has
+(weighted alike), which keeps the correction ranking (by frequency) while
 writing a fraction of the postings. Whoosh's own per-field spelling lists tokenized every
 text a second time and cost over a third of a reindex. A word whose resources are later
 deleted may linger in a vocabulary document until the next rebuild; harmless, because a
@@ -24,14 +28,13 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from whoosh.analysis import SpaceSeparatedTokenizer, StemmingAnalyzer
+from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, FieldType, Schema
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
 from ..models import Resource
-
-ANALYZER = StemmingAnalyzer()
+from .analysis import ANALYZER, analysis_language, tagged
 
 # The fields a plain query searches, and how much a match in each counts.
 TEXT_FIELDS = {
@@ -42,7 +45,7 @@ TEXT_FIELDS = {
     "contributor": 1.0,
     "content": 1.0,
 }
-FACET_FIELDS = ("tags", "kind", "audience", "licence", "format")
+FACET_FIELDS = ("tags", "kind", "audience", "licence", "language", "format")
 # Every text field takes its spelling corrections from the one spelling field.
 SPELLING_ALIASES = dict.fromkeys(TEXT_FIELDS, "spelling")
 # The words worth suggesting: letters only, neither tiny nor absurdly long.
@@ -51,6 +54,8 @@ SPELLABLE_WORD = re.compile(r"[^\W\d_]{3,30}")
 POSITION_DOC_ID = "position"
 # Reserved documents holding a bulk rebuild's spelling vocabulary: "vocabulary-1", …
 VOCABULARY_DOC_PREFIX = "vocabulary-"
+# How many uses of a word one title or tag counts for, among the spelling corrections.
+TITLE_WORD_WEIGHT = 10
 
 
 class WordCounts(Frequency):
@@ -82,6 +87,7 @@ def build_schema() -> Schema:
         kind=ID(sortable=True),
         audience=ID(sortable=True),
         licence=ID(sortable=True),
+        language=ID(sortable=True),
         format=KEYWORD(commas=True, lowercase=True),
         status=ID(sortable=True),
         owner=ID(sortable=True),
@@ -97,20 +103,22 @@ SCHEMA = build_schema()
 def document_for(resource: Resource) -> dict:
     """The index document for a resource: everything a search may match or filter on."""
     content = content_text(resource)
+    language = analysis_language(resource.language)
     return {
         "id": str(resource.id),
         "resource_id": resource.id,
-        "title": resource.title,
-        "synopsis": resource.synopsis,
-        "how_used": resource.how_used,
-        "content": content,
-        "tagtext": " ".join(resource.tag_names),
+        "title": tagged(language, resource.title),
+        "synopsis": tagged(language, resource.synopsis),
+        "how_used": tagged(language, resource.how_used),
+        "content": tagged(language, content),
+        "tagtext": tagged(language, " ".join(resource.tag_names)),
         "contributor": resource.credit_name,
-        "spelling": [(word, 1) for word in spellable_words(resource, content)],
+        "spelling": sorted(spelling_counts(resource, content).items()),
         "tags": ",".join(resource.tag_names),
         "kind": resource.kind,
         "audience": resource.audience,
         "licence": resource.licence,
+        "language": resource.language or None,  # None: Whoosh writes nothing
         "format": ",".join(sorted({f.format for f in resource.files})),
         "status": resource.status,
         "owner": str(resource.owner_id),
@@ -129,6 +137,15 @@ def spellable_words(resource: Resource, content: str) -> set[str]:
     """The distinct words of a resource's texts, lower-cased, to suggest in corrections."""
     texts = (resource.title, resource.synopsis, resource.how_used, content, *resource.tag_names)
     return set(SPELLABLE_WORD.findall(" ".join(texts).lower()))
+
+
+def spelling_counts(resource: Resource, content: str) -> dict[str, int]:
+    """Each spellable word with what it counts for: one use, or :data:`TITLE_WORD_WEIGHT`
+    for a word of the title or a tag."""
+    named = " ".join((resource.title, *resource.tag_names)).lower()
+    counts = dict.fromkeys(spellable_words(resource, content), 1)
+    counts.update(dict.fromkeys(SPELLABLE_WORD.findall(named), TITLE_WORD_WEIGHT))
+    return counts
 
 
 def vocabulary_document(number: int, word_counts: Counter[str]) -> dict:

@@ -19,7 +19,7 @@ from whoosh.reading import SegmentReader
 from .schema import TEXT_FIELDS
 from .whoosh_internals import read_length_bytes, read_number_column, read_postings
 
-SINGLE_VALUED = ("kind", "audience", "licence", "status")
+SINGLE_VALUED = ("kind", "audience", "licence", "language", "status")
 MULTI_VALUED = ("tags", "format")
 NO_VALUE = 0  # the code of "this document has no value in that field"
 MAX_CACHED_SEGMENTS = 256

@@ -1,7 +1,8 @@
 """Snippets that show *why* a result matched, cut from the database's copy of the text.
 
 Matching words are found with a regular expression built from the query's stems (so
-"interview" also marks "interviewing"), which scans even a long file text at C speed.
+"interview" also marks "interviewing", and "resume" marks "résumé"), which scans even a long
+file text at C speed.
 Text is escaped first and only our own ``<mark>`` tags are added: nothing from a document
 is ever rendered as markup.
 """
@@ -16,9 +17,11 @@ from typing import Protocol
 
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, func, select
+from whoosh.support.charset import accent_map
 
 from ..extensions import db
 from ..models import StoredFile
+from .analysis import is_cjk
 
 WINDOW = 90  # characters of context either side of the first match
 MAX_MATCHES = 200  # matches looked at in one text, to choose where to cut
@@ -62,8 +65,32 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern | None:
     than the distinct searches a site sees, and compiling cost more than the matching."""
     if not words:
         return None
-    alternatives = "|".join(f"({re.escape(w)})" for w in words)
-    return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE | re.UNICODE)
+    return re.compile("|".join(_alternative(w) for w in words), re.IGNORECASE | re.UNICODE)
+
+
+def _alternative(word: str) -> str:
+    """A word's part of the pattern: any word starting with it, whatever its accents; a run
+    of CJK characters wherever it stands (those are written without spaces)."""
+    if is_cjk(word):
+        return f"({re.escape(word)})"
+    return rf"\b({''.join(_any_accent(ch) for ch in word)})\w*"
+
+
+def _any_accent(ch: str) -> str:
+    variants = ACCENTED.get(ch, "")
+    return f"[{re.escape(ch)}{re.escape(variants)}]" if variants else re.escape(ch)
+
+
+def _accented_forms() -> dict[str, str]:
+    """Each plain letter with the letters that fold to it ("e": "éèêë…")."""
+    forms: dict[str, str] = {}
+    for code, plain in accent_map.items():
+        if isinstance(plain, str) and len(plain) == 1 and plain.isalpha():
+            forms[plain.lower()] = forms.get(plain.lower(), "") + chr(code)
+    return forms
+
+
+ACCENTED = _accented_forms()
 
 
 def highlighted(text: str, terms: list[str]) -> Markup:

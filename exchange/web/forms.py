@@ -38,6 +38,7 @@ from ..vocab import (
     CREDIT_ON_PAGE,
     CREDIT_PLACEMENTS,
     KINDS,
+    LANGUAGES,
     LICENCES,
     MAX_TAG_LENGTH,
     MAX_TAGS,
@@ -209,6 +210,13 @@ class ResourceFields(SiteForm):
         "Audience",
         [_required("Please choose who it is for.")],
         choices=_choices(AUDIENCES, "Choose an audience…"),
+    )
+    language = SelectField(
+        "Language",
+        [Optional()],  # a form posted without it (an older page) detects it
+        choices=_choices(LANGUAGES, "Detected from its text"),
+        default="",
+        description="The language it is written in, so search understands its words.",
     )
     licence = SelectField(
         "Licence",

@@ -89,6 +89,7 @@ def details_from(form) -> operations.ResourceDetails:
         credit_placement=form.credit_placement.data,
         credit_txt=bool(form.credit_txt.data),
         text_layer=bool(form.text_layer.data),
+        language=form.language.data or "",
     )
 
 

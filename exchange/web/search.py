@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from .. import community
 from .. import search as search_mod
 from ..resources import listings
-from ..vocab import AUDIENCES, KINDS, LICENCES
+from ..vocab import AUDIENCES, KINDS, LANGUAGES, LICENCES
 from .cards import search_cards
 from .helpers import file_label, page_number, query_quote, request_url
 
@@ -28,6 +28,7 @@ FILTER_ARGS = {
     "kind": "kind",
     "audience": "audience",
     "licence": "licence",
+    "language": "language",
     "format": "format",
 }
 FACET_ARGS = {facet: arg for arg, facet in FILTER_ARGS.items()}
@@ -43,6 +44,7 @@ FACET_TITLES = {
     "kind": "Kind",
     "audience": "Audience",
     "licence": "Licence",
+    "language": "Language",
     "format": "File type",
 }
 
@@ -140,7 +142,8 @@ def facets_of(results: search_mod.SearchResults, links: SearchLinks) -> list[Fac
 
 
 def facet_label(facet: str, value: str) -> str:
-    vocab = {"kind": KINDS, "audience": AUDIENCES, "licence": LICENCES}.get(facet)
+    vocab = {"kind": KINDS, "audience": AUDIENCES, "licence": LICENCES, "language": LANGUAGES}
+    vocab = vocab.get(facet)
     if vocab:
         return vocab.get(value, value)
     return file_label(value) if facet == "format" else value

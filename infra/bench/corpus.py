@@ -1,5 +1,9 @@
 """Real-looking resources for benchmarks, built from the shared corpus's career texts.
 
+A multilingual slice rides along: about one resource in ten is French or Spanish (worksheet
+prose written around the O*NET occupation it is about), and now and then one holds the text
+of one of the corpus's non-English files (German, Czech, Japanese, Chinese, Italian…).
+
 Each synthetic resource is about one occupation from O*NET: its title names the
 occupation and a kind of tool, its synopsis is the occupation's description, and its
 "file text" is that occupation's task statements wrapped in worksheet prompts, with now
@@ -106,6 +110,7 @@ class SampleResource:
     credit_name: str  # "" = anonymous
     status: str
     access: str
+    language: str = "en"
 
 
 def member_name(number: int) -> str:
@@ -139,6 +144,7 @@ class CorpusSource:
         for row in _read_xlsx_rows(onet / "Task Statements.xlsx"):
             self.tasks[row[0]].append(row[3])
         self.passages = self._guide_passages(corpus_dir / "career" / "md")
+        self.foreign = _foreign_texts(corpus_dir / "nonenglish")
 
     @staticmethod
     def _guide_passages(folder: Path) -> list[str]:
@@ -165,7 +171,7 @@ def generate(
         kind = rnd.choice(KINDS)
         topic = rnd.choice(TOPICS)
         owner = min(members - 1, int(rnd.paretovariate(1.2)) - 1)
-        yield SampleResource(
+        sample = SampleResource(
             title=f"{occupation}: {rnd.choice(KIND_PHRASES[kind])}",
             synopsis=description,
             how_used=rnd.choice(HOW_USED).format(topic=topic, occupation=occupation.lower()),
@@ -182,6 +188,109 @@ def generate(
             status=rnd.choices(["published", "draft", "hidden"], [95, 3, 2])[0],
             access=rnd.choices(["everyone", "sharers"], [4, 1])[0],
         )
+        yield _in_another_language(rnd, source, sample, occupation)
+
+
+MULTILINGUAL_SHARE = 0.12  # of resources French, Spanish or a non-English corpus file
+
+
+def _in_another_language(
+    rnd: random.Random, source: CorpusSource, sample: SampleResource, occupation: str
+) -> SampleResource:
+    if rnd.random() >= MULTILINGUAL_SHARE:
+        return sample
+    if source.foreign and rnd.random() < 0.08:
+        name, text, language = rnd.choice(source.foreign)
+        sample.title, sample.text, sample.language = name, text, language or "en"
+        return sample
+    return translated(rnd, sample, occupation)
+
+
+FOREIGN_FORMATS = {".pdf": "pdf", ".doc": "doc", ".rtf": "rtf", ".xlsx": "xlsx", ".txt": "txt"}
+FOREIGN_CHARS = 20_000
+# Worksheet prose in French and Spanish, written around an occupation's name.
+PROSE = {
+    "fr": {
+        "titles": [
+            "fiche d'exercice",
+            "modèle de curriculum vitæ",
+            "guide d'entrevue",
+            "questionnaire d'auto-évaluation",
+            "plan d'action",
+        ],
+        "synopsis": "Une fiche pour explorer le métier de {occ} : les tâches, les compétences "
+        "et les études nécessaires.",
+        "how_used": "J'utilise cette fiche lors des entrevues individuelles avec des clients "
+        "qui envisagent le métier de {occ}.",
+        "lines": [
+            "Évaluez-vous de 1 à 5 pour chaque tâche décrite ci-dessous.",
+            "Quelles tâches du métier de {occ} avez-vous déjà réalisées ?",
+            "Discutez avec votre conseillère des compétences transférables.",
+            "Prochaines étapes : à qui pourriez-vous parler de ce métier ?",
+            "Préparez trois questions pour votre prochaine entrevue d'embauche.",
+            "Décrivez une réalisation dont vous êtes fier ou fière.",
+            "Mettez à jour votre résumé avant de postuler comme {occ}.",
+        ],
+    },
+    "es": {
+        "titles": [
+            "hoja de trabajo",
+            "plantilla de currículum",
+            "guía de entrevista",
+            "cuestionario de autoevaluación",
+            "plan de acción",
+        ],
+        "synopsis": "Una hoja para explorar la ocupación de {occ}: las tareas, las "
+        "habilidades y la formación necesarias.",
+        "how_used": "La uso en las entrevistas individuales con clientes que piensan "
+        "trabajar como {occ}.",
+        "lines": [
+            "Evalúese de 1 a 5 en cada tarea descrita a continuación.",
+            "¿Qué tareas de {occ} ha realizado ya?",
+            "Hable con su orientadora sobre las habilidades transferibles.",
+            "Próximos pasos: ¿con quién podría hablar sobre este trabajo?",
+            "Prepare tres preguntas para su próxima entrevista de trabajo.",
+            "Describa un logro del que se sienta orgulloso u orgullosa.",
+            "Actualice su currículum antes de postularse como {occ}.",
+        ],
+    },
+}
+
+
+def _foreign_texts(folder: Path) -> list[tuple[str, str, str]]:
+    """(name, text, language) of each non-English corpus file the site can read."""
+    from exchange.files.extract import extract_text
+    from exchange.search import detect_language
+
+    found = []
+    for path in sorted(folder.glob("*")):
+        fmt = FOREIGN_FORMATS.get(path.suffix.lower())
+        try:
+            text = extract_text(path, fmt)[:FOREIGN_CHARS] if fmt else ""
+        except Exception:  # noqa: BLE001 - a file this site cannot read is left out
+            text = ""
+        if text.strip():
+            found.append((path.stem, text, detect_language(text)))
+    return found
+
+
+def translated(rnd: random.Random, sample: SampleResource, occupation: str) -> SampleResource:
+    """``sample`` rewritten in French or Spanish, or holding a non-English corpus file."""
+    roll = rnd.random()
+    if roll < 0.5:
+        language = "fr"
+    elif roll < 0.9:
+        language = "es"
+    else:
+        return sample
+    prose = PROSE[language]
+    lines = [line.format(occ=occupation) for line in rnd.sample(prose["lines"], 5)]
+    sample.title = f"{occupation} : {rnd.choice(prose['titles'])}"
+    sample.synopsis = prose["synopsis"].format(occ=occupation)
+    sample.how_used = prose["how_used"].format(occ=occupation)
+    sample.text = "\n".join([occupation, *lines])
+    sample.language = language
+    return sample
 
 
 def _tags(rnd: random.Random, topic: str, code: str) -> list[str]:

@@ -158,6 +158,7 @@ def _resource_row(resource_id: int, sample: SampleResource) -> dict:
         "credit_name": sample.credit_name,
         "access": sample.access,
         "status": sample.status,
+        "language": sample.language,
         "download_count": max(0, sample.downloads),
         "created_at": sample.created_at,
         "updated_at": sample.created_at,
@@ -189,7 +190,8 @@ STOP = set(
     "what how will your you".split()
 )
 MIX = [  # (category, share of the searches)
-    ("one word", 25),
+    ("one word", 20),
+    ("other languages", 5),
     ("two or three words", 25),
     ("phrase", 10),
     ("prefix", 10),
@@ -232,8 +234,18 @@ def _common_words(source: CorpusSource) -> list[str]:
     return ranked[:600]
 
 
+# Words of the multilingual slice, typed with and without their accents, and Japanese
+# and Czech found inside longer runs (see corpus.py).
+OTHER_LANGUAGES = (
+    "entrevue entrevues résumé resume compétences competences métier curriculum currículum "
+    "habilidades entrevista orgulloso ゾルゲ 尾崎 Izajas Izajáš"
+).split()
+
+
 def _query_args(rnd: random.Random, category: str, words: list[str], tasks: list[str]) -> dict:
     word = rnd.choice(words[:300])
+    if category == "other languages":
+        return {"q": rnd.choice(OTHER_LANGUAGES)}
     if category == "two or three words":
         return {"q": " ".join(_run_of_words(rnd, tasks, rnd.randint(2, 3)))}
     if category == "phrase":
