@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ...vocab import ACCESS, AUDIENCES, CREDIT_PLACEMENTS, KINDS, LICENCES, VISIBILITY
+from ...vocab import ACCESS, AUDIENCES, CREDIT_PLACEMENTS, KINDS, LANGUAGES, LICENCES, VISIBILITY
 from ..search import SORTS as PAGE_SORTS
 
 SORTS = tuple(PAGE_SORTS)  # the catalogue page's sorts
@@ -54,6 +54,7 @@ class ResourceQuery(Paging):
     kind = _listed(KINDS, "Only this kind; repeat for several.")
     audience = _listed(AUDIENCES, "Only for this audience; repeat for several.")
     licence = _listed(LICENCES, "Only under this licence; repeat for several.")
+    language = _listed(LANGUAGES, "Only in this language (ISO 639-1); repeat for several.")
     format = _words(f"Only with a file of this format; repeat for several. {FORMATS_NOTE}")
     sort = fields.String(
         load_default="",
@@ -143,6 +144,9 @@ class ResourceDetail(ResourceSummary):
     access = fields.String(required=True)
     visibility = fields.String(required=True)
     status = fields.String(required=True)
+    language = fields.String(
+        required=True, metadata={"description": "ISO 639-1; empty when it could not be told."}
+    )
     credit_line = fields.String(required=True)
     giver = fields.Nested(
         MemberRef, allow_none=True, required=True, metadata={"description": "null: anonymous."}

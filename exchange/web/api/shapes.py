@@ -92,6 +92,7 @@ def resource_detail(resource: Resource, viewer: Member) -> dict:
         "access": resource.access,
         "visibility": resource.visibility,
         "status": resource.status,
+        "language": resource.language or "",
         "credit_line": operations.credit_line_for(resource),
         "giver": None if resource.anonymous else member_ref(resource.owner),
         "files": [_file(resource, f) for f in resource.files],
