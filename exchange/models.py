@@ -107,6 +107,9 @@ class Member(UserMixin, db.Model):
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     # A weekly email of what is new from what they follow: asked for, never assumed.
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The interface's language for this member ("en", "fr", "es"), and their emails' and
+    # notifications'. None: not chosen; pages follow the browser and emails are in English.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Bumped on logout and password change: every cookie issued before stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     # Set when the member follows the link emailed at registration; until then no login.
