@@ -43,9 +43,11 @@ KEYWORDS = {
 READ_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label")
 ATTRIBUTE_START = re.compile(r'\b(?:%s)="([^"]*)("?)' % "|".join(READ_ATTRIBUTES))
 ENTITY = re.compile(r"&#?\w+;")
+# A tag opens with a name, a closing slash, "!" (comments), or a name a template writes.
+TAG_START = re.compile(r"<(?=[A-Za-z/!]|$)")
 WORD = re.compile(r"[^\W\d_]{2,}")
 # Written the same in every language: names and symbols, not words to translate.
-NOT_WORDS = {"CSV", "PDF", "Atom", "RSS", "OK", "ID", "URL", "API", "CV"}
+NOT_WORDS = {"CSV", "PDF", "Atom", "RSS", "OK", "ID", "URL", "API", "CV", "UTC"}
 
 
 def _has_words(text: str) -> bool:
@@ -68,7 +70,7 @@ class _Scanner:
             position = (self._tag if self.in_tag else self._text)(lineno, text, position)
 
     def _text(self, lineno: int, text: str, start: int) -> int:
-        match = re.compile(r"<(?=[A-Za-z/!])").search(text, start)
+        match = TAG_START.search(text, start)
         end = match.start() if match else len(text)
         if _has_words(text[start:end]):
             self.found.append((lineno, " ".join(text[start:end].split())))

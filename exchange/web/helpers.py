@@ -7,9 +7,12 @@ from functools import lru_cache
 from urllib.parse import quote_plus, urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY, CREDIT_PLACES
+from ..i18n import current_language
 from ..models import Member
 from . import MAX_ID
 
@@ -46,18 +49,52 @@ def safe_next(target: str | None, fallback: str = "main.home") -> str:
 
 
 def human_size(size: int | None) -> str:
+    """A file's size the way the reader's language writes it ("1.5 MB", "1,5 Mo")."""
     if size is None:
         return ""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+    if size < 1024:
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
+    value = size / 1024
+    for unit in (_("KB"), _("MB")):
+        if value < 1024:
+            return f"{format_decimal(value, '0.0')} {unit}"
         value /= 1024
-    return f"{size} bytes"
+    return f"{format_decimal(value, '0.0')} {_('GB')}"
 
 
 def nice_date(moment: datetime | None) -> str:
-    return moment.strftime("%-d %B %Y") if moment else ""
+    """ "7 December 2026" in English (the site's house style), each language's long date
+    otherwise ("7 décembre 2026", "7 de diciembre de 2026")."""
+    if not moment:
+        return ""
+    return format_date(moment, "d MMMM y" if current_language() == "en" else "long")
+
+
+def status_label(status: str) -> str:
+    """A resource's, request's or report's status, as a badge says it."""
+    labels = {
+        "published": _("Published"),
+        "draft": _("Draft"),
+        "hidden": _("Hidden"),
+        "suspended": _("Suspended"),
+        "open": _("Open"),
+        "fulfilled": _("Fulfilled"),
+        "declined": _("Declined"),
+        "actioned": _("Actioned"),
+        "dismissed": _("Dismissed"),
+    }
+    return labels.get(status, status.capitalize())
+
+
+def privacy_kind(kind: str) -> str:
+    """What kind of personal detail the privacy check found, in words."""
+    labels = {
+        "email": _("email address"),
+        "phone": _("phone number"),
+        "national-id": _("national ID number"),
+        "street-address": _("street address"),
+    }
+    return labels.get(kind, kind.replace("-", " "))
 
 
 def page_number() -> int:
@@ -155,6 +192,8 @@ def register(app: Flask) -> None:
         allowed_summary=ALLOWED_SUMMARY,
         file_label=file_label,
         credit_places=CREDIT_PLACES,
+        status_label=status_label,
+        privacy_kind=privacy_kind,
     )
 
 
