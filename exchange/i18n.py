@@ -17,13 +17,15 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, request
-from flask_babel import Babel, Domain, force_locale, get_locale
+from flask_babel import Babel, Domain, force_locale, format_date, get_locale, gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -117,6 +119,22 @@ def select_language() -> str:
     return SOURCE_LANGUAGE
 
 
+def label(text: str) -> str:
+    """A label kept in English (``vocab``'s kinds, audiences, licences) in the page's language."""
+    return gettext(text) if text else text
+
+
+def lazy_label(text: str) -> LazyString:
+    """:func:`label`, worked out when shown: for choices built once, at import."""
+    return LazyString(gettext, text)
+
+
+def long_date(moment: datetime) -> str:
+    """ "7 December 2026" in English (the site's house style), each language's long date
+    otherwise ("7 décembre 2026", "7 de diciembre de 2026")."""
+    return format_date(moment, "d MMMM y" if current_language() == SOURCE_LANGUAGE else "long")
+
+
 def current_language() -> str:
     locale = get_locale()
     return locale.language if locale is not None else SOURCE_LANGUAGE
@@ -133,4 +151,6 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Babel; templates get ``_``/``ngettext``, ``{% trans %}`` trims whitespace."""
     babel.init_app(app, default_locale=SOURCE_LANGUAGE, locale_selector=select_language)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language)
+    app.jinja_env.globals.update(
+        languages=LANGUAGES, current_language=current_language, label=label
+    )

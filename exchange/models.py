@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, with_expression
 
 from .extensions import db
+from .i18n import label
 from .vocab import ACCESS, AUDIENCES, CREDIT_ON_PAGE, KINDS, LICENCES, VISIBILITY
 
 
@@ -207,23 +208,23 @@ class Resource(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return label(KINDS.get(self.kind, self.kind))
 
     @property
     def audience_label(self) -> str:
-        return AUDIENCES.get(self.audience, self.audience)
+        return label(AUDIENCES.get(self.audience, self.audience))
 
     @property
     def licence_label(self) -> str:
-        return LICENCES.get(self.licence, self.licence)
+        return label(LICENCES.get(self.licence, self.licence))
 
     @property
     def access_label(self) -> str:
-        return ACCESS.get(self.access, self.access)
+        return label(ACCESS.get(self.access, self.access))
 
     @property
     def visibility_label(self) -> str:
-        return VISIBILITY.get(self.visibility, self.visibility)
+        return label(VISIBILITY.get(self.visibility, self.visibility))
 
     @property
     def tag_names(self) -> list[str]:

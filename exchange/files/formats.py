@@ -91,6 +91,15 @@ class FileType:
         return bool(self.package) or self.reader in ("pdf", "image") or self.drawn_by_office
 
 
+def _(text: str, **values: object) -> str:
+    """A refusal in the reader's language. Flask-Babel is imported only when a refusal is
+    worded, in the web process: the limited child processes that read files import this
+    module without the web stack."""
+    from flask_babel import gettext
+
+    return gettext(text, **values)
+
+
 class UnsupportedFile(ValueError):
     """str(exc) is a short, friendly sentence for the sharer, naming the file."""
 
@@ -311,7 +320,7 @@ def clean_filename(name: str) -> str:
         name = f"{stem}_.{ext}"
     name = _shorten(name, MAX_FILENAME_CHARS)
     if not name:
-        raise UnsupportedFile("The file has no usable name: rename it and share it again.")
+        raise UnsupportedFile(_("The file has no usable name: rename it and share it again."))
     return name
 
 
@@ -355,7 +364,9 @@ def detect(path: Path, filename: str) -> FileType:
             with path.open("rb") as fh:
                 check_image_size(fh)
     except UnsafeContent as exc:
-        raise UnsupportedFile(f"“{name}” cannot be accepted: {exc}.") from exc
+        raise UnsupportedFile(
+            _("“%(name)s” cannot be accepted: %(exc)s.", name=name, exc=exc)
+        ) from exc
     if content.kind not in ALLOWED[fmt].sniffed:
         raise UnsupportedFile(_mismatch_sentence(name, fmt, content))
     return ALLOWED[fmt]
@@ -394,7 +405,12 @@ def _format_from_name(name: str) -> str:
             f"“{name}” has no extension, so we cannot tell what it is. We accept {ALLOWED_SUMMARY}."
         )
     raise UnsupportedFile(
-        f"“{name}” is a .{ext} file, which we do not accept. We accept {ALLOWED_SUMMARY}."
+        _(
+            "“%(name)s” is a .%(ext)s file, which we do not accept. We accept %(ALLOWED_SUMMARY)s.",
+            name=name,
+            ext=ext,
+            ALLOWED_SUMMARY=ALLOWED_SUMMARY,
+        )
     )
 
 
@@ -407,12 +423,21 @@ def _macro_sentence(name: str, macro_free_ext: str) -> str:
 
 def _mismatch_sentence(name: str, fmt: str, content: _Content) -> str:
     if content.kind == "empty":
-        return f"“{name}” is empty: choose the saved file and share it again."
+        return _("“%(name)s” is empty: choose the saved file and share it again.", name=name)
     if content.kind == "damaged":
-        return f"“{name}” is damaged or incomplete: it cannot be opened as {ALLOWED[fmt].noun}."
+        return _(
+            "“%(name)s” is damaged or incomplete: it cannot be opened as %(noun)s.",
+            name=name,
+            noun=ALLOWED[fmt].noun,
+        )
     if _MACRO_KINDS.get(content.kind) in ALLOWED[fmt].sniffed:  # e.g. an .xlsm renamed .xlsx
         return _macro_sentence(name, fmt)
-    return f"“{name}” is not {ALLOWED[fmt].noun}: its contents look like {content.looks_like}."
+    return _(
+        "“%(name)s” is not %(noun)s: its contents look like %(looks_like)s.",
+        name=name,
+        noun=ALLOWED[fmt].noun,
+        looks_like=content.looks_like,
+    )
 
 
 def _sniff(path: Path) -> _Content:

@@ -7,12 +7,12 @@ from functools import lru_cache
 from urllib.parse import quote_plus, urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from ..extensions import db
 from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY, CREDIT_PLACES
-from ..i18n import current_language
+from ..i18n import long_date
 from ..models import Member
 from . import MAX_ID
 
@@ -63,11 +63,7 @@ def human_size(size: int | None) -> str:
 
 
 def nice_date(moment: datetime | None) -> str:
-    """ "7 December 2026" in English (the site's house style), each language's long date
-    otherwise ("7 décembre 2026", "7 de diciembre de 2026")."""
-    if not moment:
-        return ""
-    return format_date(moment, "d MMMM y" if current_language() == "en" else "long")
+    return long_date(moment) if moment else ""
 
 
 def status_label(status: str) -> str:

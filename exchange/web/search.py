@@ -7,11 +7,14 @@ import logging
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import community
 from .. import search as search_mod
+from ..i18n import label
 from ..resources import listings
 from ..vocab import AUDIENCES, KINDS, LICENCES
 from .cards import search_cards
@@ -33,17 +36,17 @@ FILTER_ARGS = {
 FACET_ARGS = {facet: arg for arg, facet in FILTER_ARGS.items()}
 # Sorts offered, in order; best match only when there are words to match.
 SORTS = {
-    "relevance": "Best match",
-    "newest": "Newest",
-    "downloads": "Most downloaded",
-    "thanks": "Most thanked",
+    "relevance": _l("Best match"),
+    "newest": _l("Newest"),
+    "downloads": _l("Most downloaded"),
+    "thanks": _l("Most thanked"),
 }
 FACET_TITLES = {
-    "tags": "Topic",
-    "kind": "Kind",
-    "audience": "Audience",
-    "licence": "Licence",
-    "format": "File type",
+    "tags": _l("Topic"),
+    "kind": _l("Kind"),
+    "audience": _l("Audience"),
+    "licence": _l("Licence"),
+    "format": _l("File type"),
 }
 
 
@@ -142,7 +145,7 @@ def facets_of(results: search_mod.SearchResults, links: SearchLinks) -> list[Fac
 def facet_label(facet: str, value: str) -> str:
     vocab = {"kind": KINDS, "audience": AUDIENCES, "licence": LICENCES}.get(facet)
     if vocab:
-        return vocab.get(value, value)
+        return label(vocab.get(value, value))
     return file_label(value) if facet == "format" else value
 
 
@@ -166,8 +169,10 @@ def catalogue_page(endpoint: str):
         log.exception("search failed for %r", wanted.q)
         abort(
             503,
-            description="Search is unavailable for a moment while its index is "
-            "repaired. Nothing has been lost; please try again shortly.",
+            description=_(
+                "Search is unavailable for a moment while its index is "
+                "repaired. Nothing has been lost; please try again shortly."
+            ),
         )
     links = SearchLinks(request_url(endpoint), request.args)
     terms = found.results.terms
