@@ -94,7 +94,7 @@ def queue_email(member: Member, key: str, message: Words, url: str = "") -> bool
             "",
             _(
                 "You can stop these emails on your exchange page: %(url)s",
-                url=f"{root}/account/exchange",
+                url=root + "/account/exchange",
             ),
         ]
     return insert_once(

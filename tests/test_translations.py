@@ -38,6 +38,7 @@ KEYWORDS = {
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
     "_l": None,
+    "N_": None,
 }
 
 READ_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label")

@@ -84,15 +84,11 @@ def suspension(member_id: int):
         flash(str(exc), "warning")
     else:
         transactions.commit()
-        done = "reinstated" if verb is community.reinstate_member else "suspended"
-        flash(
-            _(
-                "%(name)s is %(done)s; they have been told why by email.",
-                name=member.name,
-                done=done,
-            ),
-            "success",
-        )
+        if verb is community.reinstate_member:
+            done = _("%(name)s is reinstated; they have been told why by email.", name=member.name)
+        else:
+            done = _("%(name)s is suspended; they have been told why by email.", name=member.name)
+        flash(done, "success")
     return redirect(url_for("admin.member", member_id=member.id))
 
 

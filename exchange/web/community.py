@@ -135,7 +135,7 @@ def save(resource_id: int):
         abort(400)
     saved = community.toggle_saved(current_user, resource)
     transactions.commit()
-    flash(_("Saved to your toolkit.") if saved else _("Taken out of your toolkit."), _("success"))
+    flash(_("Saved to your toolkit.") if saved else _("Taken out of your toolkit."), "success")
     back = request.form.get("next")
     return redirect(safe_next(back) if back else url_for("resources.show", resource_id=resource.id))
 
