@@ -13,42 +13,24 @@ Two checks, both fast (no app, no database):
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import jinja2
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
-from exchange.i18n import LANGUAGES, SOURCE_LANGUAGE, catalogue_path
+from exchange.i18n import LANGUAGES, SOURCE_LANGUAGE
+from infra.translations import ROOT, missing_from, read_catalogue, used_messages
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
-# How the messages are found: Python code, and the templates through Jinja's own extractor.
-METHOD_MAP = [
-    ("exchange/**.py", "python"),
-    ("templates/**.html", "jinja2.ext:babel_extract"),
-]
-OPTIONS_MAP = {"templates/**.html": {"trimmed": "true", "extensions": "jinja2.ext.i18n"}}
-KEYWORDS = {
-    "_": None,
-    "gettext": None,
-    "ngettext": (1, 2),
-    "lazy_gettext": None,
-    "lazy_ngettext": (1, 2),
-    "_l": None,
-    "N_": None,
-}
 
 READ_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label")
-ATTRIBUTE_START = re.compile(r'\b(?:%s)="([^"]*)("?)' % "|".join(READ_ATTRIBUTES))
+ATTRIBUTE_START = re.compile(r"\b(?:" + "|".join(READ_ATTRIBUTES) + r')="([^"]*)("?)')
 ENTITY = re.compile(r"&#?\w+;")
 # A tag opens with a name, a closing slash, "!" (comments), or a name a template writes.
 TAG_START = re.compile(r"<(?=[A-Za-z/!]|$)")
 WORD = re.compile(r"[^\W\d_]{2,}")
 # Written the same in every language: names and symbols, not words to translate.
-NOT_WORDS = {"CSV", "PDF", "Atom", "RSS", "OK", "ID", "URL", "API", "CV", "UTC"}
+NOT_WORDS = {"CSV", "PDF", "Atom", "RSS", "OK", "ID", "URL", "API", "CV", "UTC", "cc"}
 
 
 def _has_words(text: str) -> bool:
@@ -136,17 +118,6 @@ def test_the_scanner_finds_text_attributes_and_ignores_trans_blocks() -> None:
     assert [text for _, text in unmarked_strings(source)] == ["Hello", "Go", "there"]
 
 
-def used_messages() -> Catalog:
-    """The messages the code and templates use, extracted as ``pybabel extract`` would."""
-    catalog = Catalog(locale=SOURCE_LANGUAGE)
-    found = extract_from_dir(
-        str(ROOT), METHOD_MAP, OPTIONS_MAP, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
-    )
-    for filename, lineno, message, comments, context in found:
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
-    return catalog
-
-
 @pytest.fixture(scope="module")
 def used() -> Catalog:
     return used_messages()
@@ -154,15 +125,5 @@ def used() -> Catalog:
 
 @pytest.mark.parametrize("code", [code for code in LANGUAGES if code != SOURCE_LANGUAGE])
 def test_each_catalogue_translates_every_message_the_code_uses(used: Catalog, code: str):
-    with catalogue_path(code).open("rb") as source:
-        catalogue = read_po(source, locale=code)
-    missing = []
-    for message in used:
-        if not message.id:
-            continue
-        translated = catalogue.get(message.id, message.context)
-        strings = translated.string if translated else None
-        parts = strings if isinstance(strings, tuple | list) else [strings]
-        if translated is None or translated.fuzzy or not all(parts):
-            missing.append(message.id if isinstance(message.id, str) else message.id[0])
+    missing = missing_from(read_catalogue(code), used)
     assert not missing, f"{code}: {len(missing)} messages untranslated:\n" + "\n".join(missing)
