@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY, CREDIT_PLACES
-from ..i18n import long_date
+from ..i18n import label, long_date
 from ..models import Member
 from . import MAX_ID
 
@@ -114,7 +114,7 @@ def whole_number(raw: str) -> int | None:
 def file_label(fmt: str) -> str:
     """What people call a format: "Word document", "PDF"."""
     known = ALLOWED.get(fmt)
-    return known.label if known else fmt.upper()
+    return label(known.label) if known else fmt.upper()
 
 
 # -- links that listings repeat on every card --------------------------------------------

@@ -15,7 +15,17 @@ from flask import Blueprint, Flask, Response, abort, redirect, request
 from flask_login import current_user
 
 from .. import accounts, transactions
-from ..i18n import LANGUAGE_ARG, LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE, LANGUAGES, supported
+from ..i18n import (
+    LANGUAGE_ARG,
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_MAX_AGE,
+    LANGUAGES,
+    SOURCE_LANGUAGE,
+    current_language,
+    label,
+    supported,
+)
+from ..vocab import N_
 from .helpers import safe_next
 
 bp = Blueprint("language", __name__)
@@ -68,6 +78,61 @@ def _url_with(args: dict[str, list[str]], extra: dict[str, str]) -> str:
     return f"{request.base_url}?{query}" if query else request.base_url
 
 
+# The words of static/site.js, which reads them translated from <body data-messages>.
+SCRIPT_MESSAGES = (
+    N_("%(num)s bytes"),
+    N_("KB"),
+    N_("MB"),
+    N_("GB"),
+    N_("%(ext)s file"),
+    N_("File"),
+    N_("Word document"),
+    N_("Word template"),
+    N_("Excel spreadsheet"),
+    N_("Excel template"),
+    N_("PowerPoint presentation"),
+    N_("PowerPoint template"),
+    N_("OpenDocument text"),
+    N_("OpenDocument spreadsheet"),
+    N_("OpenDocument presentation"),
+    N_("Rich Text document"),
+    N_("Text file"),
+    N_("CSV table"),
+    N_("Markdown text"),
+    N_("Image (PNG)"),
+    N_("Image (JPEG)"),
+    N_("Image (GIF)"),
+    N_("Image (WebP)"),
+    N_("Credit line copied."),
+    N_("Copied ✓"),
+    N_("We don’t accept .%(ext)s files."),
+    N_("This file has no extension, so we can’t tell what it is."),
+    N_("This file is empty."),
+    N_("Remove"),
+    N_("Remove %(name)s"),
+    N_("%(name)s removed."),
+    N_("These files add up to %(total)s, over the %(limit)s limit. Please remove some."),
+    N_("Added %(names)s."),
+    N_("Please remove the files marked with a problem before sending."),
+    N_("The upload was interrupted. Please check your connection and try again."),
+    N_("Sending your files…"),
+    N_("Upload complete. Checking your files and making previews…"),
+    N_("Chosen tags"),
+    N_("Tag %(tag)s removed."),
+    N_("Remove tag %(tag)s"),
+    N_("Tag %(tag)s added."),
+)
+
+
+def script_messages() -> dict[str, str]:
+    """The script's words in this page's language; none on English pages (it has them)."""
+    if current_language() == SOURCE_LANGUAGE:
+        return {}
+    return {text: label(text) for text in SCRIPT_MESSAGES}
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_vary_on_language)
-    app.jinja_env.globals.update(language_alternates=alternates, language_next=this_page)
+    app.jinja_env.globals.update(
+        language_alternates=alternates, language_next=this_page, script_messages=script_messages
+    )
