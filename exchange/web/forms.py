@@ -215,7 +215,7 @@ class ResourceFields(SiteForm):
         description=_l("How and when you use it with clients: the moment, the conversation, tips."),
     )
     tags = TagsField(
-        "Tags",
+        _l("Tags"),
         [Length(max=600), validate_tags],
         description=_l("Separate tags with commas, e.g. job search, networking."),
     )
@@ -498,7 +498,7 @@ class CollectionForm(SiteForm):
         ),
     )
     tags = TagsField(
-        "Tags",
+        _l("Tags"),
         [Length(max=600), validate_tags],
         description=_l("Optional. Separate tags with commas, e.g. job search, groups."),
     )
