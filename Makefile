@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export EXCHANGE_TEST_DATABASE_URL ?=
 
-.PHONY: run test test-fast test-load lint audit translations bench bench-search bench-load bench-credit stack-up stack-down clean
+.PHONY: run test test-fast test-load lint audit translations bench bench-search bench-load bench-credit bench-ocr stack-up stack-down clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -79,7 +79,12 @@ bench-load: $(STAMP)
 bench-credit: $(STAMP)
 	$(BIN)/python infra/bench/credit_bench.py --picture docs/credit-on-the-page.png
 
-bench: bench-search bench-load bench-credit
+# Scanned pages read per minute per core (Tesseract, eng+fra+spa, one thread), and word
+# recall; writes infra/bench/results/ocr-DATE.md.
+bench-ocr: $(STAMP)
+	$(BIN)/python infra/bench/ocr_bench.py
+
+bench: bench-search bench-load bench-credit bench-ocr
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

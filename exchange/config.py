@@ -8,8 +8,10 @@ mistake shows up as one clear message at start-up instead of a 500 later on.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
+import subprocess  # nosec B404: tesseract --list-langs, a fixed argv
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SESSION_LIFETIME = timedelta(hours=24)
 REMEMBER_ME_LIFETIME = timedelta(days=30)
 CSRF_TOKEN_LIFETIME_S = 4 * 3600
+# Tesseract's language codes joined by "+": eng+fra+spa.
+OCR_LANGUAGES_PATTERN = re.compile(r"^[a-z][a-z_]{2,}(\+[a-z][a-z_]{2,})*$")
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +56,23 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         # Draw the first page of office files without a thumbnail with LibreOffice, in a
         # job after the share. None: on when LibreOffice's soffice is installed.
         "OFFICE_PREVIEWS": None,
+        # Read scanned pages and pictures with Tesseract (None: on when it is installed),
+        # in these languages (Tesseract's codes joined by "+"), at most OCR_PAGE_LIMIT pages
+        # of a file, each within OCR_SECONDS_PER_PAGE.
+        "OCR": None,
+        "OCR_LANGUAGES": "eng+fra+spa",
+        "OCR_PAGE_LIMIT": 20,
+        "OCR_SECONDS_PER_PAGE": 30,
+        # redis://host:6379/0 puts jobs on a Redis queue run by `exchange worker`; empty:
+        # they run in this process, one at a time, right after the commit that asked.
+        "QUEUE_URL": "",
+        "QUEUE_NAME": "exchange",  # one per site sharing a Redis (tests use one each)
+        "QUEUE_RETRIES": "10,60,300",  # seconds before each retry of a failed job
+        "JOB_TIMEOUT_S": 600,
+        # A worker says it is alive this often during a job; a job whose worker stayed
+        # silent for three times as long was abandoned (the worker died) and is retried.
+        "QUEUE_HEARTBEAT_S": 10,
+        "QUEUE_MAINTENANCE_S": 30,  # how often an idle worker looks for abandoned jobs
         "PRESIGN_SECONDS": 60,
         "QUOTA_FILES": 500,
         "QUOTA_MB": 2000,
@@ -62,6 +83,9 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         "TRUSTED_HOSTS": "",
         "SMTP_URL": "",  # smtp://user:pass@host:587?starttls=true; empty: emails go to the log
         "MAIL_FROM": "",
+        # Send each notification email by a job right after the commit that wrote it;
+        # off, they wait in the outbox for `exchange send-emails`.
+        "EMAIL_JOBS": True,
         # Show account links (confirm, reset) on the page instead of only emailing them:
         # for a development server without email. Never in production.
         "MAIL_LINKS_ON_PAGE": None,
@@ -146,7 +170,39 @@ def validate(config: dict[str, Any]) -> None:
     validate_site(config)
     validate_operations(config)
     validate_office_previews(config)
+    validate_ocr(config)
     validate_rate_limits(config)
+    validate_queue(config)
+
+
+def validate_queue(config: dict[str, Any]) -> None:
+    """The job queue's settings: a Redis address, a name, retries and time limits."""
+    url = str(config["QUEUE_URL"] or "")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            "EXCHANGE_QUEUE_URL must be a Redis address, e.g. redis://127.0.0.1:6379/0, "
+            "or empty to run jobs in the web process."
+        )
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,80}", str(config["QUEUE_NAME"])):
+        raise ConfigError("EXCHANGE_QUEUE_NAME must be letters, digits, '-', '_', '.' or ':'.")
+    if queue_retry_delays(config) is None:
+        raise ConfigError(
+            "EXCHANGE_QUEUE_RETRIES must be seconds to wait before each retry, separated by "
+            "commas (e.g. 10,60,300), or empty for no retries."
+        )
+    for name in ("JOB_TIMEOUT_S", "QUEUE_HEARTBEAT_S", "QUEUE_MAINTENANCE_S"):
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"EXCHANGE_{name} must be a whole number of seconds, 1 or more.")
+
+
+def queue_retry_delays(config: dict[str, Any]) -> list[int] | None:
+    """The seconds to wait before each retry of a failed job; None when unreadable."""
+    text = str(config["QUEUE_RETRIES"]).replace(" ", "")
+    parts = text.split(",") if text else []
+    if not all(part.isdigit() for part in parts):
+        return None
+    return [int(part) for part in parts]
 
 
 def validate_rate_limits(config: dict[str, Any]) -> None:
@@ -174,7 +230,7 @@ def validate_operations(config: dict[str, Any]) -> None:
     proxies = config["PROXY_FIX"]
     if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise ConfigError("EXCHANGE_PROXY_FIX must be the number of proxies in front, 0 to 5.")
-    for name in ("METRICS", "BENCH_ENDPOINTS"):
+    for name in ("METRICS", "BENCH_ENDPOINTS", "EMAIL_JOBS"):
         if config[name] not in (True, False, 0, 1):
             raise ConfigError(f"EXCHANGE_{name} must be 1 (on) or 0 (off).")
     timeout = config["READY_TIMEOUT_S"]
@@ -196,6 +252,53 @@ def validate_office_previews(config: dict[str, Any]) -> None:
             "on the PATH): install it, e.g. apt-get install libreoffice-writer-nogui "
             "libreoffice-calc-nogui libreoffice-impress-nogui, or set it to 0."
         )
+
+
+def validate_ocr(config: dict[str, Any]) -> None:
+    """Limits that bound a share's time, and languages Tesseract really has: asking for OCR
+    without them is a mistake to say at start-up, not scans that silently stay unread."""
+    if config["OCR"] not in (None, True, False, 0, 1):
+        raise ConfigError("EXCHANGE_OCR must be 1 (on) or 0 (off).")
+    pages = config["OCR_PAGE_LIMIT"]
+    if isinstance(pages, bool) or not isinstance(pages, int) or not 1 <= pages <= 500:
+        raise ConfigError("EXCHANGE_OCR_PAGE_LIMIT must be a whole number of pages, 1 to 500.")
+    seconds = config["OCR_SECONDS_PER_PAGE"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 600:
+        raise ConfigError("EXCHANGE_OCR_SECONDS_PER_PAGE must be a number of seconds, up to 600.")
+    languages = config["OCR_LANGUAGES"]
+    if not isinstance(languages, str) or not OCR_LANGUAGES_PATTERN.match(languages):
+        raise ConfigError(
+            "EXCHANGE_OCR_LANGUAGES must be Tesseract's language codes joined by +, "
+            "e.g. eng+fra+spa."
+        )
+    wanted = config["OCR"]
+    if wanted or (wanted is None and shutil.which("tesseract")):
+        _check_tesseract(languages)
+
+
+def _check_tesseract(languages: str) -> None:
+    if shutil.which("tesseract") is None:
+        raise ConfigError(
+            "EXCHANGE_OCR is on but Tesseract is not installed (no tesseract on the PATH): "
+            "install it, e.g. apt-get install tesseract-ocr tesseract-ocr-eng "
+            "tesseract-ocr-fra tesseract-ocr-spa, or set it to 0."
+        )
+    missing = set(languages.split("+")) - tesseract_languages()
+    if missing:
+        raise ConfigError(
+            f"EXCHANGE_OCR_LANGUAGES names {', '.join(sorted(missing))}, which Tesseract "
+            "does not have here: install its language data (e.g. apt-get install "
+            f"tesseract-ocr-{sorted(missing)[0]}) or leave it out."
+        )
+
+
+def tesseract_languages() -> set[str]:
+    """The language data the installed Tesseract has (``tesseract --list-langs``)."""
+    listing = subprocess.run(  # nosec B603 B607: a fixed argv, no shell
+        ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20, check=False
+    )
+    lines = (listing.stdout + listing.stderr).splitlines()
+    return {line.strip() for line in lines if line.strip() and " " not in line.strip()}
 
 
 def validate_site(config: dict[str, Any]) -> None:
@@ -245,6 +348,7 @@ def derive(config: dict[str, Any]) -> None:
         config["MAIL_LINKS_ON_PAGE"] = False
     wanted = config["OFFICE_PREVIEWS"]
     config["OFFICE_PREVIEWS"] = bool(shutil.which("soffice") if wanted is None else wanted)
+    config["OCR"] = bool(shutil.which("tesseract") if config["OCR"] is None else config["OCR"])
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     # Room for the form fields around the files; the per-file limit is checked separately.

@@ -5,30 +5,52 @@ calls :func:`enqueue` with the job's name and plain arguments (ids, never object
 waits for the request's transaction: it runs only once that commits, so it always finds
 the rows it was asked about, and a share that rolls back leaves no job behind.
 
-The embedded default runs jobs in this process, one at a time, on a background thread.
-A Redis queue can take its place behind the same three functions (:func:`job` to declare
-a handler, :func:`enqueue`, :func:`wait`), which is why arguments are plain values and why
-every handler must be idempotent: a queue may run a job twice, and a handler must then
-change nothing the second time (and do nothing when what it was asked about is gone).
+Two runners stand behind the same three functions (:func:`job` to declare a handler,
+:func:`enqueue`, :func:`wait`) and run the same handler code:
 
-A job that fails is logged with its traceback, never dropped silently; the handler itself
-records what the page should show when it could not do its work.
+- the embedded default (``EXCHANGE_QUEUE_URL`` unset) runs jobs in this process, one at a
+  time, on a background thread, so ``make run`` needs no other service;
+- with ``EXCHANGE_QUEUE_URL`` set, jobs go on an RQ queue in Redis and ``exchange worker``
+  processes run them, each job in a forked child, with retries after a delay, a time limit,
+  and a heartbeat: a job whose worker died (killed, or its machine lost) is noticed as
+  abandoned and run again by another worker.
+
+So arguments are plain values and every handler must be idempotent: a queue may run a job
+twice, and a handler must then change nothing the second time (and do nothing when what
+it was asked about is gone).
+
+A job that fails every try is logged with its traceback and written to the dead-letter
+list (``failed_jobs``), which the admin area shows with Retry and Discard; the handler
+itself records what the page should show when it could not do its work.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_futures
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import event
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Callback, Queue, Retry, Worker
+from rq.exceptions import AbandonedJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+from sqlalchemy import delete, func, select
+from sqlalchemy.event import contains, listen
 from sqlalchemy.orm import Session, SessionTransaction
 
+from .config import queue_retry_delays
 from .extensions import db
+from .models import FailedJob
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +60,18 @@ JobArgument = int | str
 _HANDLERS: dict[str, Handler] = {}
 # On a session's info: the jobs its current transaction asked for, with their app.
 _PENDING = "exchange_jobs_pending"
+_EXTENSION = "exchange.jobs"
+# How long RQ keeps its own record of a failed job; the dead-letter list is the table.
+_RQ_FAILURE_TTL_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """What /readyz and /metrics say about the queue."""
+
+    runner: str  # "in-process" or "redis"
+    depth: int  # jobs waiting to start
+    oldest_age_s: float  # how long the oldest of them has waited (0 when none)
 
 
 def job(name: str) -> Callable[[Handler], Handler]:
@@ -63,25 +97,46 @@ def enqueue(name: str, *args: JobArgument) -> None:
     if session.in_transaction():
         session.info.setdefault(_PENDING, []).append(request)
     else:
-        _runner().submit(*request)
+        _submit(*request)
 
 
 def wait(timeout_s: float = 600) -> bool:
-    """Block until every job handed to this process's runner has finished (tests, and
-    commands that must not exit before their jobs are done); False if time ran out."""
-    return _runner().wait(timeout_s)
+    """Block until every job handed to this app's runner has finished (tests, and
+    commands that must not exit before their jobs are done); False if time ran out.
+
+    On the Redis queue that means until the queue is empty and no worker is running one
+    of its jobs: workers run them, this process only watches.
+    """
+    runner = runner_of(current_app) if has_app_context() else _in_process_runner()
+    return runner.wait(timeout_s)
+
+
+def stats() -> QueueStats:
+    """The queue's depth and the age of its oldest waiting job, for this app's runner."""
+    return runner_of(current_app).stats()
 
 
 def init_app(app: Flask) -> None:
-    """Hand a transaction's jobs to the runner when it commits; drop them if it does not."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_transaction_end", _after_transaction_end)
+    """Choose the app's runner, and hand a transaction's jobs to it when it commits (and
+    drop them if it does not)."""
+    url = app.config.get("QUEUE_URL") or ""
+    app.extensions[_EXTENSION] = RedisRunner(app) if url else _in_process_runner()
+    if not contains(Session, "after_commit", _after_commit):
+        listen(Session, "after_commit", _after_commit)
+        listen(Session, "after_transaction_end", _after_transaction_end)
+
+
+def runner_of(app: Flask) -> InProcessRunner | RedisRunner:
+    return app.extensions[_EXTENSION]
+
+
+def _submit(app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
+    runner_of(app).submit(app, name, args)
 
 
 def _after_commit(session: Session) -> None:
     for request in session.info.pop(_PENDING, []):
-        _runner().submit(*request)
+        _submit(*request)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -90,53 +145,238 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         log.info("jobs dropped: the transaction that asked for them did not commit")
 
 
+def run_handler(name: str, args: tuple[JobArgument, ...] | list[JobArgument]) -> None:
+    """The one code path both runners take: the handler, in the caller's app context; a
+    failure rolls the job's open transaction back before it is reported."""
+    started = time.perf_counter()
+    try:
+        _HANDLERS[name](*args)
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
+    log.info("job %s%r done in %.1f s", name, tuple(args), time.perf_counter() - started)
+
+
+# -- the embedded default: in this process --------------------------------------------
+
+
 class InProcessRunner:
     """Runs jobs one at a time on a background thread of this process (the embedded
     default): a burst of shares waits in line instead of starving the web workers."""
 
+    runner = "in-process"
+
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-job")
-        self._running: set[Future[None]] = set()
+        self._waiting: dict[Future[None], float] = {}  # each job and when it was handed in
         self._lock = threading.Lock()
 
     def submit(self, app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
-        future = self._executor.submit(_run, app, name, args)
+        future = self._executor.submit(_run_in_process, app, name, args)
         with self._lock:
-            self._running.add(future)
+            self._waiting[future] = time.time()
         future.add_done_callback(self._forget)
 
     def wait(self, timeout_s: float) -> bool:
         with self._lock:
-            running = set(self._running)
+            running = set(self._waiting)
         _done, not_done = wait_for_futures(running, timeout=timeout_s)
         return not not_done
 
+    def stats(self) -> QueueStats:
+        with self._lock:
+            waiting = [since for future, since in self._waiting.items() if not future.running()]
+        oldest = time.time() - min(waiting) if waiting else 0.0
+        return QueueStats(self.runner, len(waiting), round(oldest, 3))
+
     def _forget(self, future: Future[None]) -> None:
         with self._lock:
-            self._running.discard(future)
+            self._waiting.pop(future, None)
 
 
-_RUNNER: InProcessRunner | None = None
-_RUNNER_LOCK = threading.Lock()
+_IN_PROCESS: InProcessRunner | None = None
+_IN_PROCESS_LOCK = threading.Lock()
 
 
-def _runner() -> InProcessRunner:
+def _in_process_runner() -> InProcessRunner:
     """This process's runner, made on first use (after a server's fork, never before)."""
-    global _RUNNER
-    with _RUNNER_LOCK:
-        if _RUNNER is None:
-            _RUNNER = InProcessRunner()
-        return _RUNNER
+    global _IN_PROCESS
+    with _IN_PROCESS_LOCK:
+        if _IN_PROCESS is None:
+            _IN_PROCESS = InProcessRunner()
+        return _IN_PROCESS
 
 
-def _run(app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
-    """One job in an app context of its own; a failure is logged with its traceback."""
-    started = time.perf_counter()
+def _run_in_process(app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
+    """One job in an app context of its own; a failure is logged and dead-lettered."""
     with app.app_context():
         try:
-            _HANDLERS[name](*args)
-        except Exception:
-            db.session.rollback()
+            run_handler(name, args)
+        except Exception as exc:
             log.exception("job %s%r failed", name, args)
-            return
-    log.info("job %s%r done in %.1f s", name, args, time.perf_counter() - started)
+            record_failure(name, args, _last_line(exc), tries=1)
+
+
+# -- the Redis queue (RQ) ---------------------------------------------------------------
+
+
+class RedisRunner:
+    """Puts jobs on an RQ queue in Redis; ``exchange worker`` processes run them."""
+
+    runner = "redis"
+
+    def __init__(self, app: Flask) -> None:
+        config = app.config
+        self.delays = queue_retry_delays(config) or []
+        self.timeout_s = config["JOB_TIMEOUT_S"]
+        self.queue = Queue(
+            str(config["QUEUE_NAME"]),
+            connection=Redis.from_url(config["QUEUE_URL"], socket_timeout=10),
+            serializer=JSONSerializer,
+            default_timeout=self.timeout_s,
+        )
+
+    def submit(self, app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
+        self.queue.enqueue_call(
+            perform,
+            args=(name, list(args)),
+            timeout=self.timeout_s,
+            retry=Retry(max=len(self.delays), interval=self.delays) if self.delays else None,
+            failure_ttl=_RQ_FAILURE_TTL_S,
+            on_failure=Callback(_on_failure),
+            meta={"tries": 1 + len(self.delays)},
+            description=f"{name}{tuple(args)!r}",
+        )
+
+    def wait(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while self._unfinished():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def stats(self) -> QueueStats:
+        oldest = 0.0
+        first = self.queue.get_job_ids(0, 0)
+        job = first and self.queue.fetch_job(first[0])
+        if job and job.enqueued_at:
+            since = job.enqueued_at
+            since = since if since.tzinfo else since.replace(tzinfo=UTC)
+            oldest = (datetime.now(UTC) - since).total_seconds()
+        return QueueStats(self.runner, self.queue.count, round(max(oldest, 0.0), 3))
+
+    def _unfinished(self) -> int:
+        queue = self.queue
+        return queue.count + queue.started_job_registry.count + queue.scheduled_job_registry.count
+
+
+class ExchangeWorker(Worker):
+    """RQ's forking worker, with a job's heartbeat lasting three beats instead of a beat
+    plus a minute, so a job whose worker was killed is taken up again within seconds."""
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return 3 * self.job_monitoring_interval
+
+
+_WORKER_APP: Flask | None = None
+
+
+def run_worker(app: Flask, burst: bool = False) -> None:
+    """Run jobs from the app's queue until stopped (or, with ``burst``, until it is empty).
+
+    The worker forks a child for each job, so a job that leaks memory or crashes takes
+    only its child with it; the children inherit the app made here.
+    """
+    global _WORKER_APP
+    runner = runner_of(app)
+    if not isinstance(runner, RedisRunner):
+        raise RuntimeError("EXCHANGE_QUEUE_URL is not set: jobs run in the web process.")
+    _WORKER_APP = app
+    maintenance_s = app.config["QUEUE_MAINTENANCE_S"]
+    worker = ExchangeWorker(
+        [runner.queue],
+        connection=runner.queue.connection,
+        serializer=JSONSerializer,
+        worker_ttl=maintenance_s + 15,  # an idle worker wakes this often minus 15 s
+        job_monitoring_interval=app.config["QUEUE_HEARTBEAT_S"],
+        maintenance_interval=maintenance_s,
+    )
+    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+def perform(name: str, args: list[JobArgument]) -> None:
+    """What the queue's workers call: the job's handler, in the worker's app context."""
+    if _WORKER_APP is None:
+        raise RuntimeError("jobs run in `exchange worker`, which makes the app they need")
+    with _WORKER_APP.app_context():
+        _fresh_connections()
+        run_handler(name, args)
+
+
+def _fresh_connections() -> None:
+    """A forked child must not use the database connections its parent opened."""
+    for engine in db.engines.values():
+        engine.dispose(close=False)
+
+
+def _on_failure(job: Job, _connection: Any, kind: type, error: BaseException, _tb: Any) -> None:
+    """RQ tells us a try failed (or was abandoned); the last one goes to the dead letters."""
+    if job.should_retry or _WORKER_APP is None:
+        return
+    name, args = job.args
+    problem = _last_line(error)
+    if kind is AbandonedJobError or isinstance(error, AbandonedJobError):
+        problem = "The worker stopped during the job (killed or lost) on every try."
+    with _WORKER_APP.app_context():
+        record_failure(name, args, problem, tries=int(job.meta.get("tries", 1)))
+
+
+def _last_line(error: BaseException) -> str:
+    return traceback.format_exception_only(type(error), error)[-1].strip()[:500]
+
+
+# -- the dead-letter list ---------------------------------------------------------------
+
+
+def record_failure(name: str, args: Any, error: str, tries: int) -> None:
+    """Write a job that failed every try to the dead-letter list, in a transaction of its
+    own (the job's was rolled back); a database that cannot take it leaves the log line."""
+    try:
+        db.session.add(FailedJob(name=name, args=json.dumps(list(args)), error=error, tries=tries))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s%r could not be written to the dead-letter list", name, args)
+    finally:
+        db.session.remove()
+
+
+def failed_jobs(limit: int = 200) -> list[FailedJob]:
+    """The dead-letter list, newest first."""
+    query = select(FailedJob).order_by(FailedJob.failed_at.desc(), FailedJob.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def failed_count() -> int:
+    return db.session.scalar(select(func.count(FailedJob.id))) or 0
+
+
+def retry_failed(failed_id: int) -> bool:
+    """Run a dead-lettered job again (after the caller's commit) and take it off the list;
+    False if it is no longer there or its job no longer exists."""
+    failed = db.session.get(FailedJob, failed_id)
+    if failed is None or failed.name not in _HANDLERS:
+        return False
+    enqueue(failed.name, *json.loads(failed.args))
+    db.session.delete(failed)
+    db.session.flush()
+    return True
+
+
+def discard_failed(failed_id: int) -> bool:
+    """Take a job off the dead-letter list without running it; False if it was not there."""
+    removed = db.session.execute(delete(FailedJob).where(FailedJob.id == failed_id)).rowcount
+    return bool(removed)

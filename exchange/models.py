@@ -27,6 +27,7 @@ from sqlalchemy import (
     false,
     func,
     select,
+    true,
 )
 from sqlalchemy import (
     text as sql_text,
@@ -184,6 +185,9 @@ class Resource(db.Model):
     # The giver's wish that files unable to carry the credit on the page (old Office files,
     # pictures, CSV) download as a zip with a credit.txt beside them.
     credit_txt: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The giver's wish that the downloaded copy of a scanned PDF carries an invisible text
+    # layer of the words read from its pages, so a client's copy is searchable too.
+    text_layer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     access: Mapped[str] = mapped_column(String(20), default="everyone")
     visibility: Mapped[str] = mapped_column(String(20), default=PUBLIC, server_default=PUBLIC)
     status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, index=True)
@@ -239,6 +243,7 @@ class StoredFile(db.Model):
 
     SEARCHABLE = "searchable"
     UNSEARCHABLE = "unsearchable"
+    FROM_SCANS = "ocr"  # text_source: read by Tesseract from scanned pages or a picture
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[int] = mapped_column(
@@ -274,6 +279,11 @@ class StoredFile(db.Model):
     excerpt: Mapped[str | None] = query_expression()
     text_status: Mapped[str] = mapped_column(String(20), default=SEARCHABLE)
     text_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Where the text came from: "" the file's own text, FROM_SCANS some or all of it read
+    # from scanned pages (search results and the resource page say "read from a scan").
+    text_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # The credited copy carries an invisible text layer of what was read from its scans.
+    text_layer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A file keeps its id when the giver replaces it, so its download link and the ledger
     # keep meaning "this file": this row is always the current version, and the versions it
@@ -298,6 +308,10 @@ class StoredFile(db.Model):
     def version_date(self) -> datetime:
         """When the current version was uploaded."""
         return self.version_at or self.created_at
+
+    @property
+    def read_from_scans(self) -> bool:
+        return self.text_source == self.FROM_SCANS
 
     @classmethod
     def with_excerpt(cls, chars: int = 3000):
@@ -745,3 +759,18 @@ class Follow(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     target_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FailedJob(db.Model):
+    """A job that failed every try: the dead-letter list an administrator reads, retries or
+    discards. Written by both runners (in-process and the Redis queue), so the admin page
+    is the same whichever one a site runs."""
+
+    __tablename__ = "failed_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    args: Mapped[str] = mapped_column(Text)  # the job's arguments as a JSON list
+    error: Mapped[str] = mapped_column(String(500), default="")  # the exception's last line
+    tries: Mapped[int] = mapped_column(Integer, default=1)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

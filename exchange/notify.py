@@ -31,6 +31,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import jobs
 from .extensions import db
 from .i18n import speaking
 from .models import Member, Notification, OutboxEmail, insert_if_absent, utcnow
@@ -69,6 +70,8 @@ def notify(member: Member, key: str, kind: str, message: Words, url: str = "") -
     )
     if created and member.email_notifications and not member.suspended:
         queue_email(member, key, text, url)
+        if current_app.config["EMAIL_JOBS"]:
+            jobs.enqueue(SEND_EMAIL_JOB, f"email:{key}")  # once the caller's commit succeeds
     if created:
         log.info("notification %s for member %s", key, member.id)
     return created
@@ -171,6 +174,7 @@ class SendSummary:
     retrying: int = 0
     failed: int = 0
     stuck: int = 0
+    queued: int = 0  # digests queued by the run (``exchange send-digests``)
 
     def line(self) -> str:
         text = f"Sent {self.sent}, will retry {self.retrying}, gave up on {self.failed}."
@@ -238,6 +242,23 @@ class SmtpTransport:
 def transport() -> LogTransport | SmtpTransport:
     url = current_app.config.get("SMTP_URL") or ""
     return SmtpTransport.from_url(url) if url else LogTransport()
+
+
+SEND_EMAIL_JOB = "send-email"
+SEND_EMAILS_JOB = "send-emails"
+
+
+@jobs.job(SEND_EMAIL_JOB)
+def send_one_email(key: str) -> None:
+    """Send the notification email ``key`` (a job, after the commit that queued it); one
+    already sent, or claimed by ``exchange send-emails``, is left alone."""
+    send_these([key])
+
+
+@jobs.job(SEND_EMAILS_JOB)
+def send_pending_job(limit: int = 200) -> None:
+    """``exchange send-emails --queue``: the outbox sent by a worker."""
+    log.info("outbox: %s", send_pending(limit).line())
 
 
 def send_pending(limit: int = 200) -> SendSummary:

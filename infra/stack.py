@@ -10,8 +10,9 @@ folder::
     python infra/stack.py stop --dir .stack/dev             # make stack-down
 
 ``start`` creates the database if needed, starts SeaweedFS with credentials and a bucket,
-runs ``exchange init``, then starts each app node (a gunicorn master with its workers and
-its own search index folder) and waits until its ``/readyz`` answers 200. ``stop`` stops
+runs ``exchange init``, then starts the job workers (``exchange worker``, on the machine's
+Redis under a queue named after the stack) and each app node (a gunicorn master with its
+workers and its own search index folder) and waits until its ``/readyz`` answers 200. ``stop`` stops
 exactly what ``start`` recorded in ``<dir>/stack.json`` (checking each process is still
 the one it started), gunicorn gracefully first.
 """
@@ -44,6 +45,8 @@ HOST = "127.0.0.1"
 STATE_FILE = "stack.json"
 GUNICORN_CONF = REPO_DIR / "infra" / "gunicorn.conf.py"
 READY_TIMEOUT = 90.0
+# `exchange` from this checkout (run in REPO_DIR), whichever checkout the virtualenv knows.
+EXCHANGE_COMMAND = (sys.executable, "-m", "exchange")
 STOP_TIMEOUT = 30.0
 
 
@@ -61,6 +64,7 @@ class Settings:
     redis: str = "redis://127.0.0.1:6379/3"
     nodes: int = 1
     workers: int = 4
+    job_workers: int = 2  # `exchange worker` processes; 0 runs jobs inside the web workers
     port: int = 8000
     bucket: str = "exchange"
     s3_port_base: int = 22000
@@ -90,6 +94,8 @@ class Stack:
         self.dir = Path(settings.state_dir).absolute()
         self.nodes = [Node(n, settings.port + n) for n in range(settings.nodes)]
         self._started: dict[int, subprocess.Popen] = {}
+        self.worker_pids: list[int] = []
+        self._started_workers: list[subprocess.Popen] = []
 
     @classmethod
     def load(cls, state_dir: str | os.PathLike[str]) -> Stack:
@@ -97,6 +103,7 @@ class Stack:
         state = json.loads((Path(state_dir) / STATE_FILE).read_text())
         stack = cls(Settings(**state["settings"]))
         stack.nodes = [Node(**node) for node in state["nodes"]]
+        stack.worker_pids = state.get("worker_pids", [])
         return stack
 
     # -- environment ------------------------------------------------------------------
@@ -119,10 +126,19 @@ class Stack:
             "EXCHANGE_LOG_FORMAT": "json",
             # Links in emails lead to the first node; every node answers for its host name.
             "EXCHANGE_SITE_URL": self.nodes[0].url,
+            **self._queue_env(),
             **self._s3().env(),
             **self.settings.env,
         }
         return env
+
+    def _queue_env(self) -> dict[str, str]:
+        if not self.settings.job_workers:
+            return {}
+        return {
+            "EXCHANGE_QUEUE_URL": self.settings.redis,
+            "EXCHANGE_QUEUE_NAME": f"exchange-{self.settings.database}",
+        }
 
     def _secret(self) -> str:
         """One random secret per stack, so every node accepts every node's cookies."""
@@ -150,6 +166,7 @@ class Stack:
         create_database(self.settings.postgres, self.settings.database)
         self._start_s3()
         self.exchange("init")
+        self._start_job_workers()
         for node in self.nodes:
             if not self._gunicorn_running(node):
                 node.pid = self._start_node(node)
@@ -177,7 +194,7 @@ class Stack:
 
     def exchange(self, *args: str, node: int = 0, **run: Any) -> subprocess.CompletedProcess:
         """Run an ``exchange`` command against this stack (as node ``node``)."""
-        command = [str(Path(sys.executable).parent / "exchange"), *args]
+        command = [*EXCHANGE_COMMAND, *args]
         env = {**os.environ, **self.env(node)}
         result = subprocess.run(
             command, cwd=REPO_DIR, env=env, capture_output=True, text=True, **run
@@ -215,6 +232,52 @@ class Stack:
         self._started[node.number] = process
         return process.pid
 
+    def _start_job_workers(self) -> None:
+        """Start the `exchange worker` processes not running yet (their pids are kept)."""
+        workers_dir = self.dir / "workers"
+        workers_dir.mkdir(parents=True, exist_ok=True)
+        alive = [pid for pid in self.worker_pids if self._worker_running(pid)]
+        for number in range(len(alive), self.settings.job_workers):
+            with open(workers_dir / f"worker-{number}.log", "ab") as log:
+                process = subprocess.Popen(
+                    [*EXCHANGE_COMMAND, "worker"],
+                    cwd=REPO_DIR,
+                    env={**os.environ, **self.env(0), "EXCHANGE_INDEX_DIR": str(workers_dir)},
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            self._started_workers.append(process)
+            alive.append(process.pid)
+        self.worker_pids = alive
+        self._save()
+
+    def _worker_running(self, pid: int) -> bool:
+        """Whether ``pid`` is still one of this stack's job workers (not a recycled pid)."""
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            return False
+        queue = f"EXCHANGE_QUEUE_NAME=exchange-{self.settings.database}".encode()
+        return b"worker" in command and queue in environ.split(b"\0")
+
+    def stop_job_workers(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Warm stop (a worker finishes its job on SIGTERM), then SIGKILL; a job cut short
+        is taken up again by the next worker that starts."""
+        for pid in self.worker_pids:
+            _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while any(map(self._worker_running, self.worker_pids)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in self.worker_pids:
+            _signal_group(pid, signal.SIGKILL)
+            _wait_for_group_to_go(pid)
+        for process in self._started_workers:
+            process.wait(timeout=5)  # reap our own children
+        self.worker_pids, self._started_workers = [], []
+
     def _wait_ready(self, node: Node) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         last = "no answer"
@@ -245,7 +308,11 @@ class Stack:
     # -- state ------------------------------------------------------------------------
 
     def _save(self) -> None:
-        state = {"settings": asdict(self.settings), "nodes": [asdict(n) for n in self.nodes]}
+        state = {
+            "settings": asdict(self.settings),
+            "nodes": [asdict(n) for n in self.nodes],
+            "worker_pids": self.worker_pids,
+        }
         fd = os.open(self.dir / STATE_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(state, out, indent=2)
@@ -274,6 +341,7 @@ class Stack:
             "database": self.settings.database_url,
             "s3": {"pid": _recorded_pid(self.dir / "s3")},
             "nodes": nodes,
+            "job_workers": [pid for pid in self.worker_pids if self._worker_running(pid)],
         }
 
     # -- stop -------------------------------------------------------------------------
@@ -307,6 +375,7 @@ class Stack:
         """Stop the nodes, then S3; ``purge`` also drops the database and the rate-limit keys."""
         for node in self.nodes:
             self.stop_node(node)
+        self.stop_job_workers()
         if self.dir.exists():
             self._save()
             _stop_recorded(self.dir / "s3")
@@ -408,6 +477,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         redis=args.redis,
         nodes=args.nodes,
         workers=args.workers,
+        job_workers=args.job_workers,
         port=args.port,
         env=extra,
     )
@@ -423,6 +493,7 @@ def _command_start(args: argparse.Namespace) -> None:
     print(f"Stack ready in {time.monotonic() - started:.1f} s:")
     for node in stack.nodes:
         print(f"  node {node.number}: {node.url}  (gunicorn pid {node.pid})")
+    print(f"  job workers: {', '.join(map(str, stack.worker_pids)) or 'none'}")
     print(f"  state and logs: {stack.dir}")
 
 
@@ -458,6 +529,9 @@ def main(argv: list[str] | None = None) -> None:
     start.add_argument("--redis", default=Settings.redis, help="Redis URL with a db number")
     start.add_argument("--nodes", type=int, default=1)
     start.add_argument("--workers", type=int, default=4, help="gunicorn workers per node")
+    start.add_argument(
+        "--job-workers", type=int, default=2, help="`exchange worker` processes (0: none)"
+    )
     start.add_argument("--port", type=int, default=8000, help="first node's port")
     start.add_argument("--env", action="append", default=[], help="extra KEY=VALUE for nodes")
     stop = commands.add_parser("stop", help="stop what start started")

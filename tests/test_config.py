@@ -84,6 +84,10 @@ def test_embedded_defaults_live_in_the_instance_folder(env, tmp_path):
         ("EXCHANGE_MAX_UPLOAD_MB", "-1", "EXCHANGE_MAX_UPLOAD_MB"),
         ("EXCHANGE_ENV", "staging", "EXCHANGE_ENV"),
         ("EXCHANGE_OFFICE_PREVIEWS", "maybe", "EXCHANGE_OFFICE_PREVIEWS"),
+        ("EXCHANGE_OCR", "maybe", "EXCHANGE_OCR must be"),
+        ("EXCHANGE_OCR_PAGE_LIMIT", "0", "EXCHANGE_OCR_PAGE_LIMIT"),
+        ("EXCHANGE_OCR_SECONDS_PER_PAGE", "-5", "EXCHANGE_OCR_SECONDS_PER_PAGE"),
+        ("EXCHANGE_OCR_LANGUAGES", "eng; rm -rf /", "EXCHANGE_OCR_LANGUAGES"),
     ],
 )
 def test_unusable_settings_are_refused_with_the_variable_named(env, name, value, message):
@@ -103,6 +107,24 @@ def test_office_previews_follow_libreoffice_unless_set(env, tmp_path):
     env.setenv("EXCHANGE_OFFICE_PREVIEWS", "1")
     env.setenv("PATH", str(tmp_path))  # a machine without soffice
     with pytest.raises(ConfigError, match="EXCHANGE_OFFICE_PREVIEWS is on but LibreOffice"):
+        create_app()
+
+
+def test_ocr_follows_tesseract_unless_set_and_needs_its_languages(env, tmp_path):
+    """On by default exactly where Tesseract is installed; languages it lacks, or OCR asked
+    for without it, are refused at start-up."""
+    env.setenv("EXCHANGE_ENV", "development")
+    installed = shutil.which("tesseract") is not None
+    assert create_app().config["OCR"] is installed
+    env.setenv("EXCHANGE_OCR", "0")
+    assert create_app().config["OCR"] is False
+    env.setenv("EXCHANGE_OCR", "1")
+    if installed:
+        env.setenv("EXCHANGE_OCR_LANGUAGES", "eng+xho")
+        with pytest.raises(ConfigError, match="names xho, which Tesseract does not have"):
+            create_app()
+    env.setenv("PATH", str(tmp_path))  # a machine without tesseract
+    with pytest.raises(ConfigError, match="EXCHANGE_OCR is on but Tesseract"):
         create_app()
 
 

@@ -56,6 +56,13 @@ def test_readyz_reports_every_store_ready_after_a_share(app):
         "database": True,
         "storage": True,
         "index": True,
+        "queue": True,
+    }
+    assert body["checks"]["queue"] == {
+        "ok": True,
+        "runner": "in-process",
+        "depth": 0,
+        "oldest_age_s": 0.0,
     }
     assert body["checks"]["index"]["lag"] == 0
     assert body["checks"]["index"]["head"] >= 1
@@ -166,6 +173,9 @@ def test_metrics_count_shares_downloads_and_time_pages(make_app):
     # Shares are indexed before their request ends; downloads never touch the index.
     assert metric_value(after, "exchange_index_lag") == 0
     assert metric_value(after, "exchange_change_log_head") == 2
+    assert metric_value(after, "exchange_queue_depth") == 0
+    assert "exchange_queue_oldest_age_seconds 0.0" in after
+    assert "exchange_failed_jobs 0.0" in after
     caught_up = after
     assert metric_value(caught_up, "exchange_index_position") == metric_value(
         caught_up, "exchange_change_log_head"

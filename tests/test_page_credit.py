@@ -247,7 +247,11 @@ def test_every_sheet_prints_the_line_and_keeps_left_and_right(tmp_path: Path):
 
 @pytest.mark.parametrize(
     "relpath",
-    ["xlsx/openpyxl-formulae.xlsx", "xlsx/tika-testEXCEL_textbox.xlsx", "career/onet/Skills.xlsx"],
+    [
+        "xlsx/openpyxl-formulae.xlsx",
+        "xlsx/tika-testEXCEL_textbox.xlsx",
+        "career/onet/Occupation Data.xlsx",
+    ],
 )
 def test_corpus_workbooks_print_the_line_on_every_sheet(relpath: str, tmp_path: Path):
     src = corpus_file(relpath)

@@ -268,8 +268,22 @@ def test_a_restarted_node_is_a_new_master_that_serves_again(stack):
     assert Stack.load(stack.dir).status()["nodes"][node.url] == {"pid": node.pid, "ready": True}
 
 
+def test_jobs_go_to_the_stack_s_own_workers(stack):
+    status = Stack.load(stack.dir).status()
+    assert len(status["job_workers"]) == 2
+    stack.exchange("send-digests", "--queue")
+    logs = sorted((stack.dir / "workers").glob("worker-*.log"))
+    deadline = time.monotonic() + 30
+    while not any("job send-digests() done" in p.read_text() for p in logs):
+        assert time.monotonic() < deadline, "no worker ran the job"
+        time.sleep(0.2)
+    ready = requests.get(f"{stack.nodes[0].url}/readyz", timeout=10).json()
+    assert ready["checks"]["queue"]["runner"] == "redis"
+
+
 def test_stop_ends_every_process_it_started(stack):
-    pids = [node.pid for node in stack.nodes] + [Stack.load(stack.dir).status()["s3"]["pid"]]
+    status = Stack.load(stack.dir).status()
+    pids = [node.pid for node in stack.nodes] + [status["s3"]["pid"], *status["job_workers"]]
     started = {pid: _start_time(pid) for pid in pids + _children(pids[:2])}
     stack.stop()
     for pid, start_time in started.items():

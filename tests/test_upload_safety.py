@@ -188,6 +188,8 @@ HOSTILE_CATEGORIES = ("hostile", "malformed", "encrypted", "zip bomb", "mislabel
 
 
 @pytest.mark.slow
+# The files decide what happens here, not the database: one run is enough.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_hostile_corpus_file_is_refused_or_kept_with_a_clear_reason(app, member):
     """Each is either refused with a sentence naming it, or shared; a shared one that cannot
     be searched says why, and nothing ever fails with a server error."""

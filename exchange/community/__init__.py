@@ -39,7 +39,7 @@ from .collections import (
 )
 from .dashboard import FIGURES, dashboard
 from .departure import forget_member, scrub_names
-from .digest import digest_key, queue_weekly_digests
+from .digest import SEND_DIGESTS_JOB, digest_key, queue_weekly_digests, send_weekly_digests
 from .follows import (
     Following,
     NewsItem,
@@ -172,6 +172,8 @@ __all__ = [
     "post_request",
     "public_thanks_count",
     "queue_weekly_digests",
+    "send_weekly_digests",
+    "SEND_DIGESTS_JOB",
     "reinstate_member",
     "report",
     "report_target",

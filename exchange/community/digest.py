@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from .. import notify
+from .. import jobs, notify
 from ..extensions import db
 from ..i18n import speaking
 from ..models import Member, OutboxEmail, utcnow
@@ -41,6 +41,20 @@ def queue_weekly_digests(now: datetime | None = None) -> list[str]:
     )
     members = list(db.session.scalars(readers.order_by(Member.id)))
     return [key for key in (queue_digest(member, now) for member in members) if key]
+
+
+SEND_DIGESTS_JOB = "send-digests"
+
+
+@jobs.job(SEND_DIGESTS_JOB)
+def send_weekly_digests() -> notify.SendSummary:
+    """Queue this week's digests and send them (the job behind ``exchange send-digests``):
+    a unit of work of its own, so it commits the digests it queued before any goes out."""
+    keys = queue_weekly_digests()
+    db.session.commit()
+    summary = notify.send_these(keys)
+    summary.queued = len(keys)
+    return summary
 
 
 def queue_digest(member: Member, now: datetime) -> str | None:

@@ -5,7 +5,9 @@
 - :mod:`.extract`: the text of a file for search, read in the limited child process of
   :mod:`.sandbox` (time and memory limits), by the format's reader in :mod:`.readers` (one
   module per family: docx, xlsx, pptx, odf, pdf, rtf, text, legacy); :mod:`.reasons`: why
-  a file's text could not be read. :mod:`.preview`: first-page pictures, likewise limited;
+  a file's text could not be read. :mod:`.ocr`: scanned pages and pictures read by
+  Tesseract in that child (:mod:`.readers.scans`), and :mod:`.text_layer`: the invisible
+  text a scanned PDF's credited copy gets. :mod:`.preview`: first-page pictures, likewise limited;
   :mod:`.office_preview`: first pages of office files drawn by LibreOffice (slow: a job runs
   it after the share).
 - :mod:`.credit`: the credit a downloaded file carries, one module per question: the

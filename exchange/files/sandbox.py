@@ -5,8 +5,10 @@ and Python code bases that can be made to loop, recurse or allocate without end.
 extraction (:mod:`.extract`) and first-page pictures (:mod:`.preview`) never parse in the
 web process: :func:`run_limited` starts a fresh Python (not a fork of a threaded gunicorn
 worker), which caps its own memory and CPU time before importing any parser, and the
-parent kills its whole process group when the wall-clock budget runs out. Every failure
-comes back as a reason (:mod:`.reasons`), never as an exception.
+parent kills its whole process group when the wall-clock budget runs out. Programs the child
+starts (Tesseract for scanned pages, LibreOffice for office previews) inherit its limits and
+die with its group. Every failure comes back as a reason (:mod:`.reasons`), never as an
+exception.
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ from . import office_preview
 from .credit import page as page_credit
 from .extract import Extraction, extract
 from .formats import FileType, UnsupportedFile, clean_filename, detect
+from .ocr import ScanReading
 from .preview import make_preview
+from .text_layer import add_text_layer, layer_pages
 
 CHUNK = 1024 * 1024
 BUNDLE_CONTENT_TYPE = "application/zip"
@@ -52,6 +54,10 @@ class PreparedFile:
     # when no picture will come, why not (see :mod:`.office_preview`).
     preview_pending: bool = False
     preview_note: str = ""
+    # Where the text-only pages Tesseract wrote for a scanned PDF wait to be laid over its
+    # credited copy (see :mod:`.text_layer`), and whether that copy got them.
+    text_layer_dir: Path | None = None
+    text_layer: bool = False
 
 
 def stage(stream: BinaryIO, filename: str, workdir: Path, budget: int) -> PreparedFile:
@@ -98,14 +104,33 @@ class QuotaExceeded(UploadTooLarge):
     """The member's account would hold more files or bytes than it may; also a 413."""
 
 
-def read_text(prepared: PreparedFile) -> None:
-    """Extract the searchable text in a separate, time- and memory-limited process."""
+def read_text(prepared: PreparedFile, *, text_layer: bool = False, languages: str = "") -> None:
+    """Extract the searchable text in a separate, time- and memory-limited process; where
+    the site reads scans, pictures and scanned PDF pages are read by Tesseract in
+    ``languages`` (the site's own when empty), and with ``text_layer`` a PDF's scanned
+    pages are also kept as text-only pages for its credited copy."""
     config = current_app.config
     prepared.extraction = extract(
         prepared.path,
         prepared.type.format,
         timeout_s=config["EXTRACT_TIMEOUT_S"],
         memory_mb=config["EXTRACT_MEMORY_MB"],
+        scans=_scan_reading(prepared, text_layer, languages) if config["OCR"] else None,
+    )
+
+
+def _scan_reading(prepared: PreparedFile, text_layer: bool, languages: str) -> ScanReading:
+    config = current_app.config
+    layer_dir = ""
+    if text_layer and prepared.type.reader == "pdf":
+        prepared.text_layer_dir = prepared.path.with_name(prepared.path.name + ".layer")
+        prepared.text_layer_dir.mkdir(exist_ok=True)
+        layer_dir = str(prepared.text_layer_dir.resolve())
+    return ScanReading(
+        languages=languages or config["OCR_LANGUAGES"],
+        seconds_per_page=config["OCR_SECONDS_PER_PAGE"],
+        page_limit=config["OCR_PAGE_LIMIT"],
+        layer_dir=layer_dir,
     )
 
 
@@ -120,23 +145,35 @@ def make_credited_copy(
 
     The author the file's own properties name is kept as "adapted from" unless it is the
     giver, by their credit or by any of ``giver_names`` (an anonymous giver's own name
-    must not reappear as someone they adapted from).
+    must not reappear as someone they adapted from). A scanned PDF whose pages were read
+    with a text layer (:func:`read_text`) gets that layer in its copy first.
     """
     fmt = prepared.type.format
     prepared.credited_path, prepared.credit_on_page, prepared.page_credit_note = None, False, ""
-    prepared.zipped_with_credit = False
+    prepared.zipped_with_credit = prepared.text_layer = False
     known_as = (credit.author, credit_mod.person_name(credit.author), *giver_names)
     prepared.original_author = credit_mod.original_author(prepared.path, fmt, known_as)
     credit = replace(credit, adapted_from=prepared.original_author)
     dest = prepared.path.with_name(prepared.path.name + ".credited")
+    source = _with_text_layer(prepared)
     if prepared.type.credit_in_properties:
-        if credit_mod.write_credited_copy(prepared.path, fmt, credit, dest):
+        if credit_mod.write_credited_copy(source, fmt, credit, dest):
             prepared.credited_path = dest
         elif on_page:
             prepared.page_credit_note = "the file could not be rewritten safely"
             return
     if on_page:
         _put_credit_on_page(prepared, credit, dest)
+    prepared.text_layer = source != prepared.path and prepared.credited_path is not None
+
+
+def _with_text_layer(prepared: PreparedFile) -> Path:
+    """The scanned PDF with its invisible text layer, when one was read for it; the
+    credit is then written into that copy. Otherwise the file as shared."""
+    layered = prepared.path.with_name(prepared.path.name + ".layered")
+    if add_text_layer(prepared.path, layer_pages(prepared.text_layer_dir), layered):
+        return layered
+    return prepared.path
 
 
 def _put_credit_on_page(prepared: PreparedFile, credit: credit_mod.Credit, dest: Path) -> None:

@@ -116,16 +116,43 @@ def doctor_command(repair: bool, no_checksums: bool) -> None:
         raise SystemExit(1)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run jobs from the Redis queue (EXCHANGE_QUEUE_URL) until stopped.
+
+    Start as many as the machine has cores to spare; each runs one job at a time, and a
+    job whose worker dies is taken up again by another.
+    """
+    from flask import current_app
+
+    from .. import jobs
+
+    if not current_app.config["QUEUE_URL"]:
+        raise click.ClickException(
+            "EXCHANGE_QUEUE_URL is not set: jobs run in the web process, no worker is needed."
+        )
+    jobs.run_worker(current_app._get_current_object(), burst=burst)
+
+
 @click.command("send-emails")
 @click.option("--limit", default=200, show_default=True, help="At most this many per run.")
+@click.option("--queue", "on_queue", is_flag=True, help="Leave the sending to a worker.")
 @with_appcontext
-def send_emails_command(limit: int) -> None:
+def send_emails_command(limit: int, on_queue: bool) -> None:
     """Send waiting notification emails (by EXCHANGE_SMTP_URL, else to the log).
 
     Safe to run as often as you like, even overlapping: each email goes out at most once.
+    With --queue the same job is put on the queue for a worker (a cron line that must
+    not wait for the mail server).
     """
-    from .. import notify
+    from .. import jobs, notify
 
+    if on_queue:
+        jobs.enqueue(notify.SEND_EMAILS_JOB, limit)
+        click.echo("Sending queued.")
+        return
     try:
         summary = notify.send_pending(limit)
     except ValueError as exc:  # a malformed EXCHANGE_SMTP_URL: say which setting to fix
@@ -134,22 +161,27 @@ def send_emails_command(limit: int) -> None:
 
 
 @click.command("send-digests")
+@click.option("--queue", "on_queue", is_flag=True, help="Leave the work to a worker.")
 @with_appcontext
-def send_digests_command() -> None:
+def send_digests_command(on_queue: bool) -> None:
     """Send this week's digest to each member who asked for one and has something new.
 
     Safe to run as often as you like (daily, hourly): each member gets at most one digest
-    per ISO week; one the mail server refused waits for ``exchange send-emails``.
+    per ISO week; one the mail server refused waits for ``exchange send-emails``. It runs
+    the digest job here, or with --queue puts it on the queue for a worker.
     """
-    from .. import community, notify, transactions
+    from .. import community, jobs
 
-    keys = community.queue_weekly_digests()
-    transactions.commit()
+    if on_queue:
+        jobs.enqueue(community.SEND_DIGESTS_JOB)
+        click.echo("Digests queued.")
+        return
     try:
-        summary = notify.send_these(keys)
+        summary = community.send_weekly_digests()
     except ValueError as exc:  # a malformed EXCHANGE_SMTP_URL: say which setting to fix
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{len(keys)} new {'digest' if len(keys) == 1 else 'digests'}. {summary.line()}")
+    count = summary.queued
+    click.echo(f"{count} new {'digest' if count == 1 else 'digests'}. {summary.line()}")
 
 
 @click.command("export")
@@ -200,6 +232,7 @@ COMMANDS = (
     create_admin_command,
     reindex_command,
     doctor_command,
+    worker_command,
     send_emails_command,
     send_digests_command,
     export_command,

@@ -42,6 +42,12 @@ class Described(Protocol):
 class Snippet:
     source: str  # "synopsis", "how I use it" or a file name
     html: Markup
+    from_scan: bool = False  # cut from text Tesseract read on a scanned page or a picture
+
+
+# Where a passage comes from: its source's name, its text, and whether that text was read
+# from a scan.
+Source = tuple[str, str, bool]
 
 
 def pattern_for(terms: list[str]) -> re.Pattern | None:
@@ -82,9 +88,8 @@ def snippets_for(resources: list[Described], terms: list[str]) -> dict[int, Snip
         return {}
     found: dict[int, Snippet] = {}
     for resource in resources:
-        snippet = _first_match(
-            [("synopsis", resource.synopsis), ("how I use it", resource.how_used)], pattern
-        )
+        described = [("synopsis", resource.synopsis, False)]
+        snippet = _first_match([*described, ("how I use it", resource.how_used, False)], pattern)
         if snippet:
             found[resource.id] = snippet
     missing = [r.id for r in resources if r.id not in found]
@@ -94,25 +99,26 @@ def snippets_for(resources: list[Described], terms: list[str]) -> dict[int, Snip
             snippet = _first_match(sources, pattern)
             if snippet:
                 found[resource_id] = snippet
-            elif any(len(text) == limit for _, text in sources):
+            elif any(len(text) == limit for _, text, _ in sources):
                 longer.append(resource_id)  # more text than was read: look further
         missing = longer
     return found
 
 
-def _first_match(sources: list[tuple[str, str]], pattern: re.Pattern) -> Snippet | None:
+def _first_match(sources: list[Source], pattern: re.Pattern) -> Snippet | None:
     """The first source holding the most of the query's different words, cut around them."""
-    best: tuple[int, str, str] | None = None
-    for source, text in sources:
-        found = len({m.lastindex for m in _matches(text or "", pattern)})
+    best: tuple[int, Source] | None = None
+    for source in sources:
+        found = len({m.lastindex for m in _matches(source[1] or "", pattern)})
         if found and (best is None or found > best[0]):
-            best = (found, source, text)
+            best = (found, source)
             if found == pattern.groups:
                 break
     if best is None:
         return None
-    html = highlight_window(best[2], pattern)
-    return Snippet(best[1], html) if html is not None else None
+    name, text, from_scan = best[1]
+    html = highlight_window(text, pattern)
+    return Snippet(name, html, from_scan) if html is not None else None
 
 
 def _matches(text: str, pattern: re.Pattern) -> list[re.Match]:
@@ -127,21 +133,23 @@ _FILE_TEXTS = (
         _FILES.c.resource_id,
         _FILES.c.original_name,
         func.substr(_FILES.c.text, 1, bindparam("limit")),
+        _FILES.c.text_source,
     )
     .where(_FILES.c.resource_id.in_(bindparam("ids", expanding=True)))
     .order_by(_FILES.c.resource_id, _FILES.c.position)
 )
 
 
-def _file_texts(resource_ids: list[int], limit: int) -> dict[int, list[tuple[str, str]]]:
+def _file_texts(resource_ids: list[int], limit: int) -> dict[int, list[Source]]:
     """The first ``limit`` characters of each file of these resources, in file order."""
     if not resource_ids:
         return {}
-    texts: dict[int, list[tuple[str, str]]] = {}
+    texts: dict[int, list[Source]] = {}
     params = {"ids": resource_ids, "limit": limit}
     rows = db.session.connection().execute(_FILE_TEXTS, params)
-    for resource_id, name, text in rows:
-        texts.setdefault(resource_id, []).append((name, text or ""))
+    for resource_id, name, text, source in rows:
+        from_scan = source == StoredFile.FROM_SCANS
+        texts.setdefault(resource_id, []).append((name, text or "", from_scan))
     return texts
 
 

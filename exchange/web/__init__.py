@@ -21,9 +21,10 @@ class IdConverter(IntegerConverter):
 def register(app: Flask) -> None:
     # Before any blueprint: a rule binds its converters when it is added to the map.
     app.url_map.converters["int"] = IdConverter
-    # admin_members and member_data add routes to the admin and auth blueprints.
+    # admin_jobs, admin_members and member_data add routes to the admin and auth blueprints.
     from . import (  # noqa: F401
         admin,
+        admin_jobs,
         admin_members,
         auth,
         community,

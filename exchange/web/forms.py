@@ -198,6 +198,11 @@ class TagsField(StringField):
         super().process_data(value)
 
 
+def _yes_or_no(value: object) -> bool:
+    """A radio's True or False, from the value posted ("True") or the resource's own."""
+    return value is True or value == "True"
+
+
 class ResourceFields(SiteForm):
     """What describes a resource, shared by the share and edit forms."""
 
@@ -271,6 +276,25 @@ class ResourceFields(SiteForm):
             "download as a zip: the file exactly as you shared it, and a short credit.txt with "
             "the credit line, this resource’s address and the licence."
         ),
+    )
+    # Optional, like the other radios: a form posted without it (an older page) keeps the
+    # default, a text layer, or on editing the resource's own setting.
+    text_layer = RadioField(
+        _l("Scanned PDFs"),
+        [Optional()],
+        choices=[
+            SelectChoice(
+                True,
+                _l(
+                    "Add the words read from each page as invisible text, so the copy people "
+                    "download can be searched and its text selected"
+                ),
+            ),
+            SelectChoice(False, _l("Leave them exactly as shared")),
+        ],
+        coerce=_yes_or_no,
+        default=True,
+        description=_l("The pages look the same either way; pictures are always served as shared."),
     )
 
 

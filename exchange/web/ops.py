@@ -35,6 +35,7 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from .. import jobs
 from ..extensions import db
 from ..models import CORE_WRITES, Download, Resource
 from ..search import get_replica
@@ -86,6 +87,13 @@ def _check_index() -> dict[str, Any]:
     return {"position": position, "head": head, "lag": head - position}
 
 
+def _check_queue() -> dict[str, Any]:
+    """The job queue answers (Redis, when it is used); its depth and oldest job's age are
+    reported, not judged: a long queue slows "reading your files", it breaks nothing."""
+    figures = jobs.stats()
+    return {"runner": figures.runner, "depth": figures.depth, "oldest_age_s": figures.oldest_age_s}
+
+
 class IndexBehind(RuntimeError):
     """This node's search index has fallen too far behind the change log to serve."""
 
@@ -94,6 +102,7 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
     "database": _check_database,
     "storage": _check_storage,
     "index": _check_index,
+    "queue": _check_queue,
 }
 
 
@@ -216,6 +225,7 @@ def _scrape_registry(app: Flask) -> Any:
     else:
         registry.register(_Forward(_metrics().registry))
     registry.register(_IndexCollector(app))
+    registry.register(_QueueCollector(app))
     return registry
 
 
@@ -249,6 +259,28 @@ class _IndexCollector:
             "exchange_index_position", "Change-log position of this node's index.", position
         )
         yield GaugeMetricFamily("exchange_change_log_head", "Newest change-log position.", head)
+
+
+class _QueueCollector:
+    """The job queue's depth, its oldest waiting job's age and the dead letters, read at
+    scrape time (from Redis, or this process's runner)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        with self.app.app_context():
+            figures, failed = jobs.stats(), jobs.failed_count()
+            db.session.remove()
+        yield GaugeMetricFamily("exchange_queue_depth", "Jobs waiting to start.", figures.depth)
+        yield GaugeMetricFamily(
+            "exchange_queue_oldest_age_seconds",
+            "How long the oldest waiting job has waited.",
+            figures.oldest_age_s,
+        )
+        yield GaugeMetricFamily("exchange_failed_jobs", "Jobs that failed every try.", failed)
 
 
 # Shares and downloads are counted when their rows commit, wherever they come from (web

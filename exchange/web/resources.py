@@ -88,6 +88,7 @@ def _details(form) -> operations.ResourceDetails:
         visibility=form.visibility.data,
         credit_placement=form.credit_placement.data,
         credit_txt=bool(form.credit_txt.data),
+        text_layer=bool(form.text_layer.data),
     )
 
 

@@ -52,11 +52,16 @@ def find_chromium() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the browser tests on one xdist worker, so they share one server and one browser."""
+    """Keep each browser test module on one xdist worker, in its order.
+
+    The site and the browser are made once per worker (session fixtures), so spreading the
+    modules over both workers costs one more start and keeps the workers evenly loaded.
+    """
     here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        path = Path(item.fspath)
+        if here in path.parents:
+            item.add_marker(pytest.mark.xdist_group(f"browser-{path.stem}"))
 
 
 @dataclass

@@ -14,6 +14,7 @@ inside its functions, so a child stays quick to start.
 - :mod:`.docx`, :mod:`.xlsx`, :mod:`.pptx`: Office Open XML, sharing :mod:`.ooxml`.
 - :mod:`.odf`: OpenDocument. :mod:`.pdf`: PDF. :mod:`.rtf`: RTF. :mod:`.text`: plain text.
 - :mod:`.legacy`: Word, Excel and PowerPoint 97-2003.
+- :mod:`.scans`: pictures, and PDF pages without a text layer, read by Tesseract.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .odf import odf_text
 from .pdf import pdf_text
 from .pptx import pptx_text
 from .rtf import rtf_text
+from .scans import image_text
 from .sink import TextSink
 from .text import plain_text
 from .xlsx import xlsx_text
@@ -34,7 +36,8 @@ from .xlsx import xlsx_text
 Reader = Callable[[Path, TextSink], None]
 
 # Each format's ``reader`` (see :data:`exchange.files.formats.ALLOWED`) -> the function
-# that reads it. Pictures ("image") have no reader: they hold no text.
+# that reads it. Pictures ("image") hold text only as a picture of it: they are read by
+# Tesseract when scans are read, and otherwise give their reason.
 READERS: dict[str, Reader] = {
     "word": docx_text,
     "sheet": xlsx_text,
@@ -46,4 +49,5 @@ READERS: dict[str, Reader] = {
     "legacy-word": doc_text,
     "legacy-sheet": xls_text,
     "legacy-slides": ppt_text,
+    "image": image_text,
 }

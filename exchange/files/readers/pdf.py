@@ -1,15 +1,21 @@
 """PDF through pdfium: each page's text layer, then what was typed into an XFA form.
 
-A PDF whose pages hold pictures and no text is a scan, said so rather than "no text";
+A page that holds pictures and no text is a scan: when scans are read (``sink.scans``) it
+is drawn at 300 dpi and read by Tesseract (:mod:`.scans`); a PDF whose scanned pages give
+no text is said to be a scan rather than to have "no text";
 owner-password-only PDFs are read, others are password-protected, and rights-managed
 "wrapper" PDFs (whose real document is an encrypted attachment) are too."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
+from ..formats import MAX_IMAGE_PIXELS
+from ..ocr import DPI
 from ..reasons import DAMAGED, PASSWORD_PROTECTED, SCANNED, ExtractionError
+from .scans import read_scanned_page
 from .sink import SMALL_PART_BYTES, TextSink
 
 
@@ -38,10 +44,10 @@ def _pdf_pages(pdf: Any, sink: TextSink) -> None:
     has_text = has_images = False
     for index in range(len(pdf)):
         try:
-            text, images = _pdf_page(pdf, index, look_for_images=not (has_text or has_images))
+            text, images = _pdf_page(pdf, index, sink)
         except pdfium.PdfiumError:
             continue  # one bad page does not spoil the rest
-        has_text = has_text or any(ch.isalnum() for ch in text)
+        has_text = has_text or _has_words(text)
         has_images = has_images or images
         sink.add(text)
         sink.add("\n")
@@ -49,7 +55,9 @@ def _pdf_pages(pdf: Any, sink: TextSink) -> None:
         raise ExtractionError(SCANNED)
 
 
-def _pdf_page(pdf: Any, index: int, *, look_for_images: bool) -> tuple[str, bool]:
+def _pdf_page(pdf: Any, index: int, sink: TextSink) -> tuple[str, bool]:
+    """A page's text layer and whether it is a scan (pictures and no text), counted in the
+    sink; a scan's text is read by Tesseract when the sink says scans are read."""
     import pypdfium2 as pdfium
 
     page = pdf[index]
@@ -57,11 +65,34 @@ def _pdf_page(pdf: Any, index: int, *, look_for_images: bool) -> tuple[str, bool
         textpage = page.get_textpage()
         text = textpage.get_text_range()
         textpage.close()
+        if _has_words(text):
+            return text, False
         image_filter = (pdfium.raw.FPDF_PAGEOBJ_IMAGE,)
-        images = look_for_images and any(page.get_objects(filter=image_filter, max_depth=3))
-        return text, images
+        if not any(page.get_objects(filter=image_filter, max_depth=3)):
+            return text, False
+        sink.scanned_pages_seen += 1
+        if sink.scans is not None:
+            text = _read_scan(page, index, sink) or text
+        return text, True
     finally:
         page.close()
+
+
+def _has_words(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _read_scan(page: Any, index: int, sink: TextSink) -> str:
+    """Draw the page at the reading resolution (fewer dots for a giant page, so the picture
+    stays within the pixel limit) and read it."""
+    width, height = page.get_size()
+    if width <= 0 or height <= 0 or sink.scans is None:
+        return ""
+    scale = min(DPI / 72, math.sqrt(MAX_IMAGE_PIXELS / (width * height)))
+    picture = page.render(scale=scale, grayscale=True).to_pil()
+    layer_dir = sink.scans.layer_dir
+    layer_path = Path(layer_dir) / f"page-{index}.pdf" if layer_dir else None
+    return read_scanned_page(picture, sink, layer_path)
 
 
 def _xfa_form_values(pdf: Any, sink: TextSink) -> None:

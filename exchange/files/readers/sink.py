@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..ocr import ScanReading
+
 MAX_TEXT_CHARS = 1_000_000
 # Parsers stop a little past the cap: normalising whitespace shrinks the text.
 RAW_TEXT_CHARS = MAX_TEXT_CHARS * 6 // 5
@@ -20,10 +22,17 @@ class TextSink:
     class Full(Exception):
         """Enough text has been collected; the parser should stop."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, scans: ScanReading | None = None) -> None:
         self._parts: list[str] = []
         self._size = 0
         self._limit = limit
+        # How scanned pages are read (None: they are not, and give their reason instead),
+        # how many the file has (pages with pictures and no text layer), how many were
+        # handed to Tesseract, and how many gave text.
+        self.scans = scans
+        self.scanned_pages_seen = 0
+        self.pages_scanned = 0
+        self.pages_read_from_scans = 0
 
     def add(self, text: str | None) -> None:
         if not text:

@@ -1,7 +1,7 @@
 """members choose the interface's language (and their emails' and notifications')
 
 Revision ID: e2f8a1c6d4b7
-Revises: c4a7d2e9f1b3
+Revises: d2f6a9c3e7b1
 Create Date: 2026-12-09 09:00:00.000000
 
 Existing members have no setting (NULL): their pages follow their browser as before, and
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e2f8a1c6d4b7'
-down_revision = 'c4a7d2e9f1b3'
+down_revision = 'd2f6a9c3e7b1'
 branch_labels = None
 depends_on = None
 

@@ -194,6 +194,7 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         # Exports made before the choice existed hold properties-only credited copies.
         credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
         credit_txt=bool(values.get("credit_txt")),
+        text_layer=bool(values.get("text_layer", True)),
     )
 
 
