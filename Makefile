@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export EXCHANGE_TEST_DATABASE_URL ?=
 
-.PHONY: run test test-fast test-load lint audit bench bench-search bench-load bench-credit bench-ocr stack-up stack-down clean
+.PHONY: run test test-fast test-load lint audit translations bench bench-search bench-load bench-credit bench-ocr stack-up stack-down clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -48,6 +48,12 @@ lint: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/bandit -q -r exchange
 	$(BIN)/python infra/audit.py
+
+# Finds the messages the code and templates use (exchange/translations/messages.pot) and adds
+# the new ones, untranslated, to each language's .po; tests/test_translations.py fails until
+# they are translated. The catalogues are read from the .po files at start-up (no .mo).
+translations: $(STAMP)
+	$(BIN)/python infra/translations.py
 
 # The production-like stack on this machine (PostgreSQL and Redis already running here;
 # SeaweedFS and gunicorn started by infra/stack.py). State and logs under STACK_DIR.

@@ -37,11 +37,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     config.load(app, test_config)
 
-    from . import extensions, jobs, logs, stores, transactions, web
+    from . import extensions, i18n, jobs, logs, stores, transactions, web
     from .ops.cli import register_commands
 
     logs.configure(app)
     extensions.init_app(app)
+    i18n.init_app(app)
     transactions.init_app(app)  # after db: it ends the transaction before db's teardown
     stores.init_app(app)
     jobs.init_app(app)

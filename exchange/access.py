@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import current_app, g, has_request_context, url_for
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 
 from .extensions import db
@@ -189,9 +190,9 @@ def download_decision(user, resource: Resource) -> Decision:
     """
     member = _member(user)
     if member is None:
-        return Decision(False, "Please log in to download.", "Log in", url_for("auth.login"))
+        return Decision(False, _("Please log in to download."), _("Log in"), url_for("auth.login"))
     if not can_view(member, resource):
-        return Decision(False, "This resource isn’t available.")
+        return Decision(False, _("This resource isn’t available."))
     if can_edit(member, resource) or has_shared(member):
         return ALLOWED  # givers take freely, "for members who share" included
     if free_to_take(member, resource):
@@ -205,18 +206,22 @@ def _give_to_get(member: Member, resource: Resource) -> Decision:
     if resource.access == "sharers":
         return Decision(
             False,
-            "The giver has kept this resource for members who share. Share one of your own "
-            "tools, or answer a colleague’s request, and it opens up along with the rest of "
-            "the toolkit.",
+            _(
+                "The giver has kept this resource for members who share. Share one of your own "
+                "tools, or answer a colleague’s request, and it opens up along with the rest of "
+                "the toolkit."
+            ),
             *share_step,
         )
     left = allowance_left(member)
     if left is not None and left <= 0:
         return Decision(
             False,
-            f"You’ve used your {current_app.config['STARTER_DOWNLOADS']} starter downloads. "
-            "Share one of your own tools, or answer a colleague’s request, to unlock the "
-            "whole toolkit.",
+            _(
+                "You’ve used your %(count)s starter downloads. Share one of your own tools, "
+                "or answer a colleague’s request, to unlock the whole toolkit.",
+                count=current_app.config["STARTER_DOWNLOADS"],
+            ),
             *share_step,
         )
     return Decision(True, uses_starter=left is not None)
@@ -255,16 +260,18 @@ def earlier_version_decision(user, resource: Resource, file_id: int, number: int
     """May ``user`` download version ``number`` of a file that has a newer one? If not, why."""
     member = _member(user)
     if member is None:
-        return Decision(False, "Please log in to download.", "Log in", url_for("auth.login"))
+        return Decision(False, _("Please log in to download."), _("Log in"), url_for("auth.login"))
     if may_fetch_earlier_version(
         member, resource, file_id, number, versions_taken(member, resource)
     ):
         return ALLOWED
     return Decision(
         False,
-        "Earlier versions of a file stay with its giver and with the members who downloaded "
-        "them. The current version is on the resource’s page.",
-        "Back to the resource",
+        _(
+            "Earlier versions of a file stay with its giver and with the members who downloaded "
+            "them. The current version is on the resource’s page."
+        ),
+        _("Back to the resource"),
         url_for("resources.show", resource_id=resource.id),
     )
 
@@ -316,9 +323,11 @@ def kit_download_plan(user, resources: list[Resource]) -> list[Decision]:
 def _starters_spent() -> Decision:
     return Decision(
         False,
-        f"This kit uses up your {current_app.config['STARTER_DOWNLOADS']} starter downloads "
-        "before it gets here. Share one of your own tools, or answer a colleague’s request, "
-        "to open everything.",
-        "Share a resource",
+        _(
+            "This kit uses up your %(count)s starter downloads before it gets here. Share "
+            "one of your own tools, or answer a colleague’s request, to open everything.",
+            count=current_app.config["STARTER_DOWNLOADS"],
+        ),
+        _("Share a resource"),
         url_for("resources.new"),
     )

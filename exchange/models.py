@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, with_expression
 
 from .extensions import db
+from .i18n import label
 from .vocab import ACCESS, AUDIENCES, CREDIT_ON_PAGE, KINDS, LANGUAGES, LICENCES, VISIBILITY
 
 
@@ -108,6 +109,9 @@ class Member(UserMixin, db.Model):
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     # A weekly email of what is new from what they follow: asked for, never assumed.
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The interface's language for this member ("en", "fr", "es"), and their emails' and
+    # notifications'. None: not chosen; pages follow the browser and emails are in English.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Bumped on logout and password change: every cookie issued before stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     # Set when the member follows the link emailed at registration; until then no login.
@@ -213,28 +217,28 @@ class Resource(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return label(KINDS.get(self.kind, self.kind))
 
     @property
     def audience_label(self) -> str:
-        return AUDIENCES.get(self.audience, self.audience)
+        return label(AUDIENCES.get(self.audience, self.audience))
 
     @property
     def licence_label(self) -> str:
-        return LICENCES.get(self.licence, self.licence)
+        return label(LICENCES.get(self.licence, self.licence))
 
     @property
     def language_label(self) -> str:
         """The language's name; "" when it is not known (nothing is shown then)."""
-        return LANGUAGES.get(self.language or "", "")
+        return label(LANGUAGES.get(self.language or "", ""))
 
     @property
     def access_label(self) -> str:
-        return ACCESS.get(self.access, self.access)
+        return label(ACCESS.get(self.access, self.access))
 
     @property
     def visibility_label(self) -> str:
-        return VISIBILITY.get(self.visibility, self.visibility)
+        return label(VISIBILITY.get(self.visibility, self.visibility))
 
     @property
     def tag_names(self) -> list[str]:

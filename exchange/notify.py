@@ -26,14 +26,21 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, Response, after_this_request, current_app, g, has_request_context
+from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import jobs
 from .extensions import db
+from .i18n import speaking
 from .models import Member, Notification, OutboxEmail, insert_if_absent, utcnow
 
 log = logging.getLogger(__name__)
+
+# What a notification says: words already written, or a lazy translation (``lazy_gettext``)
+# worded when it is written down, in the language of the member it is for.
+Words = str | LazyString
 
 # Refusals by the mail server are retried on later runs, this many times in all.
 MAX_ATTEMPTS = 5
@@ -50,17 +57,19 @@ def insert_once(model: type[Notification] | type[OutboxEmail], **values) -> bool
     return insert_if_absent(model, ["key"], **values)
 
 
-def notify(member: Member, key: str, kind: str, message: str, url: str = "") -> bool:
+def notify(member: Member, key: str, kind: str, message: Words, url: str = "") -> bool:
     """Tell ``member`` about one event, inside the caller's transaction; True if it is news.
 
     The email (when the member wants them) is queued with the notification, so both are
-    written together or not at all, and a repeat of the event queues nothing new.
+    written together or not at all, and a repeat of the event queues nothing new. A lazy
+    ``message`` is worded in the member's own language, whoever's request wrote it.
     """
+    text = worded_for(member, message)
     created = insert_once(
-        Notification, key=key, member_id=member.id, kind=kind, message=message[:500], url=url
+        Notification, key=key, member_id=member.id, kind=kind, message=text[:500], url=url
     )
     if created and member.email_notifications and not member.suspended:
-        queue_email(member, key, message, url)
+        queue_email(member, key, text, url)
         if current_app.config["EMAIL_JOBS"]:
             jobs.enqueue(SEND_EMAIL_JOB, f"email:{key}")  # once the caller's commit succeeds
     if created:
@@ -68,18 +77,29 @@ def notify(member: Member, key: str, kind: str, message: str, url: str = "") -> 
     return created
 
 
-def queue_email(member: Member, key: str, message: str, url: str = "") -> bool:
-    """Put the email for event ``key`` in the outbox, once."""
+def worded_for(member: Member, message: Words) -> str:
+    """``message`` in the language ``member`` reads (a plain string stays as it is)."""
+    with speaking(member.language):
+        return str(message)
+
+
+def queue_email(member: Member, key: str, message: Words, url: str = "") -> bool:
+    """Put the email for event ``key`` in the outbox, once, in the member's language."""
     site = current_app.config["SITE_NAME"]
     root = site_root()
-    lines = [f"Hello {member.name},", "", message, ""]
-    if url:
-        lines += [f"{root}{url}", ""]
-    lines += [
-        f"— {site}",
-        "",
-        f"You can stop these emails on your exchange page: {root}/account/exchange",
-    ]
+    with speaking(member.language):
+        message = str(message)
+        lines = [_("Hello %(name)s,", name=member.name), "", message, ""]
+        if url:
+            lines += [f"{root}{url}", ""]
+        lines += [
+            f"— {site}",
+            "",
+            _(
+                "You can stop these emails on your exchange page: %(url)s",
+                url=root + "/account/exchange",
+            ),
+        ]
     return insert_once(
         OutboxEmail,
         key=f"email:{key}",

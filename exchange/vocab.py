@@ -6,37 +6,44 @@ and the credit line all take their wording from here so it is said the same way 
 
 from __future__ import annotations
 
+
+def N_(text: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Marks a label for the catalogues and leaves it as it is: the stored English label is
+    what files and the index keep; pages translate it when they show it (``i18n.label``)."""
+    return text
+
+
 KINDS = {
-    "worksheet": "Worksheet",
-    "template": "Template",
-    "spreadsheet": "Spreadsheet",
-    "quiz": "Quiz",
-    "self-assessment": "Self-assessment",
-    "exercise": "Exercise",
-    "guide": "Guide",
-    "presentation": "Presentation",
-    "other": "Other",
+    "worksheet": N_("Worksheet"),
+    "template": N_("Template"),
+    "spreadsheet": N_("Spreadsheet"),
+    "quiz": N_("Quiz"),
+    "self-assessment": N_("Self-assessment"),
+    "exercise": N_("Exercise"),
+    "guide": N_("Guide"),
+    "presentation": N_("Presentation"),
+    "other": N_("Other"),
 }
 
 AUDIENCES = {
-    "any": "Any client",
-    "youth": "Young people and students",
-    "adults": "Adults",
-    "job-seekers": "Job seekers",
-    "career-changers": "Career changers",
-    "returners": "People returning to work",
-    "newcomers": "Newcomers and immigrants",
-    "older-workers": "Older workers",
-    "employees": "Employees and teams",
-    "practitioners": "Counsellors and practitioners",
+    "any": N_("Any client"),
+    "youth": N_("Young people and students"),
+    "adults": N_("Adults"),
+    "job-seekers": N_("Job seekers"),
+    "career-changers": N_("Career changers"),
+    "returners": N_("People returning to work"),
+    "newcomers": N_("Newcomers and immigrants"),
+    "older-workers": N_("Older workers"),
+    "employees": N_("Employees and teams"),
+    "practitioners": N_("Counsellors and practitioners"),
 }
 
 LICENCES = {
     "cc-by-4.0": "CC BY 4.0",
     "cc-by-nc-4.0": "CC BY-NC 4.0",
     "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0",
-    "free-with-credit": "Free to use with credit",
-    "exchange-only": "Shared within the exchange only",
+    "free-with-credit": N_("Free to use with credit"),
+    "exchange-only": N_("Shared within the exchange only"),
 }
 
 LICENCE_URLS = {
@@ -46,15 +53,15 @@ LICENCE_URLS = {
 }
 
 ACCESS = {
-    "everyone": "Open to everyone signed in",
-    "sharers": "For members who share",
+    "everyone": N_("Open to everyone signed in"),
+    "sharers": N_("For members who share"),
 }
 
 # Who can find a resource: its page, synopsis, credit and search results. Downloading always
 # needs an account (see ACCESS); "members" also hides the resource from visitors entirely.
 VISIBILITY = {
-    "public": "Anyone on the web",
-    "members": "Signed-in members only",
+    "public": N_("Anyone on the web"),
+    "members": N_("Signed-in members only"),
 }
 
 # The languages a resource may be written in (ISO 639-1), named in English as the pages
@@ -95,8 +102,8 @@ LANGUAGES = {
 CREDIT_ON_PAGE = "page"
 CREDIT_IN_PROPERTIES = "properties"
 CREDIT_PLACEMENTS = {
-    CREDIT_ON_PAGE: "On every printed page, and in the file’s details",
-    CREDIT_IN_PROPERTIES: "Only in the file’s details and its name",
+    CREDIT_ON_PAGE: N_("On every printed page, and in the file’s details"),
+    CREDIT_IN_PROPERTIES: N_("Only in the file’s details and its name"),
 }
 
 STANDARD_TOPICS = (

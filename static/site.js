@@ -2,6 +2,14 @@
 (function () {
   "use strict";
 
+  /* The page's language: the server puts this script's words, translated, on <body>
+     (data-messages); English pages carry none and the words below are used as they are. */
+  const MESSAGES = JSON.parse(document.body.getAttribute("data-messages") || "{}");
+  function tr(text, values) {
+    const said = MESSAGES[text] || text;
+    return values ? said.replace(/%\((\w+)\)s/g, function (all, key) { return values[key]; }) : said;
+  }
+
   /* What people call each accepted format (the server's own labels, said the same way). */
   const TYPE_LABELS = {
     doc: "Word document", docx: "Word document", dotx: "Word template",
@@ -13,12 +21,12 @@
   };
 
   function humanSize(bytes) {
-    if (bytes < 1024) return bytes + " bytes";
-    const units = ["KB", "MB", "GB"];
+    if (bytes < 1024) return tr("%(num)s bytes", { num: bytes });
+    const units = [tr("KB"), tr("MB"), tr("GB")];
     let value = bytes / 1024;
     let unit = 0;
     while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-    return value.toFixed(1) + " " + units[unit];
+    return value.toLocaleString(document.documentElement.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " " + units[unit];
   }
 
   function extension(file) {
@@ -28,7 +36,8 @@
 
   function typeLabel(file) {
     const ext = extension(file);
-    return TYPE_LABELS[ext] || (ext ? ext.toUpperCase() + " file" : "File");
+    if (TYPE_LABELS[ext]) return tr(TYPE_LABELS[ext]);
+    return ext ? tr("%(ext)s file", { ext: ext.toUpperCase() }) : tr("File");
   }
 
   /* "Copy credit line" buttons. */
@@ -39,9 +48,10 @@
       button.hidden = false;
       button.addEventListener("click", function () {
         navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-          announce("Credit line copied.");
-          button.textContent = "Copied ✓";
-          setTimeout(function () { button.textContent = "Copy credit line"; }, 2500);
+          const label = button.textContent;
+          announce(tr("Credit line copied."));
+          button.textContent = tr("Copied ✓");
+          setTimeout(function () { button.textContent = label; }, 2500);
         });
       });
     });
@@ -73,9 +83,9 @@
   function fileProblem(file, allowed) {
     const ext = extension(file);
     if (allowed.length && allowed.indexOf(ext) < 0) {
-      return ext ? "We don’t accept ." + ext + " files." : "This file has no extension, so we can’t tell what it is.";
+      return ext ? tr("We don’t accept .%(ext)s files.", { ext: ext }) : tr("This file has no extension, so we can’t tell what it is.");
     }
-    if (file.size === 0) return "This file is empty.";
+    if (file.size === 0) return tr("This file is empty.");
     return "";
   }
 
@@ -95,8 +105,8 @@
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "button small";
-    remove.textContent = "Remove";
-    remove.setAttribute("aria-label", "Remove " + file.name);
+    remove.textContent = tr("Remove");
+    remove.setAttribute("aria-label", tr("Remove %(name)s", { name: file.name }));
     remove.addEventListener("click", onRemove);
     if (!problem && /^image\//.test(file.type) && window.URL && URL.createObjectURL) {
       const picture = document.createElement("img");
@@ -138,15 +148,15 @@
           keptFiles.splice(index, 1);
           render();
           input.focus();
-          announce(file.name + " removed.", announcer);
+          announce(tr("%(name)s removed.", { name: file.name }), announcer);
         }));
       });
       if (maxBytes && totalSize() > maxBytes) {
         problems += 1;
         const warn = document.createElement("li");
         warn.className = "error";
-        warn.textContent = "These files add up to " + humanSize(totalSize()) + ", over the " +
-          humanSize(maxBytes) + " limit. Please remove some.";
+        warn.textContent = tr("These files add up to %(total)s, over the %(limit)s limit. Please remove some.",
+          { total: humanSize(totalSize()), limit: humanSize(maxBytes) });
         list.append(warn);
       }
       /* This script keeps chosen files, so the note for browsers that cannot is not needed. */
@@ -162,7 +172,7 @@
       });
       input.value = "";
       render();
-      if (added.length) announce("Added " + added.join(", ") + ".", announcer);
+      if (added.length) announce(tr("Added %(names)s.", { names: added.join(", ") }), announcer);
     }
 
     input.addEventListener("change", function () { add(input.files); });
@@ -172,7 +182,7 @@
       if (problems) {
         render();
         input.focus();
-        announce("Please remove the files marked with a problem before sending.", announcer);
+        announce(tr("Please remove the files marked with a problem before sending."), announcer);
         return;
       }
       send(form, input);
@@ -228,7 +238,7 @@
     xhr.addEventListener("load", function () { received(xhr); });
     xhr.addEventListener("error", function () {
       ui.stop();
-      announce("The upload was interrupted. Please check your connection and try again.");
+      announce(tr("The upload was interrupted. Please check your connection and try again."));
     });
     ui.start();
     xhr.send(data);
@@ -246,13 +256,13 @@
       start: function () {
         if (button) button.disabled = true;
         if (box) box.hidden = false;
-        say("Sending your files…");
+        say(tr("Sending your files…"));
       },
       show: function (percent) {
         if (!bar) return;
         bar.value = percent;
         text.textContent = percent + "%";
-        if (percent >= 100) say("Upload complete. Checking your files and making previews…");
+        if (percent >= 100) say(tr("Upload complete. Checking your files and making previews…"));
       },
       stop: function () {
         if (button) button.disabled = false;
@@ -337,7 +347,7 @@
     box.className = "tag-input";
     const chips = document.createElement("ul");
     chips.className = "tag-chips";
-    chips.setAttribute("aria-label", "Chosen tags");
+    chips.setAttribute("aria-label", tr("Chosen tags"));
     const status = document.createElement("p");
     status.className = "visually-hidden";
     status.setAttribute("role", "status");
@@ -355,7 +365,7 @@
       tags = tags.filter(function (t) { return t !== tag; });
       render();
       input.focus();
-      announce("Tag " + tag + " removed.", status);
+      announce(tr("Tag %(tag)s removed.", { tag: tag }), status);
     }
     function chip(tag) {
       const li = document.createElement("li");
@@ -365,7 +375,7 @@
       const button = document.createElement("button");
       button.type = "button";
       button.className = "tag-chip-remove";
-      button.setAttribute("aria-label", "Remove tag " + tag);
+      button.setAttribute("aria-label", tr("Remove tag %(tag)s", { tag: tag }));
       button.textContent = "×";
       button.addEventListener("click", function () { remove(tag); });
       li.append(text, button);
@@ -431,7 +441,7 @@
           if (tag.indexOf(normalTag(input.value)) >= 0) { input.value = ""; } else { commitTyped(); }
           add(tag);
           render();
-          announce("Tag " + tag + " added.", status);
+          announce(tr("Tag %(tag)s added.", { tag: tag }), status);
         });
       });
     }

@@ -10,10 +10,12 @@ Flushes only: the account deletion commits once, with everything else it changes
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from .. import notify
 from ..extensions import db
+from ..i18n import speaking
 from ..models import DataExport, Member, OutboxEmail, utcnow
 from .tokens import revoke_all
 
@@ -64,15 +66,19 @@ def _confirmation_key(member: Member) -> str:
 def _confirm_by_email(member: Member) -> None:
     site = notify.site_root()
     name = current_app.config["SITE_NAME"]
-    body = "\n".join(
-        [
-            f"Hello {member.name},",
-            "",
-            f"Your account on {name} is deleted, as you asked. You are signed out everywhere, "
-            "and this address may register again whenever you like.",
-            "",
-            f"— {name}, {site}",
-        ]
-    )
-    subject = f"{name}: your account is deleted"
+    with speaking(member.language):
+        body = "\n".join(
+            [
+                _("Hello %(name)s,", name=member.name),
+                "",
+                _(
+                    "Your account on %(site)s is deleted, as you asked. You are signed out "
+                    "everywhere, and this address may register again whenever you like.",
+                    site=name,
+                ),
+                "",
+                f"— {name}, {site}",
+            ]
+        )
+        subject = _("%(site)s: your account is deleted", site=name)
     notify.queue_account_email(_confirmation_key(member), member.email, subject, body, real=True)

@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from .. import jobs, notify
 from ..extensions import db
+from ..i18n import long_date, speaking
 from ..models import (
     Answer,
     Collection,
@@ -63,7 +65,7 @@ def request_export(member: Member) -> DataExport:
     _give_up_lost_exports(member)
     values = {"member_id": member.id, "running_for": member.id, "status": DataExport.WAITING}
     if not insert_if_absent(DataExport, ["running_for"], created_at=utcnow(), **values):
-        raise ExportUnderway("Your data is already being gathered: it will be ready shortly.")
+        raise ExportUnderway(_("Your data is already being gathered: it will be ready shortly."))
     export = db.session.scalar(select(DataExport).where(DataExport.running_for == member.id))
     jobs.enqueue(EXPORT_JOB, export.id)
     log.info("member %s asked for their data (export %s)", member.id, export.id)
@@ -138,21 +140,26 @@ def _finish(export_id: int, **values: Any) -> bool:
 
 def _queue_ready_email(member: Member, export_id: int) -> str:
     export = db.session.get(DataExport, export_id)
-    until = export.expires_at.strftime("%-d %B %Y")
     key = f"account:data-export:{export_id}"
-    body = "\n".join(
-        [
-            f"Hello {member.name},",
-            "",
-            "The copy of your data you asked for is ready. Download it from your account "
-            f"page until {until}:",
-            "",
-            notify.site_url("auth.my_data"),
-            "",
-            f"— {current_app.config['SITE_NAME']}",
-        ]
-    )
-    subject = f"{current_app.config['SITE_NAME']}: your data is ready to download"
+    site = current_app.config["SITE_NAME"]
+    with speaking(member.language):
+        until = long_date(export.expires_at)
+        body = "\n".join(
+            [
+                _("Hello %(name)s,", name=member.name),
+                "",
+                _(
+                    "The copy of your data you asked for is ready. Download it from your "
+                    "account page until %(date)s:",
+                    date=until,
+                ),
+                "",
+                notify.site_url("auth.my_data"),
+                "",
+                f"— {site}",
+            ]
+        )
+        subject = _("%(site)s: your data is ready to download", site=site)
     notify.queue_account_email(key, member.email, subject, body, real=True)
     return key
 
@@ -190,7 +197,7 @@ def _add_original(archive: zipfile.ZipFile, item: dict[str, Any]) -> None:
                 out.write(chunk)
     except ObjectNotFound:
         item["in_zip"] = None
-        item["missing"] = "The stored file could not be found; the administrators were told."
+        item["missing"] = _("The stored file could not be found; the administrators were told.")
         log.error("data export: file %s missing from storage", row.id)
 
 

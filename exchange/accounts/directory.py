@@ -7,17 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from ..models import Member
 
-ROLES = {"": "Any role", "admin": "Administrators", "member": "Members"}
+ROLES = {"": _l("Any role"), "admin": _l("Administrators"), "member": _l("Members")}
 STATUSES = {
-    "": "Any status",
-    "active": "Active",
-    "unconfirmed": "Email not confirmed",
-    "suspended": "Suspended",
-    "deleted": "Account deleted",
+    "": _l("Any status"),
+    "active": _l("Active"),
+    "unconfirmed": _l("Email not confirmed"),
+    "suspended": _l("Suspended"),
+    "deleted": _l("Account deleted"),
 }
 
 

@@ -18,19 +18,23 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .. import notify
 from ..extensions import db
+from ..i18n import current_language, speaking
 from ..models import Member, utcnow
+from ..notify import Words
 
 log = logging.getLogger(__name__)
 
 CONFIRM_MAX_AGE = 24 * 3600
 RESET_MAX_AGE = 3600
 # What the emails and the "check your email" page say about how long a link works.
-CONFIRM_LIFETIME = "24 hours"
-RESET_LIFETIME = "one hour"
+CONFIRM_LIFETIME = _l("24 hours")
+RESET_LIFETIME = _l("one hour")
 
 
 @dataclass(frozen=True)
@@ -123,11 +127,12 @@ def send_confirmation(member: Member, browser_nonce: str, next_path: str = "") -
     extra = {"next": next_path} if next_path else {}
     token = _token("confirm", member, n=browser_nonce, **extra)
     url = notify.site_url("auth.confirm", token=token)
-    lead = (
+    lead = _l(
         "Welcome! Please confirm your email address to finish creating your account. "
-        f"This link works once, for {CONFIRM_LIFETIME}:"
+        "This link works once, for %(lifetime)s:",
+        lifetime=CONFIRM_LIFETIME,
     )
-    _queue(member, url, "confirm your email address", lead)
+    _queue(member, url, _l("confirm your email address"), lead)
     return url
 
 
@@ -136,10 +141,13 @@ def send_already_registered(member: Member) -> None:
     _queue(
         member,
         reset_url(member),
-        "you already have an account",
-        "Someone (perhaps you) tried to create an account with this address, which "
-        "already has one. To log in with a new password, follow this link (it works once, "
-        f"for {RESET_LIFETIME}):",
+        _l("you already have an account"),
+        _l(
+            "Someone (perhaps you) tried to create an account with this address, which "
+            "already has one. To log in with a new password, follow this link (it works "
+            "once, for %(lifetime)s):",
+            lifetime=RESET_LIFETIME,
+        ),
     )
 
 
@@ -150,8 +158,11 @@ def send_reset(member: Member | None, email: str) -> None:
     address it is withdrawn at once), so the answer takes as long whoever asks.
     """
     real = member is not None and member.is_active
-    subject = "reset your password"
-    lead = f"To choose a new password, follow this link (it works once, for {RESET_LIFETIME}):"
+    subject = _l("reset your password")
+    lead = _l(
+        "To choose a new password, follow this link (it works once, for %(lifetime)s):",
+        lifetime=RESET_LIFETIME,
+    )
     target = member if real else _stand_in(email.strip().lower())
     _queue(target, reset_url(target), subject, lead, real=real)
 
@@ -166,21 +177,25 @@ def reset_url(member: Member) -> str:
     return notify.site_url("auth.reset_password", token=_token("reset", member))
 
 
-def _queue(member: Member, url: str, subject: str, lead: str, real: bool = True) -> None:
+def _queue(member: Member, url: str, subject: Words, lead: Words, real: bool = True) -> None:
+    """Written in the member's language; for an address without an account (or a member
+    who never chose), in the language of the page that asked."""
     site = current_app.config["SITE_NAME"]
-    body = "\n".join(
-        [
-            f"Hello {member.name},",
-            "",
-            lead,
-            "",
-            url,
-            "",
-            "If this wasn't you, you can ignore this email.",
-            "",
-            f"— {site}",
-        ]
-    )
+    with speaking(member.language or current_language()):
+        subject = str(subject)
+        body = "\n".join(
+            [
+                _("Hello %(name)s,", name=member.name) if member.name else _("Hello,"),
+                "",
+                str(lead),
+                "",
+                url,
+                "",
+                _("If this wasn't you, you can ignore this email."),
+                "",
+                f"— {site}",
+            ]
+        )
     # One email per link and purpose: a repeat of the same request in the same second
     # (the same signed link) queues nothing new.
     key = "account:" + hashlib.sha256(f"{subject}|{url}".encode()).hexdigest()[:32]

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import access
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Member, insert_if_absent, utcnow
 from . import links as account_links
 
@@ -112,6 +113,8 @@ def start_registration(
     """
     address = normalise_email(email)
     values = {"name": name.strip(), "email": address, "password_hash": _hasher().hash(password)}
+    # The language the visitor was reading when they joined: their emails start in it too.
+    values["language"] = current_language()
     created = insert_if_absent(Member, ["email"], **values)
     member = find_by_email(address)
     if created:
@@ -192,6 +195,12 @@ def _member_and_sharing() -> Select:
 
 
 PROFILE_FIELDS = ("name", "credit_name", "organisation", "role", "region", "bio")
+
+
+def set_language(member: Member, code: str) -> None:
+    """The language of the member's pages, emails and notifications from now on."""
+    member.language = code
+    db.session.flush()
 
 
 def update_profile(member: Member, **fields: str) -> None:

@@ -12,17 +12,18 @@ from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..models import Member, ModerationAction, Report, Resource
+from ..vocab import N_
 
 # What each action is called on the admin pages.
 ACTIONS = {
-    "hide": "Hid resource",
-    "restore": "Restored resource",
-    "suspend": "Suspended member",
-    "reinstate": "Reinstated member",
-    "dismiss": "Dismissed report",
-    "edit-resource": "Edited resource",
-    "delete-resource": "Deleted resource",
-    "make-admin": "Made administrator",
+    "hide": N_("Hid resource"),
+    "restore": N_("Restored resource"),
+    "suspend": N_("Suspended member"),
+    "reinstate": N_("Reinstated member"),
+    "dismiss": N_("Dismissed report"),
+    "edit-resource": N_("Edited resource"),
+    "delete-resource": N_("Deleted resource"),
+    "make-admin": N_("Made administrator"),
 }
 SITE = "site"
 COMMAND_LINE = "command line"

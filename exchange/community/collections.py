@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from .. import access
@@ -106,7 +107,7 @@ def update_collection(collection: Collection, details: CollectionDetails) -> Non
     keeps its name: it is what "Save to my toolkit" fills."""
     if collection.is_default:
         if details.public:
-            raise Refused("“My toolkit” stays private: make a new collection to share.")
+            raise Refused(_("“My toolkit” stays private: make a new collection to share."))
         details.title = Collection.DEFAULT_TITLE
     collection.title = " ".join(details.title.split())
     collection.purpose = details.purpose.strip()
@@ -119,7 +120,7 @@ def update_collection(collection: Collection, details: CollectionDetails) -> Non
 def delete_collection(collection: Collection) -> None:
     """Delete a collection (never the default one), its items and who followed it."""
     if collection.is_default:
-        raise Refused("“My toolkit” can’t be deleted; take out what you no longer need.")
+        raise Refused(_("“My toolkit” can’t be deleted; take out what you no longer need."))
     _delete(collection)
     db.session.flush()
 
@@ -199,7 +200,7 @@ def item_of(collection: Collection, item_id: int) -> CollectionItem:
     """One item of this collection; refused if it is not one of its own (a stale page)."""
     item = db.session.get(CollectionItem, item_id)
     if item is None or item.collection_id != collection.id:
-        raise Refused("That item is no longer in this collection.")
+        raise Refused(_("That item is no longer in this collection."))
     return item
 
 
@@ -215,7 +216,7 @@ def move_item(collection: Collection, item_id: int, step: int) -> None:
     items = list(collection.items)
     index = next((i for i, item in enumerate(items) if item.id == item_id), None)
     if index is None:
-        raise Refused("That item is no longer in this collection.")
+        raise Refused(_("That item is no longer in this collection."))
     other = index + step
     if not 0 <= other < len(items):
         return
@@ -229,7 +230,7 @@ def move_item(collection: Collection, item_id: int, step: int) -> None:
 def set_item_note(collection: Collection, item_id: int, note: str, minutes: int | None) -> None:
     """How the item fits ("15 min, in pairs") and, in a kit, its minutes in the running order."""
     if minutes is not None and not 0 <= minutes <= MAX_MINUTES:
-        raise Refused(f"Minutes must be a whole number from 0 to {MAX_MINUTES}.")
+        raise Refused(_("Minutes must be a whole number from 0 to %(most)s.", most=MAX_MINUTES))
     item = item_of(collection, item_id)
     item.note = " ".join(note.split())[:MAX_NOTE_CHARS]
     item.minutes = minutes
@@ -244,7 +245,7 @@ def copy_collection(member: Member, original: Collection) -> Collection:
     """ "Make my own version": a private copy with the same order, notes, minutes and tags,
     that names the original (its page credits it as "based on … by …")."""
     if original.is_default:
-        raise Refused("“My toolkit” is a private list: make a collection to share or copy.")
+        raise Refused(_("“My toolkit” is a private list: make a collection to share or copy."))
     details = CollectionDetails(
         title=original.title,
         purpose=original.purpose,

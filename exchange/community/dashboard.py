@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from .. import counts
@@ -21,11 +22,11 @@ from .impact import week_starts
 
 WEEKS = 12
 FIGURES = {
-    "members": "New members",
-    "shares": "Resources shared",
-    "downloads": "Downloads",
-    "answered": "Requests answered",
-    "reports_open": "Reports open at the week’s end",
+    "members": _l("New members"),
+    "shares": _l("Resources shared"),
+    "downloads": _l("Downloads"),
+    "answered": _l("Requests answered"),
+    "reports_open": _l("Reports open at the week’s end"),
 }
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from .. import jobs, notify
 from ..extensions import db
+from ..i18n import speaking
 from ..models import Member, OutboxEmail, utcnow
 from .follows import NewsItem, whats_new
 
@@ -59,12 +62,16 @@ def queue_digest(member: Member, now: datetime) -> str | None:
     key = digest_key(member.id, now)
     if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key)) is not None:
         return None
-    items = whats_new(member, DIGEST_ITEMS, since=_covered_until(member, now))
-    if not items:
-        return None
-    site = current_app.config["SITE_NAME"]
-    subject = f"{site}: {len(items)} new {'resource' if len(items) == 1 else 'resources'} this week"
-    body = "\n".join(_body(member, items, site))
+    with speaking(member.language):
+        items = whats_new(member, DIGEST_ITEMS, since=_covered_until(member, now))
+        if not items:
+            return None
+        site = current_app.config["SITE_NAME"]
+        count = ngettext(
+            "%(num)d new resource this week", "%(num)d new resources this week", len(items)
+        )
+        subject = f"{site}: {count}"
+        body = "\n".join(_body(member, items, site))
     written = notify.insert_once(
         OutboxEmail, key=key, to_address=member.email, subject=subject, body=body
     )
@@ -83,19 +90,25 @@ def _covered_until(member: Member, now: datetime) -> datetime:
 
 
 def _body(member: Member, items: list[NewsItem], site: str) -> list[str]:
-    lines = [f"Hello {member.name},", "", "New this week from what you follow:", ""]
+    lines = [_("Hello %(name)s,", name=member.name), "", _("New this week from what you follow:")]
+    lines += [""]
     for item in items:
         resource = item.resource
-        giver = "shared anonymously" if resource.anonymous else f"by {resource.credit_name}"
+        if resource.anonymous:
+            giver = _("shared anonymously")
+        else:
+            giver = _("by %(name)s", name=resource.credit_name)
         lines += [f"* {resource.title}, {giver}"]
         lines += [f"  {reason}" for reason in item.reasons]
         lines += [f"  {notify.site_url('resources.show', resource_id=resource.id)}", ""]
     lines += [
-        f"Everything new for you: {notify.site_url('follows.whats_new')}",
+        _("Everything new for you: %(url)s", url=notify.site_url("follows.whats_new")),
         "",
         f"— {site}",
         "",
-        "You asked for this weekly email. Stop it on your account page: "
-        f"{notify.site_url('auth.account')}",
+        _(
+            "You asked for this weekly email. Stop it on your account page: %(url)s",
+            url=notify.site_url("auth.account"),
+        ),
     ]
     return lines

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, delete, exists, or_, select
 
 from .. import access
@@ -39,7 +40,7 @@ from .rules import Refused
 def follow_member(follower: Member, member: Member) -> bool:
     """Follow a colleague; True if this is new (following twice changes nothing)."""
     if follower.id == member.id:
-        raise Refused("That’s you: your own shares are listed on your exchange page.")
+        raise Refused(_("That’s you: your own shares are listed on your exchange page."))
     return _follow(follower, Follow.MEMBER, member.id)
 
 
@@ -51,7 +52,7 @@ def follow_topic(follower: Member, name: str) -> Tag:
     """Follow a topic by its name; refused kindly when no resource was ever given that tag."""
     tag = find_topic(name)
     if tag is None:
-        raise Refused("Nothing has been shared under that topic yet, so it can’t be followed.")
+        raise Refused(_("Nothing has been shared under that topic yet, so it can’t be followed."))
     _follow(follower, Follow.TAG, tag.id)
     return tag
 
@@ -184,10 +185,17 @@ def news_items(member: Member, resources: list[Resource]) -> list[NewsItem]:
     answered = _requests_answered(member, [r.id for r in resources])
     items = []
     for resource in resources:
-        reasons = [f"Answers your request “{title}”" for title in answered.get(resource.id, [])]
+        reasons = [
+            _("Answers your request “%(title)s”", title=title)
+            for title in answered.get(resource.id, [])
+        ]
         if resource.owner_id in member_ids and not resource.anonymous:
-            reasons.append(f"You follow {resource.owner.name}")
-        reasons += [f"Topic you follow: {name}" for name in resource.tag_names if name in topics]
+            reasons.append(_("You follow %(name)s", name=resource.owner.name))
+        reasons += [
+            _("Topic you follow: %(name)s", name=name)
+            for name in resource.tag_names
+            if name in topics
+        ]
         items.append(NewsItem(resource, reasons))
     return items
 

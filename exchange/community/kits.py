@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -208,9 +209,9 @@ def _mentions(pattern):
 def follow_kit(follower: Member, collection: Collection) -> bool:
     """Follow a shared kit: "What's new" then says when it changes or someone copies it."""
     if collection.owner_id == follower.id:
-        raise Refused("That’s your own kit: you see every change you make to it.")
+        raise Refused(_("That’s your own kit: you see every change you make to it."))
     if not collection.public:
-        raise Refused("Only shared kits can be followed.")
+        raise Refused(_("Only shared kits can be followed."))
     unique = ["follower_id", "kind", "target_id"]
     values = dict(follower_id=follower.id, kind=Follow.KIT, target_id=collection.id)
     return insert_if_absent(Follow, unique, **values)
@@ -276,7 +277,9 @@ def _changed_kits(member: Member, limit: int) -> list[KitNews]:
         .limit(limit)
     )
     return [
-        KitNews(kit, f"“{kit.title}”, a kit you follow, was changed", kit.updated_at)
+        KitNews(
+            kit, _("“%(title)s”, a kit you follow, was changed", title=kit.title), kit.updated_at
+        )
         for kit in db.session.scalars(query)
     ]
 
@@ -300,4 +303,8 @@ def _followed_kit(kit_id):
 
 def _copied_reason(kit: Collection) -> str:
     original = kit.copied_from.title if kit.copied_from else kit.title
-    return f"{kit.owner.name} made their own version of “{original}”, a kit you follow"
+    return _(
+        "%(name)s made their own version of “%(original)s”, a kit you follow",
+        name=kit.owner.name,
+        original=original,
+    )

@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from .. import notify
@@ -24,17 +27,18 @@ from ..models import (
     Resource,
     utcnow,
 )
+from ..vocab import N_
 from .audit import record_admin_action
 from .rules import Refused
 
 log = logging.getLogger(__name__)
 
 REPORT_REASONS = {
-    "spam": "Spam",
-    "not-career": "Not a career resource",
-    "client-data": "Contains client data",
-    "copyright": "Copyright",
-    "other": "Something else",
+    "spam": N_("Spam"),
+    "not-career": N_("Not a career resource"),
+    "client-data": N_("Contains client data"),
+    "copyright": N_("Copyright"),
+    "other": N_("Something else"),
 }
 
 
@@ -77,20 +81,22 @@ def _check_report(
     reporter: Member, reason: str, note: str, resource: Resource | None, member: Member | None
 ) -> None:
     if (resource is None) == (member is None):
-        raise Refused("A report is about one resource or one member.")
+        raise Refused(_("A report is about one resource or one member."))
     if reason not in REPORT_REASONS:
-        raise Refused("Please choose a reason.")
+        raise Refused(_("Please choose a reason."))
     if reason == "other" and not note.strip():
-        raise Refused("Please say in a few words what’s wrong.")
+        raise Refused(_("Please say in a few words what’s wrong."))
     owner_id = resource.owner_id if resource else member.id
     if owner_id == reporter.id:
-        raise Refused("You can’t report your own resources or yourself.")
+        raise Refused(_("You can’t report your own resources or yourself."))
 
 
 def report_target(item: Report) -> str:
     if item.resource is not None:
-        return f"resource “{item.resource.title}”"
-    return f"member {item.member.name}" if item.member else "something since removed"
+        return _("resource “%(title)s”", title=item.resource.title)
+    if item.member:
+        return _("member %(name)s", name=item.member.name)
+    return _("something since removed")
 
 
 def _tell_admins(item: Report) -> None:
@@ -102,15 +108,20 @@ def _tell_admins(item: Report) -> None:
             admin,
             f"report:{item.id}:{admin.id}",
             "report",
-            f"New report ({REPORT_REASONS[item.reason].lower()}) about {report_target(item)}.",
+            LazyString(_new_report_message, item),
             url_for("admin.reports"),
         )
+
+
+def _new_report_message(item: Report) -> str:
+    reason = _(REPORT_REASONS[item.reason]).lower()
+    return _("New report (%(reason)s) about %(target)s.", reason=reason, target=report_target(item))
 
 
 def hide_resource(admin: Member, resource: Resource, note: str) -> None:
     """Take a resource off the exchange (pages, search, downloads) after a report."""
     if resource.status == Resource.HIDDEN:
-        raise Refused("That resource is already hidden.")
+        raise Refused(_("That resource is already hidden."))
     resource.status = Resource.HIDDEN
     IndexChange.record(resource.id)
     action = _log_action(admin, "hide", note, resource_id=resource.id)
@@ -119,7 +130,11 @@ def hide_resource(admin: Member, resource: Resource, note: str) -> None:
         resource.owner,
         f"hidden:{action.id}",
         "moderation",
-        f"An administrator hid your resource “{resource.title}”: {note.strip()}",
+        _l(
+            "An administrator hid your resource “%(title)s”: %(note)s",
+            title=resource.title,
+            note=note.strip(),
+        ),
         url_for("resources.show", resource_id=resource.id),
     )
     log.info("admin %s hid resource %s", admin.id, resource.id)
@@ -128,7 +143,7 @@ def hide_resource(admin: Member, resource: Resource, note: str) -> None:
 def restore_resource(admin: Member, resource: Resource, note: str) -> None:
     """Publish a hidden resource again."""
     if resource.status != Resource.HIDDEN:
-        raise Refused("Only a hidden resource can be restored.")
+        raise Refused(_("Only a hidden resource can be restored."))
     resource.status = Resource.SUSPENDED if resource.owner.suspended else Resource.PUBLISHED
     IndexChange.record(resource.id)
     action = _log_action(admin, "restore", note, resource_id=resource.id)
@@ -136,7 +151,7 @@ def restore_resource(admin: Member, resource: Resource, note: str) -> None:
         resource.owner,
         f"restored:{action.id}",
         "moderation",
-        f"Your resource “{resource.title}” is visible again.",
+        _l("Your resource “%(title)s” is visible again.", title=resource.title),
         url_for("resources.show", resource_id=resource.id),
     )
     log.info("admin %s restored resource %s", admin.id, resource.id)
@@ -149,15 +164,15 @@ def suspend_member(admin: Member, member: Member, note: str) -> None:
     brings back exactly those, while anything an admin hid on its own stays hidden.
     """
     if member.is_admin:
-        raise Refused("Administrators can’t be suspended here.")
+        raise Refused(_("Administrators can’t be suspended here."))
     if member.suspended:
-        raise Refused("That member is already suspended.")
+        raise Refused(_("That member is already suspended."))
     member.suspended = True
     member.session_epoch += 1
     _set_status(member, Resource.PUBLISHED, Resource.SUSPENDED)
     action = _log_action(admin, "suspend", note, member_id=member.id)
     _close_reports(admin, note, Report.member_id == member.id)
-    _tell_member_directly(member, f"suspended:{action.id}", suspension_notice(note))
+    _tell_member_directly(member, f"suspended:{action.id}", LazyString(suspension_notice, note))
     db.session.flush()
     log.info("admin %s suspended member %s", admin.id, member.id)
 
@@ -165,12 +180,12 @@ def suspend_member(admin: Member, member: Member, note: str) -> None:
 def reinstate_member(admin: Member, member: Member, note: str) -> None:
     """Let a suspended member back in, with the resources their suspension hid."""
     if not member.suspended:
-        raise Refused("That member isn’t suspended.")
+        raise Refused(_("That member isn’t suspended."))
     member.suspended = False
     _set_status(member, Resource.SUSPENDED, Resource.PUBLISHED)
     action = _log_action(admin, "reinstate", note, member_id=member.id)
     _tell_member_directly(
-        member, f"reinstated:{action.id}", "Your account is active again: you can log in."
+        member, f"reinstated:{action.id}", _l("Your account is active again: you can log in.")
     )
     db.session.flush()
     log.info("admin %s reinstated member %s", admin.id, member.id)
@@ -178,11 +193,11 @@ def reinstate_member(admin: Member, member: Member, note: str) -> None:
 
 def suspension_notice(note: str) -> str:
     """What a suspended member is told, by email and when a login is refused."""
-    reason = note.strip() or "no reason was given"
-    return f"An administrator suspended your account: {reason}"
+    reason = note.strip() or _("no reason was given")
+    return _("An administrator suspended your account: %(reason)s", reason=reason)
 
 
-def _tell_member_directly(member: Member, key: str, message: str) -> None:
+def _tell_member_directly(member: Member, key: str, message: str | LazyString) -> None:
     """By email whatever their settings: a suspended member sees no page of the site."""
     notify.notify(member, key, "moderation", message)
     notify.queue_email(member, key, message)
@@ -198,7 +213,7 @@ def _set_status(member: Member, old: str, new: str) -> None:
 def dismiss_report(admin: Member, item: Report, note: str) -> None:
     """Close a report with no action, telling the reporter it was looked at."""
     if item.status != Report.OPEN:
-        raise Refused("That report has already been handled.")
+        raise Refused(_("That report has already been handled."))
     _log_action(admin, "dismiss", note, report_id=item.id)
     _handle(admin, item, Report.DISMISSED, note)
     db.session.flush()
@@ -213,14 +228,27 @@ def _close_reports(admin: Member, note: str, about) -> None:
 def _handle(admin: Member, item: Report, status: str, note: str) -> None:
     item.status, item.handled_by_id = status, admin.id
     item.handled_note, item.handled_at = note.strip(), utcnow()
-    outcome = "taken action" if status == Report.ACTIONED else "decided to leave it as it is"
     notify.notify(
         item.reporter,
         f"report-handled:{item.id}",
         "report-handled",
-        f"Thank you for your report about {report_target(item)}. "
-        f"An administrator has looked into it and {outcome}.",
+        LazyString(_handled_message, item, status),
         "",
+    )
+
+
+def _handled_message(item: Report, status: str) -> str:
+    target = report_target(item)
+    if status == Report.ACTIONED:
+        return _(
+            "Thank you for your report about %(target)s. An administrator has looked into it "
+            "and taken action.",
+            target=target,
+        )
+    return _(
+        "Thank you for your report about %(target)s. An administrator has looked into it and "
+        "decided to leave it as it is.",
+        target=target,
     )
 
 

@@ -15,6 +15,9 @@ import unicodedata
 from collections.abc import Sequence
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -90,13 +93,14 @@ def own_words(note: str, recipient: Member) -> set[str]:
 def ask_problem(asker: Member, recipient: Member, note: str) -> str | None:
     """Why this direct ask can't be sent, in words for the asker; None when it can."""
     if recipient.id == asker.id:
-        return "You can’t send a request to yourself."
+        return _("You can’t send a request to yourself.")
     if recipient.suspended:
-        return "This member isn’t taking requests at the moment."
+        return _("This member isn’t taking requests at the moment.")
     if _open_ask_between(asker, recipient):
-        return (
-            f"You already have an open request with {recipient.name}. "
-            "Please wait for their answer before asking again."
+        return _(
+            "You already have an open request with %(name)s. Please wait for their answer "
+            "before asking again.",
+            name=recipient.name,
         )
     return note_problem(asker, recipient, note)
 
@@ -104,16 +108,19 @@ def ask_problem(asker: Member, recipient: Member, note: str) -> str | None:
 def note_problem(asker: Member, recipient: Member, note: str) -> str | None:
     """The courteous-note rule: long enough, personal, and written for this member."""
     if len(note.strip()) < MIN_NOTE_CHARS:
-        return (
-            f"Please say a little more about why you’re asking — at least {MIN_NOTE_CHARS} "
-            f"characters. A line about your clients or what you’re working on helps "
-            f"{recipient.name} decide."
+        return _(
+            "Please say a little more about why you’re asking — at least %(count)s "
+            "characters. A line about your clients or what you’re working on helps %(name)s "
+            "decide.",
+            count=MIN_NOTE_CHARS,
+            name=recipient.name,
         )
     if len(own_words(note, recipient)) < MIN_OWN_WORDS:
-        return (
-            "That reads like a note anyone could send to anyone. Please tell "
-            f"{recipient.name} why you’re asking them: who it’s for, what you’re working "
-            "on, or which of their resources caught your eye."
+        return _(
+            "That reads like a note anyone could send to anyone. Please tell %(name)s why "
+            "you’re asking them: who it’s for, what you’re working on, or which of their "
+            "resources caught your eye.",
+            name=recipient.name,
         )
     previous = db.session.scalar(
         select(ShareRequest.recipient_id).where(
@@ -121,15 +128,17 @@ def note_problem(asker: Member, recipient: Member, note: str) -> str | None:
         )
     )
     if previous == recipient.id:
-        return (
-            f"You’ve sent {recipient.name} this same note before. If you’re asking again, "
-            "please say what has changed."
+        return _(
+            "You’ve sent %(name)s this same note before. If you’re asking again, please say "
+            "what has changed.",
+            name=recipient.name,
         )
     if previous is not None:
-        return (
+        return _(
             "You’ve already sent this same note to another member. Each request needs a note "
-            f"written for the person you’re asking — what makes {recipient.name} the "
-            "right colleague to ask?"
+            "written for the person you’re asking — what makes %(name)s the right colleague "
+            "to ask?",
+            name=recipient.name,
         )
     return None
 
@@ -141,20 +150,21 @@ def board_note_problem(asker: Member, title: str, body: str) -> str | None:
     says a lot), but "pls" over "please share" says nothing anyone could answer.
     """
     if len(body.strip()) < MIN_NOTE_CHARS:
-        return (
-            f"Please say a little more about what you’re looking for — at least "
-            f"{MIN_NOTE_CHARS} characters. A line about your clients or what you’re working "
-            "on helps colleagues choose the right tool."
+        return _(
+            "Please say a little more about what you’re looking for — at least %(count)s "
+            "characters. A line about your clients or what you’re working on helps "
+            "colleagues choose the right tool.",
+            count=MIN_NOTE_CHARS,
         )
     words = set(normalise_note(f"{title} {body}").split())
     if len({w for w in words if w not in STOCK_WORDS and not w.isdigit()}) < MIN_OWN_WORDS:
-        return (
+        return _(
             "That reads like a note anyone could send to anyone. Please tell colleagues "
             "what you’re looking for: who it’s for, what you’re working on, or what you’ve "
             "tried already."
         )
     if _open_board_request_saying(asker, body):
-        return (
+        return _(
             "You already have this same request open on Requests. Colleagues can see it "
             "there; if you’re asking again, please say what has changed."
         )
@@ -203,7 +213,7 @@ def ask_member(asker: Member, recipient: Member, title: str, note: str) -> Share
         recipient,
         f"ask:{share_request.id}",
         "ask",
-        f"{asker.name} sent you a request: “{share_request.title}”.",
+        _l("%(name)s sent you a request: “%(title)s”.", name=asker.name, title=share_request.title),
         url_for("requests.show", request_id=share_request.id),
     )
     log.info("member %s asked member %s directly (%s)", asker.id, recipient.id, share_request.id)
@@ -230,19 +240,19 @@ def answer_problem(share_request: ShareRequest, giver: Member, resource: Resourc
     if problem:
         return problem
     if resource.owner_id != giver.id:
-        return "You can answer with a resource you shared yourself."
+        return _("You can answer with a resource you shared yourself.")
     if resource.status not in (Resource.PUBLISHED, Resource.DRAFT):
-        return "That resource isn’t available to share right now."
+        return _("That resource isn’t available to share right now.")
     return None
 
 
 def may_answer_problem(share_request: ShareRequest, giver: Member) -> str | None:
     if not share_request.is_open:
-        return "This request is closed, so it can’t take new answers."
+        return _("This request is closed, so it can’t take new answers.")
     if giver.id == share_request.asker_id:
-        return "This is your own request."
+        return _("This is your own request.")
     if share_request.is_direct and giver.id != share_request.recipient_id:
-        return "Only the member who was asked can answer this."
+        return _("Only the member who was asked can answer this.")
     return None
 
 
@@ -266,7 +276,7 @@ def answer_request(
         with db.session.begin_nested():
             db.session.add(answer)
     except IntegrityError as exc:
-        raise Refused("That resource already answers this request.") from exc
+        raise Refused(_("That resource already answers this request.")) from exc
     if resource.status == Resource.PUBLISHED:
         _announce(answer)
     log.info("member %s answers request %s with %s", giver.id, share_request.id, resource.id)
@@ -281,12 +291,20 @@ def announce_answers(resource: Resource) -> None:
 
 def _announce(answer: Answer) -> None:
     share_request, resource = answer.request, answer.resource
-    who = "A member" if resource.anonymous else answer.giver.name
+    titles = {"request": share_request.title, "title": resource.title}
+    if resource.anonymous:
+        message = _l("A member answered your request “%(request)s” with “%(title)s”.", **titles)
+    else:
+        message = _l(
+            "%(name)s answered your request “%(request)s” with “%(title)s”.",
+            name=answer.giver.name,
+            **titles,
+        )
     notify.notify(
         share_request.asker,
         f"answer:{answer.id}",
         "answer",
-        f"{who} answered your request “{share_request.title}” with “{resource.title}”.",
+        message,
         url_for("requests.show", request_id=share_request.id),
     )
 
@@ -298,7 +316,7 @@ def answerable_request(
     request may have closed while they were filling in the share form."""
     share_request = db.session.get(ShareRequest, request_id) if request_id else None
     if share_request is None or not can_see_request(member, share_request):
-        return None, "That request isn’t available any more."
+        return None, _("That request isn’t available any more.")
     problem = may_answer_problem(share_request, member)
     return (None, problem) if problem else (share_request, None)
 
@@ -309,7 +327,7 @@ def visible_answers(user, share_request: ShareRequest) -> list[Answer]:
 
 
 # A request is fulfilled by an answer: with none yet, it stays open for colleagues to answer.
-NOTHING_TO_FULFIL = (
+NOTHING_TO_FULFIL = _l(
     "Nobody has answered this request yet, so there is nothing to mark fulfilled. "
     "It stays open on Requests until a colleague answers."
 )
@@ -320,9 +338,9 @@ def fulfil_request(
 ) -> None:
     """The asker marks their request fulfilled, naming the answer that helped and thanking."""
     if share_request.asker_id != asker.id:
-        raise Refused("Only the member who asked can mark this request fulfilled.")
+        raise Refused(_("Only the member who asked can mark this request fulfilled."))
     if not share_request.is_open:
-        raise Refused("This request is already closed.")
+        raise Refused(_("This request is already closed."))
     if not visible_answers(asker, share_request):
         raise Refused(NOTHING_TO_FULFIL)
     share_request.status = ShareRequest.FULFILLED
@@ -339,7 +357,11 @@ def _accept(share_request: ShareRequest, asker: Member, answer: Answer, thanks_n
         answer.giver,
         f"accepted:{answer.id}",
         "accepted",
-        f"{asker.name} says your answer fulfilled their request “{share_request.title}”.",
+        _l(
+            "%(name)s says your answer fulfilled their request “%(title)s”.",
+            name=asker.name,
+            title=share_request.title,
+        ),
         url_for("requests.show", request_id=share_request.id),
     )
     if thanks_note.strip():
@@ -349,9 +371,9 @@ def _accept(share_request: ShareRequest, asker: Member, answer: Answer, thanks_n
 def decline_request(share_request: ShareRequest, recipient: Member, reply: str = "") -> None:
     """The member asked directly says, politely, not this time."""
     if share_request.recipient_id != recipient.id:
-        raise Refused("Only the member who was asked can decline.")
+        raise Refused(_("Only the member who was asked can decline."))
     if not share_request.is_open:
-        raise Refused("This request is already closed.")
+        raise Refused(_("This request is already closed."))
     share_request.status = ShareRequest.DECLINED
     share_request.reply = reply.strip()
     share_request.closed_at = utcnow()
@@ -359,11 +381,21 @@ def decline_request(share_request: ShareRequest, recipient: Member, reply: str =
         share_request.asker,
         f"declined:{share_request.id}",
         "declined",
-        f"{recipient.name} can’t share “{share_request.title}” this time"
-        + (f": “{share_request.reply}”" if share_request.reply else ". Thank you for asking."),
+        _declined_message(recipient, share_request),
         url_for("requests.show", request_id=share_request.id),
     )
     log.info("member %s declined ask %s", recipient.id, share_request.id)
+
+
+def _declined_message(recipient: Member, share_request: ShareRequest) -> LazyString:
+    names = {"name": recipient.name, "title": share_request.title}
+    if share_request.reply:
+        return _l(
+            "%(name)s can’t share “%(title)s” this time: “%(reply)s”",
+            reply=share_request.reply,
+            **names,
+        )
+    return _l("%(name)s can’t share “%(title)s” this time. Thank you for asking.", **names)
 
 
 # -- lists ---------------------------------------------------------------------------------

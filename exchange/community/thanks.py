@@ -8,6 +8,9 @@ import logging
 from dataclasses import dataclass
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
@@ -77,7 +80,7 @@ def thank(member: Member, resource: Resource, note: str) -> Thanks:
     """Say (or change) how you used a resource; the giver is emailed about it once, and their
     notification always quotes the note as it now reads."""
     if not may_thank(member, resource):
-        raise Refused("Download it first, then come back and say how it went.")
+        raise Refused(_("Download it first, then come back and say how it went."))
     thanks = write_thanks(member, resource, note)
     db.session.flush()
     return thanks
@@ -100,9 +103,16 @@ def write_thanks(member: Member, resource: Resource, note: str) -> Thanks:
     return thanks
 
 
-def _thanks_notice(thanks: Thanks, member: Member, resource: Resource) -> tuple[str, str, str]:
+def _thanks_notice(
+    thanks: Thanks, member: Member, resource: Resource
+) -> tuple[str, str, LazyString]:
     """The key, kind and message of the giver's notice of ``thanks``, quoting its note."""
-    message = f"{member.name} thanked you for “{resource.title}”: “{_short(thanks.note)}”"
+    message = _l(
+        "%(name)s thanked you for “%(title)s”: “%(note)s”",
+        name=member.name,
+        title=resource.title,
+        note=_short(thanks.note),
+    )
     return f"thanks:{thanks.id}", "thanks", message
 
 
@@ -116,11 +126,11 @@ def _revise_thanks(thanks: Thanks, member: Member, resource: Resource, note: str
     an email not yet sent is rewritten. An email already sent is not sent again: each event
     is emailed at most once."""
     thanks.note = note.strip()
-    key, _, message = _thanks_notice(thanks, member, resource)
+    key, _kind, message = _thanks_notice(thanks, member, resource)
     db.session.execute(
         update(Notification)
         .where(Notification.key == key)
-        .values(message=message[:500], read_at=None)
+        .values(message=notify.worded_for(resource.owner, message)[:500], read_at=None)
     )
     unsent = delete(OutboxEmail).where(
         OutboxEmail.key == f"email:{key}", OutboxEmail.status == OutboxEmail.PENDING

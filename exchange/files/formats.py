@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from ..vocab import N_
+
 # Zip limits, checked on the central directory alone (nothing is decompressed to test them).
 ZIP_MAX_ENTRIES = 10_000
 ZIP_MAX_UNPACKED_BYTES = 300 * 1024 * 1024
@@ -91,6 +93,15 @@ class FileType:
         return bool(self.package) or self.reader in ("pdf", "image") or self.drawn_by_office
 
 
+def _(text: str, **values: object) -> str:
+    """A refusal in the reader's language. Flask-Babel is imported only when a refusal is
+    worded, in the web process: the limited child processes that read files import this
+    module without the web stack."""
+    from flask_babel import gettext
+
+    return gettext(text, **values)
+
+
 class UnsupportedFile(ValueError):
     """str(exc) is a short, friendly sentence for the sharer, naming the file."""
 
@@ -117,13 +128,13 @@ _EXCEL = frozenset({"xlsx", "xltx", _OOXML_ENCRYPTED})
 _POWERPOINT = frozenset({"pptx", "potx", "ppsx", _OOXML_ENCRYPTED})
 
 
-_FOOTER = "in the footer of every page"
-_PRINT_FOOTER = "in every sheet’s print footer"
-_SLIDE = "in a small line at the bottom of every slide"
-_LAST_LINE = "on a last line after the text"
+_FOOTER = N_("in the footer of every page")
+_PRINT_FOOTER = N_("in every sheet’s print footer")
+_SLIDE = N_("in a small line at the bottom of every slide")
+_LAST_LINE = N_("on a last line after the text")
 _OLD_OFFICE = "old {} files cannot be changed without risk of damaging them"
-_IMAGE_AS_SHARED = "an image is served exactly as it was shared"
-_CSV_ROW = "a line added to a CSV table would be read as one more row of data"
+_IMAGE_AS_SHARED = N_("an image is served exactly as it was shared")
+_CSV_ROW = N_("a line added to a CSV table would be read as one more row of data")
 
 
 def _kinds(*names: str) -> frozenset[str]:
@@ -133,63 +144,63 @@ def _kinds(*names: str) -> frozenset[str]:
 ALLOWED: dict[str, FileType] = {
     t.format: t
     for t in (
-        FileType("doc", "application/msword", "Word document", "a Word document",
+        FileType("doc", "application/msword", N_("Word document"), N_("a Word document"),
                  _kinds("doc"), "legacy-word",
                  no_page_credit=_OLD_OFFICE.format("Word")),
-        FileType("docx", f"{_OOXML}.wordprocessingml.document", "Word document",
-                 "a Word document", _WORD, "word", "ooxml",
+        FileType("docx", f"{_OOXML}.wordprocessingml.document", N_("Word document"),
+                 N_("a Word document"), _WORD, "word", "ooxml",
                  page_credit=_FOOTER, drawn_by_office=True, page_writer="word"),
-        FileType("dotx", f"{_OOXML}.wordprocessingml.template", "Word template",
-                 "a Word template", _WORD, "word", "ooxml",
+        FileType("dotx", f"{_OOXML}.wordprocessingml.template", N_("Word template"),
+                 N_("a Word template"), _WORD, "word", "ooxml",
                  page_credit=_FOOTER, drawn_by_office=True, page_writer="word"),
-        FileType("xls", "application/vnd.ms-excel", "Spreadsheet (Excel)",
-                 "an Excel spreadsheet", _kinds("xls"), "legacy-sheet",
+        FileType("xls", "application/vnd.ms-excel", N_("Spreadsheet (Excel)"),
+                 N_("an Excel spreadsheet"), _kinds("xls"), "legacy-sheet",
                  no_page_credit=_OLD_OFFICE.format("Excel")),
-        FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", "Spreadsheet (Excel)",
-                 "an Excel spreadsheet", _EXCEL, "sheet", "ooxml",
+        FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", N_("Spreadsheet (Excel)"),
+                 N_("an Excel spreadsheet"), _EXCEL, "sheet", "ooxml",
                  page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="excel"),
-        FileType("xltx", f"{_OOXML}.spreadsheetml.template", "Spreadsheet template (Excel)",
-                 "an Excel template", _EXCEL, "sheet", "ooxml",
+        FileType("xltx", f"{_OOXML}.spreadsheetml.template", N_("Spreadsheet template (Excel)"),
+                 N_("an Excel template"), _EXCEL, "sheet", "ooxml",
                  page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="excel"),
-        FileType("ppt", "application/vnd.ms-powerpoint", "Presentation (PowerPoint)",
-                 "a PowerPoint presentation", _kinds("ppt"), "legacy-slides",
+        FileType("ppt", "application/vnd.ms-powerpoint", N_("Presentation (PowerPoint)"),
+                 N_("a PowerPoint presentation"), _kinds("ppt"), "legacy-slides",
                  no_page_credit=_OLD_OFFICE.format("PowerPoint")),
-        FileType("pptx", f"{_OOXML}.presentationml.presentation", "Presentation (PowerPoint)",
-                 "a PowerPoint presentation", _POWERPOINT, "slides", "ooxml",
+        FileType("pptx", f"{_OOXML}.presentationml.presentation", N_("Presentation (PowerPoint)"),
+                 N_("a PowerPoint presentation"), _POWERPOINT, "slides", "ooxml",
                  page_credit=_SLIDE, drawn_by_office=True, page_writer="slides"),
         FileType("potx", f"{_OOXML}.presentationml.template",
-                 "Presentation template (PowerPoint)", "a PowerPoint template", _POWERPOINT,
+                 N_("Presentation template (PowerPoint)"), N_("a PowerPoint template"), _POWERPOINT,
                  "slides", "ooxml",
                  page_credit=_SLIDE, drawn_by_office=True, page_writer="slides"),
-        FileType("odt", f"{_ODF}.text", "Text document (OpenDocument)", "an OpenDocument text",
-                 _kinds("odt", "ott"), "odf", "odf",
+        FileType("odt", f"{_ODF}.text", N_("Text document (OpenDocument)"),
+                 N_("an OpenDocument text"), _kinds("odt", "ott"), "odf", "odf",
                  page_credit=_FOOTER, drawn_by_office=True, page_writer="odf-footer"),
-        FileType("ods", f"{_ODF}.spreadsheet", "Spreadsheet (OpenDocument)",
-                 "an OpenDocument spreadsheet", _kinds("ods", "ots"), "odf", "odf",
+        FileType("ods", f"{_ODF}.spreadsheet", N_("Spreadsheet (OpenDocument)"),
+                 N_("an OpenDocument spreadsheet"), _kinds("ods", "ots"), "odf", "odf",
                  page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="odf-footer"),
-        FileType("odp", f"{_ODF}.presentation", "Presentation (OpenDocument)",
-                 "an OpenDocument presentation", _kinds("odp", "otp"), "odf", "odf",
+        FileType("odp", f"{_ODF}.presentation", N_("Presentation (OpenDocument)"),
+                 N_("an OpenDocument presentation"), _kinds("odp", "otp"), "odf", "odf",
                  page_credit=_SLIDE, drawn_by_office=True, page_writer="odf-slides"),
-        FileType("rtf", "application/rtf", "Rich Text document", "an RTF document",
+        FileType("rtf", "application/rtf", N_("Rich Text document"), N_("an RTF document"),
                  _kinds("rtf"), "rtf",
                  page_credit=_FOOTER, drawn_by_office=True, page_writer="rtf"),
-        FileType("pdf", "application/pdf", "PDF", "a PDF", _kinds("pdf"), "pdf",
-                 page_credit="in a thin line at the bottom of every page", page_writer="pdf"),
-        FileType("txt", "text/plain", "Text file", "a text file", _kinds("text"), "text",
+        FileType("pdf", "application/pdf", N_("PDF"), N_("a PDF"), _kinds("pdf"), "pdf",
+                 page_credit=N_("in a thin line at the bottom of every page"), page_writer="pdf"),
+        FileType("txt", "text/plain", N_("Text file"), N_("a text file"), _kinds("text"), "text",
                  page_credit=_LAST_LINE, page_writer="text"),
-        FileType("csv", "text/csv", "CSV table", "a CSV file", _kinds("text"), "text",
+        FileType("csv", "text/csv", N_("CSV table"), N_("a CSV file"), _kinds("text"), "text",
                  no_page_credit=_CSV_ROW),
-        FileType("md", "text/markdown", "Markdown text", "a Markdown file", _kinds("text"),
+        FileType("md", "text/markdown", N_("Markdown text"), N_("a Markdown file"), _kinds("text"),
                  "text",
                  page_credit=_LAST_LINE, page_writer="text"),
-        FileType("png", "image/png", "Image (PNG)", "a PNG image", _kinds("png"), "image",
+        FileType("png", "image/png", N_("Image (PNG)"), N_("a PNG image"), _kinds("png"), "image",
                  no_page_credit=_IMAGE_AS_SHARED),
-        FileType("jpg", "image/jpeg", "Image (JPEG)", "a JPEG image", _kinds("jpg"), "image",
-                 aliases=("jpeg",),
+        FileType("jpg", "image/jpeg", N_("Image (JPEG)"), N_("a JPEG image"), _kinds("jpg"),
+                 "image", aliases=("jpeg",),
                  no_page_credit=_IMAGE_AS_SHARED),
-        FileType("gif", "image/gif", "Image (GIF)", "a GIF image", _kinds("gif"), "image",
+        FileType("gif", "image/gif", N_("Image (GIF)"), N_("a GIF image"), _kinds("gif"), "image",
                  no_page_credit=_IMAGE_AS_SHARED),
-        FileType("webp", "image/webp", "Image (WebP)", "a WebP image", _kinds("webp"),
+        FileType("webp", "image/webp", N_("Image (WebP)"), N_("a WebP image"), _kinds("webp"),
                  "image",
                  no_page_credit=_IMAGE_AS_SHARED),
     )
@@ -206,7 +217,7 @@ EXTENSIONS: dict[str, str] = {
     ext: t.format for t in ALLOWED.values() for ext in (t.format, *t.aliases)
 }
 ACCEPT_ATTRIBUTE = ",".join(f".{ext}" for ext in EXTENSIONS)
-ALLOWED_SUMMARY = (
+ALLOWED_SUMMARY = N_(
     "Word, Excel, PowerPoint, OpenDocument, PDF, RTF, text, CSV, Markdown "
     "and images (PNG, JPEG, GIF, WebP)"
 )
@@ -311,7 +322,7 @@ def clean_filename(name: str) -> str:
         name = f"{stem}_.{ext}"
     name = _shorten(name, MAX_FILENAME_CHARS)
     if not name:
-        raise UnsupportedFile("The file has no usable name: rename it and share it again.")
+        raise UnsupportedFile(_("The file has no usable name: rename it and share it again."))
     return name
 
 
@@ -355,7 +366,9 @@ def detect(path: Path, filename: str) -> FileType:
             with path.open("rb") as fh:
                 check_image_size(fh)
     except UnsafeContent as exc:
-        raise UnsupportedFile(f"“{name}” cannot be accepted: {exc}.") from exc
+        raise UnsupportedFile(
+            _("“%(name)s” cannot be accepted: %(exc)s.", name=name, exc=exc)
+        ) from exc
     if content.kind not in ALLOWED[fmt].sniffed:
         raise UnsupportedFile(_mismatch_sentence(name, fmt, content))
     return ALLOWED[fmt]
@@ -394,7 +407,12 @@ def _format_from_name(name: str) -> str:
             f"“{name}” has no extension, so we cannot tell what it is. We accept {ALLOWED_SUMMARY}."
         )
     raise UnsupportedFile(
-        f"“{name}” is a .{ext} file, which we do not accept. We accept {ALLOWED_SUMMARY}."
+        _(
+            "“%(name)s” is a .%(ext)s file, which we do not accept. We accept %(ALLOWED_SUMMARY)s.",
+            name=name,
+            ext=ext,
+            ALLOWED_SUMMARY=ALLOWED_SUMMARY,
+        )
     )
 
 
@@ -407,12 +425,21 @@ def _macro_sentence(name: str, macro_free_ext: str) -> str:
 
 def _mismatch_sentence(name: str, fmt: str, content: _Content) -> str:
     if content.kind == "empty":
-        return f"“{name}” is empty: choose the saved file and share it again."
+        return _("“%(name)s” is empty: choose the saved file and share it again.", name=name)
     if content.kind == "damaged":
-        return f"“{name}” is damaged or incomplete: it cannot be opened as {ALLOWED[fmt].noun}."
+        return _(
+            "“%(name)s” is damaged or incomplete: it cannot be opened as %(noun)s.",
+            name=name,
+            noun=_(ALLOWED[fmt].noun),
+        )
     if _MACRO_KINDS.get(content.kind) in ALLOWED[fmt].sniffed:  # e.g. an .xlsm renamed .xlsx
         return _macro_sentence(name, fmt)
-    return f"“{name}” is not {ALLOWED[fmt].noun}: its contents look like {content.looks_like}."
+    return _(
+        "“%(name)s” is not %(noun)s: its contents look like %(looks_like)s.",
+        name=name,
+        noun=_(ALLOWED[fmt].noun),
+        looks_like=content.looks_like,
+    )
 
 
 def _sniff(path: Path) -> _Content:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from . import credit as credit_mod
 from . import office_preview
@@ -72,7 +73,7 @@ def stage(stream: BinaryIO, filename: str, workdir: Path, budget: int) -> Prepar
     path = workdir / f"upload-{len(list(workdir.iterdir()))}"
     size, digest = _copy_hashing(stream, path, budget, name)
     if size == 0:
-        raise UploadRefused(f"“{name}” is empty.")
+        raise UploadRefused(_("“%(name)s” is empty.", name=name))
     try:
         # The name as sent: trailing dots, NUL bytes and double extensions are refused,
         # not quietly repaired into something that looks allowed.

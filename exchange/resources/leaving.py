@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from .. import accounts, community, jobs
 from ..extensions import db
 from ..models import IndexChange, Member, Resource
@@ -35,7 +37,7 @@ class Choices:
 def delete_account(member: Member, password: str, choices: Choices) -> None:
     """Delete ``member``'s account as they chose, or raise :class:`WrongPassword`."""
     if not accounts.check_password(member, password):
-        raise WrongPassword("That isn’t your password.")
+        raise WrongPassword(_("That isn’t your password."))
     member_id = member.id
     community.scrub_names(member, _names_of(member))  # first: re-credited copies see it
     stale = _resources_leave(member, choices.keep_resources)

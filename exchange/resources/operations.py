@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -170,7 +171,7 @@ def share_resource(
     commits: what it writes is kept with the share, and if it fails nothing of the share is.
     """
     if not uploads:
-        raise UploadRefused("Please choose at least one file to share.")
+        raise UploadRefused(_("Please choose at least one file to share."))
     problem = answers and may_answer_problem(answers, owner)
     if problem:
         raise Refused(problem)
@@ -262,13 +263,19 @@ def check_quota(owner_id: int, adding: Sequence[PreparedFile], new_files: int) -
     size += _earlier_versions_size(owner_id)
     if files + new_files > config["QUOTA_FILES"]:
         raise QuotaExceeded(
-            f"Your account can hold {config['QUOTA_FILES']} files and this share would go "
-            "over. Please remove files you no longer need, or contact us for more room."
+            _(
+                "Your account can hold %(count)s files and this share would go over. Please "
+                "remove files you no longer need, or contact us for more room.",
+                count=config["QUOTA_FILES"],
+            )
         )
     if size + sum(p.size for p in adding) > config["QUOTA_MB"] * 1024 * 1024:
         raise QuotaExceeded(
-            f"Your account can hold {config['QUOTA_MB']} MB and this share would go over. "
-            "Please remove files you no longer need, or contact us for more room."
+            _(
+                "Your account can hold %(size)s MB and this share would go over. Please "
+                "remove files you no longer need, or contact us for more room.",
+                size=config["QUOTA_MB"],
+            )
         )
 
 
@@ -495,7 +502,9 @@ def edit_resource(
     removing = [f for f in resource.files if f.id in set(remove_ids)]
     replacing = _files_replaced(resource, replacements, removing)
     if len(resource.files) - len(removing) + len(uploads) < 1:
-        raise UploadRefused("A resource needs at least one file: add one before removing the last.")
+        raise UploadRefused(
+            _("A resource needs at least one file: add one before removing the last.")
+        )
     credit_changed = credit_for(resource) != credit_for(details) or (
         resource.credit_on_page_wanted != details.credit_on_page_wanted
         or resource.credit_txt != bool(details.credit_txt)
@@ -533,12 +542,14 @@ def _files_replaced(
     by_id = {f.id: f for f in resource.files}
     rows = [by_id.get(r.file_id) for r in replacements]
     if any(row is None for row in rows):
-        raise UploadRefused("A file you chose to replace is no longer part of this resource.")
+        raise UploadRefused(_("A file you chose to replace is no longer part of this resource."))
     both = next((row for row in rows if row in removing), None)
     if both is not None:
         raise UploadRefused(
-            f"Please either remove “{both.original_name}” or replace it with a new version, "
-            "not both."
+            _(
+                "Please either remove “%(name)s” or replace it with a new version, not both.",
+                name=both.original_name,
+            )
         )
     return rows
 

@@ -44,9 +44,9 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (requests, community, kits, admin):
         app.register_blueprint(module.bp)
-    from . import feeds, follows
+    from . import feeds, follows, language
 
-    for module in (feeds, follows):
+    for module in (feeds, follows, language):
         app.register_blueprint(module.bp)
         module.init_app(app)
     from . import api

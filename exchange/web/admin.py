@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, community, transactions
@@ -23,7 +24,7 @@ RECENT = 30
 @login_required
 def admins_only():
     if not access.can_administer(current_user):
-        raise AccessDenied("Only administrators can see the admin area.")
+        raise AccessDenied(_("Only administrators can see the admin area."))
 
 
 @bp.route("/reports")
@@ -35,6 +36,7 @@ def _queue_page(form: ModerationForm, status: int = 200, failed_for: str = ""):
     context = dict(
         **community.moderation_queue(recent=RECENT),
         reasons=community.REPORT_REASONS,
+        labels=community.ACTIONS,
         form=form,
         failed_for=failed_for,
     )
@@ -76,7 +78,7 @@ def restore(resource_id: int):
     resource = db.get_or_404(Resource, resource_id)
     return _decide(
         lambda note: community.restore_resource(current_user, resource, note),
-        f"“{resource.title}” is visible again.",
+        _("“%(title)s” is visible again.", title=resource.title),
     )
 
 
@@ -86,7 +88,7 @@ def suspend(member_id: int):
     member = db.get_or_404(Member, member_id)
     return _decide(
         lambda note: community.suspend_member(current_user, member, note),
-        f"{member.name} is suspended and their resources are hidden.",
+        _("%(name)s is suspended and their resources are hidden.", name=member.name),
     )
 
 
@@ -96,7 +98,7 @@ def reinstate(member_id: int):
     member = db.get_or_404(Member, member_id)
     return _decide(
         lambda note: community.reinstate_member(current_user, member, note),
-        f"{member.name} is reinstated, with their resources.",
+        _("%(name)s is reinstated, with their resources.", name=member.name),
     )
 
 
@@ -106,5 +108,5 @@ def dismiss(report_id: int):
     item = db.get_or_404(Report, report_id)
     return _decide(
         lambda note: community.dismiss_report(current_user, item, note),
-        "Report dismissed; the reporter has been thanked.",
+        _("Report dismissed; the reporter has been thanked."),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from .. import jobs, transactions
 from .admin import bp
@@ -30,9 +31,9 @@ def retry_job(failed_id: int):
     _checked_form()
     if jobs.retry_failed(failed_id):
         transactions.commit()
-        flash("The job is queued again.", "success")
+        flash(_("The job is queued again."), "success")
     else:
-        flash("That job is no longer on the list.", "warning")
+        flash(_("That job is no longer on the list."), "warning")
     return redirect(url_for("admin.failed_jobs"))
 
 
@@ -41,9 +42,9 @@ def discard_job(failed_id: int):
     _checked_form()
     if jobs.discard_failed(failed_id):
         transactions.commit()
-        flash("The job is discarded.", "success")
+        flash(_("The job is discarded."), "success")
     else:
-        flash("That job is no longer on the list.", "warning")
+        flash(_("That job is no longer on the list."), "warning")
     return redirect(url_for("admin.failed_jobs"))
 
 

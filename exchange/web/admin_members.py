@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import accounts, community, transactions
@@ -83,8 +84,11 @@ def suspension(member_id: int):
         flash(str(exc), "warning")
     else:
         transactions.commit()
-        done = "reinstated" if verb is community.reinstate_member else "suspended"
-        flash(f"{member.name} is {done}; they have been told why by email.", "success")
+        if verb is community.reinstate_member:
+            done = _("%(name)s is reinstated; they have been told why by email.", name=member.name)
+        else:
+            done = _("%(name)s is suspended; they have been told why by email.", name=member.name)
+        flash(done, "success")
     return redirect(url_for("admin.member", member_id=member.id))
 
 

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, community, transactions
@@ -121,17 +122,22 @@ def confirm(token: str):
     done = accounts.confirm(token, session.get(BROWSER_NONCE, ""))
     transactions.commit()
     if done is None:
-        flash("That link has expired or was already replaced. Log in to get a new one.", "warning")
+        flash(
+            _("That link has expired or was already replaced. Log in to get a new one."), "warning"
+        )
         return redirect(url_for("auth.login"))
     going_to = same_site_path(done.next_path)
     if done.same_browser:
         _start_session(done.member)
-        welcome = f"Welcome, {done.member.name}! Share a tool you use and the toolkit opens up."
+        welcome = _(
+            "Welcome, %(name)s! Share a tool you use and the toolkit opens up.",
+            name=done.member.name,
+        )
         flash(welcome, "success")
         return redirect(safe_next(going_to))
     # Any other browser (a link forwarded, or planted by someone else) is asked to log in.
     session[LOGIN_EMAIL] = done.member.email
-    flash("Your email address is confirmed. Please log in with your password.", "success")
+    flash(_("Your email address is confirmed. Please log in with your password."), "success")
     return redirect(url_for("auth.login", next=going_to or None))
 
 
@@ -153,7 +159,7 @@ def forgot_password():
 def reset_password(token: str):
     member = accounts.member_for_reset(token)
     if member is None:
-        flash("That link has expired or was already used. Ask for a new one below.", "warning")
+        flash(_("That link has expired or was already used. Ask for a new one below."), "warning")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -161,7 +167,7 @@ def reset_password(token: str):
         accounts.confirm_address(member)
         transactions.commit()
         _start_session(member)
-        flash("Your new password is set. Other browsers have been signed out.", "success")
+        flash(_("Your new password is set. Other browsers have been signed out."), "success")
         return redirect(url_for("main.home"))
     return form_page("auth/reset.html", form)
 
@@ -189,13 +195,13 @@ def login():
         if member is not None and member.is_active:
             transactions.commit()  # a password hash renewed on the way in
             _start_session(member, remember=form.remember.data)
-            flash(f"Welcome back, {member.name}.", "success")
+            flash(_("Welcome back, %(name)s.", name=member.name), "success")
             return redirect(safe_next(request.args.get("next")))
         if member is not None and member.suspended:  # the password is right: say why
             reason = community.suspension_reason(member)
             form.password.errors.append(community.suspension_notice(reason))
         else:
-            form.password.errors.append("That email and password don’t match an account.")
+            form.password.errors.append(_("That email and password don’t match an account."))
     return form_page("auth/login.html", form)
 
 
@@ -212,7 +218,7 @@ def logout():
         transactions.commit()
         logout_user()
         session.clear()
-        flash("You’re logged out. See you soon.", "success")
+        flash(_("You’re logged out. See you soon."), "success")
     return redirect(url_for("main.home"))
 
 
@@ -226,7 +232,7 @@ def account():
             current_user, **{f: form[f].data or "" for f in accounts.PROFILE_FIELDS}
         )
         transactions.commit()
-        flash("Your profile is saved.", "success")
+        flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.account"))
     return form_page("auth/account.html", form)
 
@@ -241,12 +247,12 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         if not accounts.check_password(current_user, form.current_password.data):
-            form.current_password.errors.append("That isn’t your current password.")
+            form.current_password.errors.append(_("That isn’t your current password."))
         else:
             member = current_user._get_current_object()
             accounts.change_password(member, form.new_password.data)
             transactions.commit()
             _start_session(member)
-            flash("Your password is changed. Other browsers have been signed out.", "success")
+            flash(_("Your password is changed. Other browsers have been signed out."), "success")
             return redirect(url_for("auth.account"))
     return form_page("auth/password.html", form)

@@ -17,6 +17,7 @@ from flask import Flask, current_app, request
 from markupsafe import Markup, escape
 
 from .. import search as search_mod
+from ..i18n import current_language
 from ..vocab import LICENCE_URLS
 
 CARDS_KEPT = 4096  # per worker: a few MiB, and far more cards than a page of results
@@ -38,7 +39,7 @@ def search_cards(
     pieces: list[str] = []
     for hit in hits:
         opening, after_title, synopsis, closing = fixed(
-            request.script_root, hit, tuple(tags_by_id[hit.id])
+            request.script_root, current_language(), hit, tuple(tags_by_id[hit.id])
         )
         found = snippets.get(hit.id)
         passage = macros.card_passage(hit, found) if found else synopsis
@@ -55,15 +56,18 @@ def related_cards(hits: list[Any], tags_by_id: dict, why: dict[int, tuple[bool, 
     pieces: list[str] = []
     for hit in hits:
         opening, after_title, synopsis, closing = fixed(
-            request.script_root, hit, tuple(tags_by_id[hit.id])
+            request.script_root, current_language(), hit, tuple(tags_by_id[hit.id])
         )
         reason = macros.card_why(*why.get(hit.id, (False, [])))
         pieces += (opening, escape(hit.title), after_title, reason, synopsis, closing)
     return Markup("".join(pieces))  # nosec B704: each piece is a rendered, escaped template
 
 
-def _fixed_parts(script_root: str, hit: Any, tag_names: tuple[str, ...]) -> tuple[str, ...]:
-    """``script_root`` is in the key because every link in a card starts with it."""
+def _fixed_parts(
+    script_root: str, language: str, hit: Any, tag_names: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``script_root`` is in the key because every link in a card starts with it, and the
+    language because every word in it is translated."""
     macros = current_app.jinja_env.get_template(TEMPLATE).module
     return (
         macros.card_opening(hit),

@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -93,7 +94,7 @@ def thanks(resource_id: int):
     if not community.may_thank(current_user, resource):
         raise AccessDenied(
             _why_no_thanks(resource),
-            "Back to the resource",
+            _("Back to the resource"),
             url_for("resources.show", resource_id=resource.id),
         )
     mine = community.thanks_from(current_user, resource)
@@ -108,17 +109,18 @@ def thanks(resource_id: int):
 
 def _thanked_message(resource: Resource, again: bool) -> str:
     if again:
-        return (
-            f"You’d already thanked the giver for “{resource.title}”, so your note is "
-            "updated: the giver now sees the new one."
+        return _(
+            "You’d already thanked the giver for “%(title)s”, so your note is updated: the "
+            "giver now sees the new one.",
+            title=resource.title,
         )
-    return "Thank you! The giver will see your note."
+    return _("Thank you! The giver will see your note.")
 
 
 def _why_no_thanks(resource: Resource) -> str:
     if current_user.id == resource.owner_id:
-        return "This is your own resource: thanks come from the colleagues who use it."
-    return "Download it first, then come back and say how it went."
+        return _("This is your own resource: thanks come from the colleagues who use it.")
+    return _("Download it first, then come back and say how it went.")
 
 
 # -- toolkit ---------------------------------------------------------------------------
@@ -133,7 +135,7 @@ def save(resource_id: int):
         abort(400)
     saved = community.toggle_saved(current_user, resource)
     transactions.commit()
-    flash("Saved to your toolkit." if saved else "Taken out of your toolkit.", "success")
+    flash(_("Saved to your toolkit.") if saved else _("Taken out of your toolkit."), "success")
     back = request.form.get("next")
     return redirect(safe_next(back) if back else url_for("resources.show", resource_id=resource.id))
 
@@ -154,8 +156,8 @@ def impact_page(member_id: int):
     member = db.get_or_404(Member, member_id)
     if current_user.id != member.id and not current_user.is_admin:
         raise AccessDenied(
-            f"Only {member.name} can see the full impact of their gifts.",
-            f"See {member.name}’s public page",
+            _("Only %(name)s can see the full impact of their gifts.", name=member.name),
+            _("See %(name)s’s public page", name=member.name),
             url_for("members.show", member_id=member.id),
         )
     return render_template(
@@ -174,7 +176,7 @@ def exchange():
     if form.validate_on_submit():
         current_user.email_notifications = form.email_notifications.data
         transactions.commit()
-        flash("Your notification settings are saved.", "success")
+        flash(_("Your notification settings are saved."), "success")
         return redirect(url_for("community.exchange"))
     standing = community.standing_of(current_user, current_app.config["STARTER_DOWNLOADS"])
     return form_page("community/exchange.html", form, standing=standing)
@@ -199,7 +201,7 @@ def read_all():
     if ConfirmForm().validate_on_submit():
         notify.mark_read(current_user)
         transactions.commit()
-        flash("All caught up.", "success")
+        flash(_("All caught up."), "success")
     return redirect(url_for("community.notifications"))
 
 
@@ -248,6 +250,6 @@ def _report(subject: str, back: str, **target):
             form.note.errors = [str(exc)]
         else:
             transactions.commit()
-            flash("Thank you. An administrator will look at your report.", "success")
+            flash(_("Thank you. An administrator will look at your report."), "success")
             return redirect(back)
     return form_page("community/report.html", form, subject=subject, back=back)

@@ -7,6 +7,9 @@ import time
 from dataclasses import dataclass
 
 from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import (
     Forbidden,
     HTTPException,
@@ -22,32 +25,34 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Page:
-    title: str
-    message: str
+    title: str | LazyString
+    message: str | LazyString
 
 
 PAGES = {
-    400: Page("That request didn’t make sense", "Please go back and try again."),
-    403: Page("You can’t open this yet", "This page isn’t available to your account."),
-    404: Page("We can’t find that page", "It may have been moved or removed."),
-    405: Page("That didn’t work", "Please go back and use the buttons on the page."),
-    409: Page("That can’t be done", "Please go back and try again."),
+    400: Page(_l("That request didn’t make sense"), _l("Please go back and try again.")),
+    403: Page(_l("You can’t open this yet"), _l("This page isn’t available to your account.")),
+    404: Page(_l("We can’t find that page"), _l("It may have been moved or removed.")),
+    405: Page(_l("That didn’t work"), _l("Please go back and use the buttons on the page.")),
+    409: Page(_l("That can’t be done"), _l("Please go back and try again.")),
     413: Page(
-        "That upload is too large",
-        "Nothing was saved. Please choose smaller files and try again.",
+        _l("That upload is too large"),
+        _l("Nothing was saved. Please choose smaller files and try again."),
     ),
     429: Page(
-        "Too many attempts",
-        "We’ve paused this for a little while to keep the site safe for everyone. "
-        "Please wait a minute and try again.",
+        _l("Too many attempts"),
+        _l(
+            "We’ve paused this for a little while to keep the site safe for everyone. "
+            "Please wait a minute and try again."
+        ),
     ),
     500: Page(
-        "Something went wrong on our side",
-        "It’s been logged and we’ll look into it. Please try again in a moment.",
+        _l("Something went wrong on our side"),
+        _l("It’s been logged and we’ll look into it. Please try again in a moment."),
     ),
     503: Page(
-        "We can’t reach our file store right now",
-        "Nothing you shared has been lost. Please try again in a few minutes.",
+        _l("We can’t reach our file store right now"),
+        _l("Nothing you shared has been lost. Please try again in a few minutes."),
     ),
 }
 
@@ -87,10 +92,12 @@ def _when_to_come_back() -> str:
     for posts (the same wait as the ``Retry-After`` header)."""
     refused = limiter.current_limit
     minutes = max(round((refused.reset_at - time.time()) / 60), 1) if refused else 1
-    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
-    return (
+    return ngettext(
         "We’ve paused this for a little while to keep the site safe for everyone. "
-        f"Please try again in {wait}."
+        "Please try again in a minute.",
+        "We’ve paused this for a little while to keep the site safe for everyone. "
+        "Please try again in %(num)d minutes.",
+        minutes,
     )
 
 

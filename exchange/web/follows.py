@@ -7,6 +7,7 @@ each verb flushes and the view commits once.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import community, transactions
@@ -40,7 +41,10 @@ def follow_member(member_id: int):
         flash(str(exc), "warning")
     else:
         transactions.commit()
-        flash(f"You follow {member.name}: their new shares appear in “What’s new”.", "success")
+        flash(
+            _("You follow %(name)s: their new shares appear in “What’s new”.", name=member.name),
+            "success",
+        )
     return redirect(_back(url_for("members.show", member_id=member.id)))
 
 
@@ -51,7 +55,7 @@ def unfollow_member(member_id: int):
     member = member_or_404(member_id)
     community.unfollow_member(current_user, member)
     transactions.commit()
-    flash(f"You no longer follow {member.name}.", "success")
+    flash(_("You no longer follow %(name)s.", name=member.name), "success")
     return redirect(_back(url_for("members.show", member_id=member.id)))
 
 
@@ -66,7 +70,10 @@ def follow_topic():
         flash(str(exc), "warning")
     else:
         transactions.commit()
-        flash(f"You follow the topic “{tag.name}”: new shares appear in “What’s new”.", "success")
+        flash(
+            _("You follow the topic “%(name)s”: new shares appear in “What’s new”.", name=tag.name),
+            "success",
+        )
     return redirect(_back(url_for("search.search", tag=name)))
 
 
@@ -77,7 +84,7 @@ def unfollow_topic():
     name = request.form.get("tag", "")
     community.unfollow_topic(current_user, name)
     transactions.commit()
-    flash(f"You no longer follow the topic “{name}”.", "success")
+    flash(_("You no longer follow the topic “%(name)s”.", name=name), "success")
     return redirect(_back(url_for("search.search", tag=name)))
 
 
@@ -105,9 +112,9 @@ def digest():
     current_user.weekly_digest = form.weekly_digest.data
     transactions.commit()
     if form.weekly_digest.data:
-        flash("You’ll get a weekly digest when something is new.", "success")
+        flash(_("You’ll get a weekly digest when something is new."), "success")
     else:
-        flash("No more weekly digests.", "success")
+        flash(_("No more weekly digests."), "success")
     return redirect(url_for("auth.account", _anchor="digest-heading"))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -32,6 +34,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..community import REPORT_REASONS
+from ..i18n import lazy_label
 from ..vocab import (
     ACCESS,
     AUDIENCES,
@@ -68,7 +71,7 @@ class SiteForm(FlaskForm):
 
 def _choices(vocab: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
     """Options for a select or radio group, led by an empty prompt when one is given."""
-    options = [SelectChoice(value, label) for value, label in vocab.items()]
+    options = [SelectChoice(value, lazy_label(label)) for value, label in vocab.items()]
     return [SelectChoice("", prompt), *options] if prompt else options
 
 
@@ -77,79 +80,94 @@ def _required(message: str) -> DataRequired:
 
 
 class RegisterForm(SiteForm):
-    name = StringField("Name", [_required("Please tell us your name."), Length(max=120)])
+    name = StringField(_l("Name"), [_required(_l("Please tell us your name.")), Length(max=120)])
     email = EmailField(
-        "Email",
+        _l("Email"),
         [
-            _required("Please enter your email address."),
-            Email(message="That doesn’t look like an email address.", check_deliverability=False),
+            _required(_l("Please enter your email address.")),
+            Email(
+                message=_l("That doesn’t look like an email address."), check_deliverability=False
+            ),
             Length(max=254),
         ],
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         [
-            _required("Please choose a password."),
+            _required(_l("Please choose a password.")),
             Length(
                 min=MIN_PASSWORD,
                 max=200,
-                message=f"Please use at least {MIN_PASSWORD} characters.",
+                message=_l("Please use at least %(least)s characters.", least=MIN_PASSWORD),
             ),
         ],
-        description=f"At least {MIN_PASSWORD} characters. A short sentence is easy to remember.",
+        description=_l(
+            "At least %(least)s characters. A short sentence is easy to remember.",
+            least=MIN_PASSWORD,
+        ),
     )
 
 
 class ForgotPasswordForm(SiteForm):
     email = EmailField(
-        "Email",
+        _l("Email"),
         [
-            _required("Please enter your email address."),
-            Email(message="That doesn’t look like an email address.", check_deliverability=False),
+            _required(_l("Please enter your email address.")),
+            Email(
+                message=_l("That doesn’t look like an email address."), check_deliverability=False
+            ),
         ],
     )
 
 
 class ResetPasswordForm(SiteForm):
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         [
-            _required("Please choose a new password."),
+            _required(_l("Please choose a new password.")),
             Length(
-                min=MIN_PASSWORD, max=200, message=f"Please use at least {MIN_PASSWORD} characters."
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Please use at least %(least)s characters.", least=MIN_PASSWORD),
             ),
         ],
     )
 
 
 class LoginForm(SiteForm):
-    email = EmailField("Email", [_required("Please enter your email address.")])
-    password = PasswordField("Password", [_required("Please enter your password.")])
-    remember = BooleanField("Keep me signed in on this device")
+    email = EmailField(_l("Email"), [_required(_l("Please enter your email address."))])
+    password = PasswordField(_l("Password"), [_required(_l("Please enter your password."))])
+    remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class ProfileForm(SiteForm):
-    name = StringField("Name", [_required("Please tell us your name."), Length(max=120)])
+    name = StringField(_l("Name"), [_required(_l("Please tell us your name.")), Length(max=120)])
     credit_name = StringField(
-        "Credit me as",
+        _l("Credit me as"),
         [Length(max=200)],
-        description="How your gifts are credited, e.g. “Dale Briers (Collaborative Career "
-        "Conversations)”. Leave empty to use your name and organisation.",
+        description=_l(
+            "How your gifts are credited, e.g. “Dale Briers (Collaborative Career "
+            "Conversations)”. Leave empty to use your name and organisation."
+        ),
     )
-    organisation = StringField("Organisation", [Length(max=200)])
-    role = StringField("Role", [Length(max=120)])
-    region = StringField("Region", [Length(max=120)], description="City, region or country.")
-    bio = TextAreaField("Short bio", [Length(max=1000)])
+    organisation = StringField(_l("Organisation"), [Length(max=200)])
+    role = StringField(_l("Role"), [Length(max=120)])
+    region = StringField(
+        _l("Region"), [Length(max=120)], description=_l("City, region or country.")
+    )
+    bio = TextAreaField(_l("Short bio"), [Length(max=1000)])
 
 
 class PasswordForm(SiteForm):
-    current_password = PasswordField("Current password", [_required("Please enter it.")])
+    current_password = PasswordField(_l("Current password"), [_required(_l("Please enter it."))])
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         [
-            _required("Please choose a new password."),
+            _required(_l("Please choose a new password.")),
             Length(
-                min=MIN_PASSWORD, max=200, message=f"Please use at least {MIN_PASSWORD} characters."
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Please use at least %(least)s characters.", least=MIN_PASSWORD),
             ),
         ],
     )
@@ -158,11 +176,15 @@ class PasswordForm(SiteForm):
 def validate_tags(form: FlaskForm, field: StringField) -> None:
     tags = parse_tags(field.data or "")
     if len(tags) > MAX_TAGS:
-        raise ValidationError(f"Please use at most {MAX_TAGS} tags.")
+        raise ValidationError(_("Please use at most %(most)s tags.", most=MAX_TAGS))
     too_long = [t for t in tags if len(t) > MAX_TAG_LENGTH]
     if too_long:
         raise ValidationError(
-            f"“{too_long[0][:60]}” is too long for a tag ({MAX_TAG_LENGTH} characters at most)."
+            _(
+                "“%(tag)s” is too long for a tag (%(most)s characters at most).",
+                tag=too_long[0][:60],
+                most=MAX_TAG_LENGTH,
+            )
         )
 
 
@@ -185,31 +207,33 @@ def _yes_or_no(value: object) -> bool:
 class ResourceFields(SiteForm):
     """What describes a resource, shared by the share and edit forms."""
 
-    title = StringField("Title", [_required("Please give your resource a title."), Length(max=200)])
+    title = StringField(
+        _l("Title"), [_required(_l("Please give your resource a title.")), Length(max=200)]
+    )
     synopsis = TextAreaField(
-        "Synopsis",
-        [_required("Please say in a sentence or two what it is."), Length(max=2000)],
-        description="What it is, in a sentence or two.",
+        _l("Synopsis"),
+        [_required(_l("Please say in a sentence or two what it is.")), Length(max=2000)],
+        description=_l("What it is, in a sentence or two."),
     )
     how_used = TextAreaField(
-        "How I use it",
-        [_required("Please say how and when you use it with clients."), Length(max=4000)],
-        description="How and when you use it with clients: the moment, the conversation, tips.",
+        _l("How I use it"),
+        [_required(_l("Please say how and when you use it with clients.")), Length(max=4000)],
+        description=_l("How and when you use it with clients: the moment, the conversation, tips."),
     )
     tags = TagsField(
-        "Tags",
+        _l("Tags"),
         [Length(max=600), validate_tags],
-        description="Separate tags with commas, e.g. job search, networking.",
+        description=_l("Separate tags with commas, e.g. job search, networking."),
     )
     kind = SelectField(
-        "Kind",
-        [_required("Please choose what kind of resource it is.")],
-        choices=_choices(KINDS, "Choose a kind…"),
+        _l("Kind"),
+        [_required(_l("Please choose what kind of resource it is."))],
+        choices=_choices(KINDS, _l("Choose a kind…")),
     )
     audience = SelectField(
-        "Audience",
-        [_required("Please choose who it is for.")],
-        choices=_choices(AUDIENCES, "Choose an audience…"),
+        _l("Audience"),
+        [_required(_l("Please choose who it is for."))],
+        choices=_choices(AUDIENCES, _l("Choose an audience…")),
     )
     language = SelectField(
         "Language",
@@ -219,68 +243,74 @@ class ResourceFields(SiteForm):
         description="The language it is written in, so search understands its words.",
     )
     licence = SelectField(
-        "Licence",
-        [_required("Please choose how others may use it.")],
-        choices=_choices(LICENCES, "Choose a licence…"),
+        _l("Licence"),
+        [_required(_l("Please choose how others may use it."))],
+        choices=_choices(LICENCES, _l("Choose a licence…")),
     )
     access = RadioField(
-        "Who can download",
-        [InputRequired("Please choose who can download it.")],
+        _l("Who can download"),
+        [InputRequired(_l("Please choose who can download it."))],
         choices=_choices(ACCESS),
         default="everyone",
-        description="Downloading always needs an account.",
+        description=_l("Downloading always needs an account."),
     )
     # Optional: a form posted without it (an older page) keeps the default, or on editing
     # the resource's own setting; a value that is not one of the choices is still refused.
     visibility = RadioField(
-        "Who can find it",
+        _l("Who can find it"),
         [Optional()],
         choices=_choices(VISIBILITY),
         default="public",
-        description="Its page, synopsis, credit and search results. Counsellors often find "
-        "tools by web search; “Signed-in members only” hides it from everyone else.",
+        description=_l(
+            "Its page, synopsis, credit and search results. Counsellors often find "
+            "tools by web search; “Signed-in members only” hides it from everyone else."
+        ),
     )
     credit_name = StringField(
-        "Credit me as",
+        _l("Credit me as"),
         [Length(max=200)],
-        description="Leave empty to share anonymously.",
+        description=_l("Leave empty to share anonymously."),
     )
     credit_placement = RadioField(
-        "Where your credit goes",
+        _l("Where your credit goes"),
         [Optional()],  # a form sent without it keeps the default: on the page
         choices=_choices(CREDIT_PLACEMENTS),
         default=CREDIT_ON_PAGE,
     )
     credit_txt = BooleanField(
-        "Also give a credit.txt with files that can’t carry the credit on the page",
-        description="Old Word, Excel and PowerPoint files, pictures and CSV tables then "
-        "download as a zip: the file exactly as you shared it, and a short credit.txt with "
-        "the credit line, this resource’s address and the licence.",
+        _l("Also give a credit.txt with files that can’t carry the credit on the page"),
+        description=_l(
+            "Old Word, Excel and PowerPoint files, pictures and CSV tables then "
+            "download as a zip: the file exactly as you shared it, and a short credit.txt with "
+            "the credit line, this resource’s address and the licence."
+        ),
     )
     # Optional, like the other radios: a form posted without it (an older page) keeps the
     # default, a text layer, or on editing the resource's own setting.
     text_layer = RadioField(
-        "Scanned PDFs",
+        _l("Scanned PDFs"),
         [Optional()],
         choices=[
             SelectChoice(
                 True,
-                "Add the words read from each page as invisible text, so the copy people "
-                "download can be searched and its text selected",
+                _l(
+                    "Add the words read from each page as invisible text, so the copy people "
+                    "download can be searched and its text selected"
+                ),
             ),
-            SelectChoice(False, "Leave them exactly as shared"),
+            SelectChoice(False, _l("Leave them exactly as shared")),
         ],
         coerce=_yes_or_no,
         default=True,
-        description="The pages look the same either way; pictures are always served as shared.",
+        description=_l("The pages look the same either way; pictures are always served as shared."),
     )
 
 
 class ShareForm(ResourceFields):
-    files = MultipleFileField("Files")
+    files = MultipleFileField(_l("Files"))
     no_client_data = BooleanField(
-        "I confirm these files contain no client’s personal information",
-        [_required("Please confirm the files contain no client’s personal information.")],
+        _l("I confirm these files contain no client’s personal information"),
+        [_required(_l("Please confirm the files contain no client’s personal information."))],
     )
 
 
@@ -295,10 +325,10 @@ MAX_CHANGE_NOTE = 300
 class EditForm(ResourceFields):
     """Made by :func:`edit_form`, which gives each current file its replacement fields."""
 
-    files = MultipleFileField("Add files", [Optional()])
-    remove_files = MultiCheckboxField("Remove files", coerce=int, choices=[])
+    files = MultipleFileField(_l("Add files"), [Optional()])
+    remove_files = MultiCheckboxField(_l("Remove files"), coerce=int, choices=[])
     no_client_data = BooleanField(
-        "I confirm any new files contain no client’s personal information"
+        _l("I confirm any new files contain no client’s personal information")
     )
     replaceable: list[tuple[int, str]] = []
 
@@ -325,12 +355,17 @@ class EditForm(ResourceFields):
         if chosen and file_id in (self.remove_files.data or []):
             return (
                 upload,
-                f"Please either remove “{name}” or replace it with a new version, not both.",
+                _(
+                    "Please either remove “%(name)s” or replace it with a new version, not both.",
+                    name=name,
+                ),
             )
         if chosen and not noted:
-            return note, f"Please say what changed in the new version of “{name}”."
+            return note, _("Please say what changed in the new version of “%(name)s”.", name=name)
         if noted and not chosen:
-            return upload, f"Please choose the new version of “{name}”, or clear what changed."
+            return upload, _(
+                "Please choose the new version of “%(name)s”, or clear what changed.", name=name
+            )
         return None
 
 
@@ -339,12 +374,16 @@ def edit_form(files: list[tuple[int, str]], **kwargs) -> EditForm:
     replaced with a new version (a file, and a note of what changed)."""
     fields: dict = {"replaceable": files}
     for file_id, name in files:
-        fields[f"replace_{file_id}"] = FileField(f"New version of “{name}”", [Optional()])
+        fields[f"replace_{file_id}"] = FileField(
+            _l("New version of “%(name)s”", name=name), [Optional()]
+        )
         fields[f"note_{file_id}"] = TextAreaField(
-            "What changed",
-            [Length(max=MAX_CHANGE_NOTE, message="Please keep it to 300 characters or fewer.")],
-            description="e.g. “fixed typos, added a second page”. Members see it in the "
-            "file’s version history.",
+            _l("What changed"),
+            [Length(max=MAX_CHANGE_NOTE, message=_l("Please keep it to 300 characters or fewer."))],
+            description=_l(
+                "e.g. “fixed typos, added a second page”. Members see it in the "
+                "file’s version history."
+            ),
         )
     form = type("ResourceEditForm", (EditForm,), fields)(**kwargs)
     form.remove_files.choices = [SelectChoice(file_id, name) for file_id, name in files]
@@ -360,105 +399,111 @@ class ConfirmForm(SiteForm):
 
 class RequestForm(SiteForm):
     title = StringField(
-        "Title",
-        [_required("Please say in a few words what you’d like."), Length(max=200)],
-        description="e.g. “A values card sort for young people”.",
+        _l("Title"),
+        [_required(_l("Please say in a few words what you’d like.")), Length(max=200)],
+        description=_l("e.g. “A values card sort for young people”."),
     )
     body = TextAreaField(
-        "What you’re looking for",
-        [_required("Please describe what you’re looking for."), Length(max=2000)],
-        description="Who it’s for, how you’d use it, and anything you’ve tried already. "
-        "At least 40 characters; generic requests are turned away.",
+        _l("What you’re looking for"),
+        [_required(_l("Please describe what you’re looking for.")), Length(max=2000)],
+        description=_l(
+            "Who it’s for, how you’d use it, and anything you’ve tried already. "
+            "At least 40 characters; generic requests are turned away."
+        ),
     )
     tags = StringField(
-        "Tags",
+        _l("Tags"),
         [Length(max=600), validate_tags],
-        description="Optional. Separate tags with commas, e.g. interview skills, youth.",
+        description=_l("Optional. Separate tags with commas, e.g. interview skills, youth."),
     )
 
 
 class AskForm(SiteForm):
     title = StringField(
-        "What you’d like",
-        [_required("Please say what you’d like them to share."), Length(max=200)],
-        description="e.g. “Your budgeting worksheet for returners”.",
+        _l("What you’d like"),
+        [_required(_l("Please say what you’d like them to share.")), Length(max=200)],
+        description=_l("e.g. “Your budgeting worksheet for returners”."),
     )
     note = TextAreaField(
-        "Why you’re asking",
-        [_required("Please write a personal note saying why you’re asking."), Length(max=2000)],
-        description="A personal note: who it’s for, what you’re working on, why this colleague. "
-        "At least 40 characters; generic asks are turned away.",
+        _l("Why you’re asking"),
+        [_required(_l("Please write a personal note saying why you’re asking.")), Length(max=2000)],
+        description=_l(
+            "A personal note: who it’s for, what you’re working on, why this colleague. "
+            "At least 40 characters; generic asks are turned away."
+        ),
     )
 
 
 class AnswerForm(SiteForm):
     resource = SelectField(
-        "Your resource",
-        [_required("Please choose one of your resources.")],
+        _l("Your resource"),
+        [_required(_l("Please choose one of your resources."))],
         coerce=int,
         choices=[],
     )
-    note = TextAreaField("A note for them (optional)", [Length(max=1000)])
+    note = TextAreaField(_l("A note for them (optional)"), [Length(max=1000)])
 
 
 class FulfilForm(SiteForm):
-    answer = RadioField("Which answer helped", [Optional()], coerce=int, choices=[])
+    answer = RadioField(_l("Which answer helped"), [Optional()], coerce=int, choices=[])
     thanks = TextAreaField(
-        "Say thanks (optional)",
+        _l("Say thanks (optional)"),
         [Length(max=1000)],
-        description="How the resource helped; the giver will see it on the resource page.",
+        description=_l("How the resource helped; the giver will see it on the resource page."),
     )
 
 
 class DeclineForm(SiteForm):
     reply = TextAreaField(
-        "A short reply (optional)",
+        _l("A short reply (optional)"),
         [Length(max=500)],
-        description="e.g. “It’s not mine to share, but try the library’s careers team.”",
+        description=_l("e.g. “It’s not mine to share, but try the library’s careers team.”"),
     )
 
 
 class ThanksForm(SiteForm):
     note = TextAreaField(
-        "How you used it",
+        _l("How you used it"),
         [
-            _required("Please say in a few words how you used it."),
-            Length(min=10, max=1000, message="Please write between 10 and 1000 characters."),
+            _required(_l("Please say in a few words how you used it.")),
+            Length(min=10, max=1000, message=_l("Please write between 10 and 1000 characters.")),
         ],
-        description="A line or two for the giver: with whom, and how it went.",
+        description=_l("A line or two for the giver: with whom, and how it went."),
     )
 
 
 class ReportForm(SiteForm):
     reason = RadioField(
-        "Reason",
-        [InputRequired("Please choose a reason.")],
+        _l("Reason"),
+        [InputRequired(_l("Please choose a reason."))],
         choices=_choices(REPORT_REASONS),
     )
     note = TextAreaField(
-        "Details",
+        _l("Details"),
         [Length(max=2000)],
-        description="What the admins should know. Needed for “Something else”.",
+        description=_l("What the admins should know. Needed for “Something else”."),
     )
 
 
 class ModerationForm(SiteForm):
     note = TextAreaField(
-        "Note",
-        [_required("Please add a note for the record."), Length(max=2000)],
-        description="Why; the owner sees this when a resource is hidden.",
+        _l("Note"),
+        [_required(_l("Please add a note for the record.")), Length(max=2000)],
+        description=_l("Why; the owner sees this when a resource is hidden."),
     )
 
 
 class ExchangeSettingsForm(SiteForm):
-    email_notifications = BooleanField("Also send my notifications to my inbox")
+    email_notifications = BooleanField(_l("Also send my notifications to my inbox"))
 
 
 class DigestForm(SiteForm):
     weekly_digest = BooleanField(
-        "Email me a weekly digest of what’s new",
-        description="New shares from the members and topics you follow, and answers to your "
-        "requests: at most one email a week, and none when there is nothing new.",
+        _l("Email me a weekly digest of what’s new"),
+        description=_l(
+            "New shares from the members and topics you follow, and answers to your "
+            "requests: at most one email a week, and none when there is nothing new."
+        ),
     )
 
 
@@ -468,25 +513,26 @@ class DigestForm(SiteForm):
 class CollectionForm(SiteForm):
     """A collection or workshop kit: its words, whether it has a running order, and who sees it."""
 
-    title = StringField("Title", [_required("Please give it a title."), Length(max=200)])
+    title = StringField(_l("Title"), [_required(_l("Please give it a title.")), Length(max=200)])
     purpose = TextAreaField(
-        "Purpose",
+        _l("Purpose"),
         [Length(max=2000)],
-        description="What it is for, e.g. “3-hour job-search workshop for newcomers”.",
+        description=_l("What it is for, e.g. “3-hour job-search workshop for newcomers”."),
     )
     is_kit = BooleanField(
-        "Workshop kit with a running order",
-        description="Each item gets its minutes, and the download has a running-order sheet.",
+        _l("Workshop kit with a running order"),
+        description=_l("Each item gets its minutes, and the download has a running-order sheet."),
     )
     public = BooleanField(
-        "Share it with colleagues",
-        description="Others can find it, download it and make their own version. "
-        "Unticked, only you see it.",
+        _l("Share it with colleagues"),
+        description=_l(
+            "Others can find it, download it and make their own version. Unticked, only you see it."
+        ),
     )
     tags = TagsField(
-        "Tags",
+        _l("Tags"),
         [Length(max=600), validate_tags],
-        description="Optional. Separate tags with commas, e.g. job search, groups.",
+        description=_l("Optional. Separate tags with commas, e.g. job search, groups."),
     )
 
 
@@ -494,14 +540,14 @@ class ItemNoteForm(SiteForm):
     """How one item fits the kit, and its minutes in the running order."""
 
     note = StringField(
-        "Note", [Length(max=300)], description="How it fits, e.g. “15 min, in pairs”."
+        _l("Note"), [Length(max=300)], description=_l("How it fits, e.g. “15 min, in pairs”.")
     )
     minutes = IntegerField(
-        "Minutes",
-        [Optional(), NumberRange(min=0, max=24 * 60, message="Please give 0 to 1440 minutes.")],
+        _l("Minutes"),
+        [Optional(), NumberRange(min=0, max=24 * 60, message=_l("Please give 0 to 1440 minutes."))],
     )
 
 
 class AddToCollectionForm(SiteForm):
-    collection = SelectField("Add to", coerce=int, choices=[])
-    note = StringField("Note (optional)", [Length(max=300)])
+    collection = SelectField(_l("Add to"), coerce=int, choices=[])
+    note = StringField(_l("Note (optional)"), [Length(max=300)])

@@ -7,9 +7,12 @@ from functools import lru_cache
 from urllib.parse import quote_plus, urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..files import ACCEPT_ATTRIBUTE, ALLOWED, ALLOWED_SUMMARY, CREDIT_PLACES
+from ..i18n import label, long_date
 from ..models import Member
 from . import MAX_ID
 
@@ -46,18 +49,48 @@ def safe_next(target: str | None, fallback: str = "main.home") -> str:
 
 
 def human_size(size: int | None) -> str:
+    """A file's size the way the reader's language writes it ("1.5 MB", "1,5 Mo")."""
     if size is None:
         return ""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+    if size < 1024:
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
+    value = size / 1024
+    for unit in (_("KB"), _("MB")):
+        if value < 1024:
+            return f"{format_decimal(value, '0.0')} {unit}"
         value /= 1024
-    return f"{size} bytes"
+    return f"{format_decimal(value, '0.0')} {_('GB')}"
 
 
 def nice_date(moment: datetime | None) -> str:
-    return moment.strftime("%-d %B %Y") if moment else ""
+    return long_date(moment) if moment else ""
+
+
+def status_label(status: str) -> str:
+    """A resource's, request's or report's status, as a badge says it."""
+    labels = {
+        "published": _("Published"),
+        "draft": _("Draft"),
+        "hidden": _("Hidden"),
+        "suspended": _("Suspended"),
+        "open": _("Open"),
+        "fulfilled": _("Fulfilled"),
+        "declined": _("Declined"),
+        "actioned": _("Actioned"),
+        "dismissed": _("Dismissed"),
+    }
+    return labels.get(status, status.capitalize())
+
+
+def privacy_kind(kind: str) -> str:
+    """What kind of personal detail the privacy check found, in words."""
+    labels = {
+        "email": _("email address"),
+        "phone": _("phone number"),
+        "national-id": _("national ID number"),
+        "street-address": _("street address"),
+    }
+    return labels.get(kind, kind.replace("-", " "))
 
 
 def page_number() -> int:
@@ -81,7 +114,7 @@ def whole_number(raw: str) -> int | None:
 def file_label(fmt: str) -> str:
     """What people call a format: "Word document", "PDF"."""
     known = ALLOWED.get(fmt)
-    return known.label if known else fmt.upper()
+    return label(known.label) if known else fmt.upper()
 
 
 # -- links that listings repeat on every card --------------------------------------------
@@ -155,6 +188,8 @@ def register(app: Flask) -> None:
         allowed_summary=ALLOWED_SUMMARY,
         file_label=file_label,
         credit_places=CREDIT_PLACES,
+        status_label=status_label,
+        privacy_kind=privacy_kind,
     )
 
 

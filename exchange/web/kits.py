@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, community, transactions
@@ -41,7 +42,7 @@ def visible_collection_or_404(collection_id: int) -> Collection:
 def editable_collection(collection_id: int) -> Collection:
     collection = visible_collection_or_404(collection_id)
     if not access.can_edit_collection(current_user, collection):
-        raise AccessDenied("Only the member who made this collection can change it.")
+        raise AccessDenied(_("Only the member who made this collection can change it."))
     return collection
 
 
@@ -129,7 +130,10 @@ def new():
         if resource is not None:
             community.add_item(made, resource)
         transactions.commit()
-        flash(f"“{made.title}” is made. Add resources to it from their pages.", "success")
+        flash(
+            _("“%(title)s” is made. Add resources to it from their pages.", title=made.title),
+            "success",
+        )
         return redirect(url_for("kits.show", collection_id=made.id))
     return form_page("kits/form.html", form, collection=None, adding=_resource_to_add())
 
@@ -155,7 +159,7 @@ def edit(collection_id: int):
             form.public.errors = [str(exc)]
         else:
             transactions.commit()
-            flash("Your changes are saved.", "success")
+            flash(_("Your changes are saved."), "success")
             return redirect(url_for("kits.show", collection_id=collection.id))
     return form_page("kits/form.html", form, collection=collection, adding=None)
 
@@ -166,13 +170,15 @@ def edit(collection_id: int):
 def delete(collection_id: int):
     collection = editable_collection(collection_id)
     if collection.is_default:
-        raise community.Refused("“My toolkit” can’t be deleted; take out what you no longer need.")
+        raise community.Refused(
+            _("“My toolkit” can’t be deleted; take out what you no longer need.")
+        )
     form = ConfirmForm()
     if form.validate_on_submit():
         title = collection.title
         community.delete_collection(collection)
         transactions.commit()
-        flash(f"“{title}” has been deleted.", "success")
+        flash(_("“%(title)s” has been deleted.", title=title), "success")
         return redirect(url_for("kits.index"))
     return render_template("kits/delete.html", collection=collection, form=form)
 
@@ -197,11 +203,11 @@ def note(collection_id: int, item_id: int):
     collection = editable_collection(collection_id)
     form = ItemNoteForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "warning")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "warning")
         return redirect(_back_to(collection, anchor=f"item-{item_id}"))
     community.set_item_note(collection, item_id, form.note.data or "", form.minutes.data)
     transactions.commit()
-    flash("The note is saved.", "success")
+    flash(_("The note is saved."), "success")
     return redirect(_back_to(collection, anchor=f"item-{item_id}"))
 
 
@@ -212,7 +218,7 @@ def remove(collection_id: int, item_id: int):
     _confirmed()
     community.remove_item(collection, item_id)
     transactions.commit()
-    flash(f"Taken out of “{collection.title}”.", "success")
+    flash(_("Taken out of “%(title)s”.", title=collection.title), "success")
     return redirect(_back_to(collection))
 
 
@@ -224,13 +230,15 @@ def collect(resource_id: int):
     form = AddToCollectionForm()
     form.collection.choices = [(c.id, c.title) for c in community.collections_of(current_user)]
     if not form.validate_on_submit():
-        flash("Please choose one of your collections.", "warning")
+        flash(_("Please choose one of your collections."), "warning")
         return redirect(url_for("resources.show", resource_id=resource.id))
     target = editable_collection(form.collection.data)
     added = community.add_item(target, resource, note=form.note.data or "")
     transactions.commit()
-    message = "Added to" if added else "It was already in"
-    flash(f"{message} “{target.title}”.", "success")
+    if added:
+        flash(_("Added to “%(title)s”.", title=target.title), "success")
+    else:
+        flash(_("It was already in “%(title)s”.", title=target.title), "success")
     return redirect(url_for("resources.show", resource_id=resource.id))
 
 
@@ -245,8 +253,10 @@ def copy(collection_id: int):
     made = community.copy_collection(current_user, original)
     transactions.commit()
     flash(
-        "This is your own version, private until you share it. Change anything you like: "
-        "the original kit stays credited.",
+        _(
+            "This is your own version, private until you share it. Change anything you like: "
+            "the original kit stays credited."
+        ),
         "success",
     )
     return redirect(url_for("kits.show", collection_id=made.id))
@@ -263,7 +273,13 @@ def follow(collection_id: int):
         flash(str(exc), "warning")
     else:
         transactions.commit()
-        flash(f"You follow “{collection.title}”: its changes appear in “What’s new”.", "success")
+        flash(
+            _(
+                "You follow “%(title)s”: its changes appear in “What’s new”.",
+                title=collection.title,
+            ),
+            "success",
+        )
     return redirect(_back_to(collection))
 
 
@@ -274,7 +290,7 @@ def unfollow(collection_id: int):
     _confirmed()
     community.unfollow_kit(current_user, collection)
     transactions.commit()
-    flash(f"You no longer follow “{collection.title}”.", "success")
+    flash(_("You no longer follow “%(title)s”.", title=collection.title), "success")
     return redirect(_back_to(collection))
 
 
@@ -287,9 +303,11 @@ def download(collection_id: int):
     plan = kits.download_plan(collection, current_user)
     if not any(p.included for p in plan):
         raise AccessDenied(
-            "Nothing in this kit is yours to take yet. Share one of your own tools, or answer "
-            "a colleague’s request, to open everything.",
-            "Share a resource",
+            _(
+                "Nothing in this kit is yours to take yet. Share one of your own tools, or answer "
+                "a colleague’s request, to open everything."
+            ),
+            _("Share a resource"),
             url_for("resources.new"),
         )
     archive = kits.download_kit(collection, current_user, plan)

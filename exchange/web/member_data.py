@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from .. import accounts, transactions
@@ -44,7 +45,7 @@ def export_my_data():
         flash(str(exc), "warning")
     else:
         transactions.commit()
-        flash("We’re gathering your data. We’ll email you when it’s ready.", "success")
+        flash(_("We’re gathering your data. We’ll email you when it’s ready."), "success")
     return redirect(url_for("auth.my_data"))
 
 
@@ -82,5 +83,5 @@ def delete_account():
     transactions.commit()
     logout_user()
     session.clear()
-    flash("Your account is deleted. Thank you for what you gave.", "success")
+    flash(_("Your account is deleted. Thank you for what you gave."), "success")
     return redirect(url_for("main.home"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -20,18 +22,18 @@ class MemberSearchForm(SiteForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name, email or organisation", [Optional(), Length(max=200)])
-    role = SelectField("Role", [Optional()], choices=_options(SITE_ROLES))
-    status = SelectField("Status", [Optional()], choices=_options(STATUSES))
+    q = StringField(_l("Name, email or organisation"), [Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), [Optional()], choices=_options(SITE_ROLES))
+    status = SelectField(_l("Status"), [Optional()], choices=_options(STATUSES))
     joined_from = DateField(
-        "Joined on or after", [Optional()], description="A date such as 2026-11-30."
+        _l("Joined on or after"), [Optional()], description=_l("A date such as 2026-11-30.")
     )
-    joined_to = DateField("Joined on or before", [Optional()])
+    joined_to = DateField(_l("Joined on or before"), [Optional()])
 
     def validate_joined_to(self, field) -> None:
         start = self.joined_from.data
         if field.data and start and field.data < start:
-            raise ValidationError("This date is before “Joined on or after”.")
+            raise ValidationError(_("This date is before “Joined on or after”."))
 
 
 KEEP, REMOVE = "keep", "remove"
@@ -39,20 +41,27 @@ KEEP, REMOVE = "keep", "remove"
 
 class DeleteAccountForm(SiteForm):
     resources = RadioField(
-        "What becomes of the resources you shared",
-        [InputRequired("Please choose what becomes of your resources.")],
+        _l("What becomes of the resources you shared"),
+        [InputRequired(_l("Please choose what becomes of your resources."))],
         choices=_options(
             {
-                REMOVE: "Remove them from the exchange",
-                KEEP: "Keep them as anonymous gifts: your name is taken off them and their files",
+                REMOVE: _l("Remove them from the exchange"),
+                KEEP: _l(
+                    "Keep them as anonymous gifts: your name is taken off them and their files"
+                ),
             }
         ),
     )
     words = RadioField(
-        "What becomes of your requests, answers and thanks",
-        [InputRequired("Please choose what becomes of your requests and thanks.")],
+        _l("What becomes of your requests, answers and thanks"),
+        [InputRequired(_l("Please choose what becomes of your requests and thanks."))],
         choices=_options(
-            {REMOVE: "Remove them", KEEP: "Keep them, signed “Former member” instead of your name"}
+            {
+                REMOVE: _l("Remove them"),
+                KEEP: _l("Keep them, signed “Former member” instead of your name"),
+            }
         ),
     )
-    password = PasswordField("Password", [DataRequired("Please enter your password to confirm.")])
+    password = PasswordField(
+        _l("Password"), [DataRequired(_l("Please enter your password to confirm."))]
+    )

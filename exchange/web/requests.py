@@ -5,6 +5,7 @@ the verb, so nobody confuses it with sharing one's own."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import community, transactions
@@ -49,7 +50,7 @@ def new():
             form.body.errors = [str(exc)]
         else:
             transactions.commit()
-            flash("Your request is on Requests. We’ll tell you when someone answers.", "success")
+            flash(_("Your request is on Requests. We’ll tell you when someone answers."), "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/new.html", form)
 
@@ -84,7 +85,7 @@ def _show_page(share_request: ShareRequest, status: int = 200, **forms):
 
 def _answer_problem(share_request: ShareRequest) -> str | None:
     if not current_user.is_authenticated:
-        return "Log in to answer."
+        return _("Log in to answer.")
     return community.may_answer_problem(share_request, current_user)
 
 
@@ -104,7 +105,7 @@ def _fulfil_form(answers) -> FulfilForm:
 
 
 def _giver_label(answer) -> str:
-    return "an anonymous member" if answer.resource.anonymous else answer.giver.name
+    return _("an anonymous member") if answer.resource.anonymous else answer.giver.name
 
 
 @reshown_when_stale
@@ -121,7 +122,7 @@ def answer(request_id: int):
             form.resource.errors = [str(exc)]
         else:
             transactions.commit()
-            flash("Thank you! Your answer is on its way to them.", "success")
+            flash(_("Thank you! Your answer is on its way to them."), "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return _show_page(share_request, 422, answer_form=form)
 
@@ -139,9 +140,9 @@ def fulfil(request_id: int):
             community.fulfil_request(share_request, current_user, chosen, form.thanks.data or "")
         except community.Refused as exc:
             back = url_for("requests.show", request_id=share_request.id)
-            raise AccessDenied(str(exc), "Back to the request", back) from exc
+            raise AccessDenied(str(exc), _("Back to the request"), back) from exc
         transactions.commit()
-        flash("Marked fulfilled. Thank you for letting everyone know.", "success")
+        flash(_("Marked fulfilled. Thank you for letting everyone know."), "success")
         return redirect(url_for("requests.show", request_id=share_request.id))
     return _show_page(share_request, 422, fulfil_form=form)
 
@@ -158,7 +159,7 @@ def decline(request_id: int):
         except community.Refused as exc:
             raise AccessDenied(str(exc)) from exc
         transactions.commit()
-        flash("We’ve let them know, kindly.", "success")
+        flash(_("We’ve let them know, kindly."), "success")
         return redirect(url_for("community.exchange"))
     return _show_page(share_request, 422, decline_form=form)
 
@@ -173,7 +174,7 @@ def ask(member_id: int):
         abort(404)
     if recipient.id == current_user.id:
         raise AccessDenied(
-            "You can’t send a request to yourself.",
+            _("You can’t send a request to yourself."),
             "Go to Requests",
             url_for("requests.board"),
         )
@@ -187,6 +188,6 @@ def ask(member_id: int):
             form.note.errors = [str(exc)]
         else:
             transactions.commit()
-            flash(f"Your request is on its way to {recipient.name}.", "success")
+            flash(_("Your request is on its way to %(name)s.", name=recipient.name), "success")
             return redirect(url_for("requests.show", request_id=share_request.id))
     return form_page("requests/ask.html", form, recipient=recipient)

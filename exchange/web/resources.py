@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, community, transactions
@@ -64,7 +65,7 @@ def visible_resource_or_404(resource_id: int, for_page: bool = False) -> Resourc
 def editable_resource(resource_id: int) -> Resource:
     resource = visible_resource_or_404(resource_id)
     if not access.can_edit(current_user, resource):
-        raise AccessDenied("Only the member who shared this resource can change it.")
+        raise AccessDenied(_("Only the member who shared this resource can change it."))
     return resource
 
 
@@ -130,7 +131,7 @@ def new():
             )
             return _after_share(resource, answering)
     elif form.is_submitted() and not uploads_from(form.files):
-        form.files.errors = [*form.files.errors, "Please choose at least one file to share."]
+        form.files.errors = [*form.files.errors, _("Please choose at least one file to share.")]
     context = _form_context(answering=answering, answer_problem=answer_problem)
     # A request that can't be answered any more: the form shares without answering.
     action = url_for("resources.new") if answer_problem else request.full_path.rstrip("?")
@@ -154,7 +155,7 @@ def _refusals_named_on(form) -> Iterator[None]:
         form.files.errors = [*form.files.errors, f"{exc} {NOTHING_SHARED}"]
 
 
-NOTHING_SHARED = (
+NOTHING_SHARED = _(
     "Nothing has been shared yet: please choose your files again and press “Share it” to "
     "share your resource without answering."
 )
@@ -170,11 +171,11 @@ def _answering() -> tuple[ShareRequest | None, str | None]:
 
 def _after_share(resource: Resource, answering=None):
     if answering is not None:
-        flash(f"Your resource answers the request “{answering.title}”.", "success")
+        flash(_("Your resource answers the request “%(title)s”.", title=answering.title), "success")
     if resource.status == Resource.DRAFT:
-        flash("Before it’s published, please check one thing about your files.", "warning")
+        flash(_("Before it’s published, please check one thing about your files."), "warning")
         return redirect_after_post(url_for("resources.review", resource_id=resource.id))
-    flash("Thank you for sharing! Your resource is published.", "success")
+    flash(_("Thank you for sharing! Your resource is published."), "success")
     return redirect_after_post(url_for("resources.show", resource_id=resource.id))
 
 
@@ -216,7 +217,7 @@ def review(resource_id: int):
     if form.validate_on_submit():
         operations.publish_draft(resource)
         transactions.commit()
-        flash("Thank you for checking. Your resource is published.", "success")
+        flash(_("Thank you for checking. Your resource is published."), "success")
         return redirect(url_for("resources.show", resource_id=resource.id))
     findings = operations.privacy_findings(resource)
     return render_template("resources/review.html", resource=resource, findings=findings, form=form)
@@ -233,7 +234,7 @@ def edit(resource_id: int):
     if form.validate_on_submit():
         uploads, replacements = uploads_from(form.files), replacements_from(form)
         if (uploads or replacements) and not form.no_client_data.data:
-            form.no_client_data.errors = ["Please confirm the new files contain no client data."]
+            form.no_client_data.errors = [_("Please confirm the new files contain no client data.")]
         else:
             with _refusals_named_on(form):
                 audit_if_admin(resource, "edit-resource")
@@ -247,7 +248,7 @@ def edit(resource_id: int):
 def replacements_from(form: EditForm) -> list[operations.Replacement]:
     """The new versions chosen on the edit form, each with its note of what changed."""
     chosen = []
-    for file_id, _ in form.replaceable:
+    for file_id, _label in form.replaceable:
         upload, note = form.replacement_fields(file_id)
         if getattr(upload.data, "filename", ""):
             stream = operations.Upload(upload.data.stream, upload.data.filename)
@@ -257,9 +258,9 @@ def replacements_from(form: EditForm) -> list[operations.Replacement]:
 
 def _after_edit(resource: Resource):
     if resource.status == Resource.DRAFT:
-        flash("Before it’s published again, please check one thing about your files.", "warning")
+        flash(_("Before it’s published again, please check one thing about your files."), "warning")
         return redirect_after_post(url_for("resources.review", resource_id=resource.id))
-    flash("Your changes are saved.", "success")
+    flash(_("Your changes are saved."), "success")
     return redirect_after_post(url_for("resources.show", resource_id=resource.id))
 
 
@@ -273,7 +274,7 @@ def delete(resource_id: int):
         title = resource.title
         audit_if_admin(resource, "delete-resource")
         operations.delete_resource(resource)
-        flash(f"“{title}” has been deleted.", "success")
+        flash(_("“%(title)s” has been deleted.", title=title), "success")
         return redirect(url_for("members.show", member_id=current_user.id))
     return render_template("resources/delete.html", resource=resource, form=form)
 

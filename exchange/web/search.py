@@ -7,11 +7,14 @@ import logging
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import community
 from .. import search as search_mod
+from ..i18n import label
 from ..resources import listings
 from ..vocab import AUDIENCES, KINDS, LANGUAGES, LICENCES
 from .cards import search_cards
@@ -34,18 +37,18 @@ FILTER_ARGS = {
 FACET_ARGS = {facet: arg for arg, facet in FILTER_ARGS.items()}
 # Sorts offered, in order; best match only when there are words to match.
 SORTS = {
-    "relevance": "Best match",
-    "newest": "Newest",
-    "downloads": "Most downloaded",
-    "thanks": "Most thanked",
+    "relevance": _l("Best match"),
+    "newest": _l("Newest"),
+    "downloads": _l("Most downloaded"),
+    "thanks": _l("Most thanked"),
 }
 FACET_TITLES = {
-    "tags": "Topic",
-    "kind": "Kind",
-    "audience": "Audience",
-    "licence": "Licence",
-    "language": "Language",
-    "format": "File type",
+    "tags": _l("Topic"),
+    "kind": _l("Kind"),
+    "audience": _l("Audience"),
+    "licence": _l("Licence"),
+    "language": _l("Language"),
+    "format": _l("File type"),
 }
 
 
@@ -145,7 +148,7 @@ def facet_label(facet: str, value: str) -> str:
     vocab = {"kind": KINDS, "audience": AUDIENCES, "licence": LICENCES, "language": LANGUAGES}
     vocab = vocab.get(facet)
     if vocab:
-        return vocab.get(value, value)
+        return label(vocab.get(value, value))
     return file_label(value) if facet == "format" else value
 
 
@@ -169,8 +172,10 @@ def catalogue_page(endpoint: str):
         log.exception("search failed for %r", wanted.q)
         abort(
             503,
-            description="Search is unavailable for a moment while its index is "
-            "repaired. Nothing has been lost; please try again shortly.",
+            description=_(
+                "Search is unavailable for a moment while its index is "
+                "repaired. Nothing has been lost; please try again shortly."
+            ),
         )
     links = SearchLinks(request_url(endpoint), request.args)
     terms = found.results.terms

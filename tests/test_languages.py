@@ -1,0 +1,68 @@
+"""Which language a page speaks, and in which language a member is written to.
+
+A member's setting wins, then a visitor's choice (the footer's links set a cookie), then the
+browser's Accept-Language, then English; ``?hl=`` names a language for one address (the
+``hreflang`` alternates point there). Notifications and emails follow their reader's
+language, not the language of whoever caused them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from exchange.extensions import db
+from exchange.models import Member, Notification, OutboxEmail
+
+
+def html_lang(page: str) -> str:
+    return re.search(r'<html lang="(\w+)">', page).group(1)
+
+
+def test_the_browser_language_then_the_choice_made_in_the_footer(app, new_visitor):
+    visitor = new_visitor()
+    page = visitor.client.get("/", headers={"Accept-Language": "fr-CA,fr;q=0.9"}).text
+    assert html_lang(page) == "fr" and "Partager une ressource" in page
+    assert 'hreflang="es" href="http://localhost/?hl=es"' in page
+    assert 'hreflang="x-default" href="http://localhost/"' in page
+
+    switched = visitor.client.get("/language/es?next=/requests")
+    assert switched.headers["Location"] == "/requests"
+    page = visitor.client.get("/requests", headers={"Accept-Language": "fr"}).text
+    assert html_lang(page) == "es" and "Solicitudes" in page, "the choice beats the browser"
+    assert html_lang(visitor.client.get("/?hl=en").text) == "en"
+    assert visitor.client.get("/language/de").status_code == 404
+
+
+def test_a_members_setting_follows_them_and_their_notifications_are_in_it(app, new_visitor):
+    giver, taker = new_visitor(), new_visitor()
+    giver.register()
+    giver.client.get("/language/fr")
+    resource_id = giver.share_id()
+    taker.register()
+    assert taker.client.post(f"/resources/{resource_id}/files/1").status_code == 200
+    thanked = taker.client.post(
+        f"/resources/{resource_id}/thanks", data={"note": "Used it with a group of ten."}
+    )
+    assert thanked.status_code == 302
+
+    with app.app_context():
+        member = db.session.scalar(select(Member).where(Member.email == giver.email))
+        assert member.language == "fr"
+        notice = db.session.scalar(select(Notification.message))
+        email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.key.startswith("email:")))
+    assert notice.startswith(f"{taker.name} vous remercie pour")
+    assert email.body.startswith(f"Bonjour {giver.name},")
+    fresh_browser = new_visitor()
+    fresh_browser.login(email=giver.email)
+    assert html_lang(fresh_browser.client.get("/").text) == "fr", "the setting, not a cookie"
+
+
+def test_dates_numbers_and_plurals_are_written_the_language_s_way(app, member):
+    resource_id = member.share_id()
+    member.client.get("/language/es")
+    page = member.client.get(f"/resources/{resource_id}").text
+    assert re.search(r"Compartido por .+ el \d+ de \w+ de \d{4}", page)
+    assert "0</strong> miembros lo han descargado" in page
+    assert re.search(r"\d+,\d KB", page), "a decimal comma"
