@@ -231,7 +231,7 @@ def answer_problem(share_request: ShareRequest, giver: Member, resource: Resourc
         return problem
     if resource.owner_id != giver.id:
         return "You can answer with a resource you shared yourself."
-    if resource.status not in (Resource.PUBLISHED, Resource.DRAFT):
+    if resource.status not in (Resource.PUBLISHED, Resource.DRAFT, Resource.PROCESSING):
         return "That resource isn’t available to share right now."
     return None
 
