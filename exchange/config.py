@@ -70,6 +70,7 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         # that commit, instead of on the background thread (the tests' setting: a share is
         # read, credited and searchable when its request returns, by the same handler).
         "JOBS_EAGER": False,
+        "JOBS_EAGER_EXCEPT": (),  # with JOBS_EAGER, jobs by these names still wait their turn
         "QUEUE_NAME": "exchange",  # one per site sharing a Redis (tests use one each)
         "QUEUE_RETRIES": "10,60,300",  # seconds before each retry of a failed job
         "JOB_TIMEOUT_S": 600,

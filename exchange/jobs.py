@@ -133,7 +133,7 @@ def init_app(app: Flask) -> None:
     if url:
         app.extensions[_EXTENSION] = RedisRunner(app)
     elif app.config.get("JOBS_EAGER"):
-        app.extensions[_EXTENSION] = EagerRunner()
+        app.extensions[_EXTENSION] = EagerRunner(app.config.get("JOBS_EAGER_EXCEPT") or ())
     else:
         app.extensions[_EXTENSION] = _in_process_runner()
     if not contains(Session, "after_commit", _after_commit):
@@ -216,21 +216,34 @@ class InProcessRunner:
 
 
 class EagerRunner:
-    """Runs each job at once, in the thread that handed it over (right after the commit
-    that asked for it), through the same :func:`run_handler` and dead-letter path as the
-    background thread: for tests, which then see a share's jobs done when its request
-    returns. Never for a site: the request would wait for the job."""
+    """Runs each job at once, right after the commit that asked for it, while the thread
+    that handed it over waits: the job runs on a thread of its own (so, as on the
+    background thread, it sees no request of the caller's, nor its app context or
+    session), through the same :func:`run_handler` and dead-letter path. For tests, which
+    then see a share's jobs done when its request returns. Never for a site: the request
+    would wait for the job.
+
+    Jobs named in ``background`` still go to the background thread (a test that holds
+    that thread, to see a page before such a job has run)."""
 
     runner = "eager"
 
+    def __init__(self, background: tuple[str, ...] | list[str] = ()) -> None:
+        self.background = frozenset(background)
+
     def submit(self, app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
-        _run_in_process(app, name, args)
+        if name in self.background:
+            _in_process_runner().submit(app, name, args)
+            return
+        worker = threading.Thread(target=_run_in_process, args=(app, name, args), name=name)
+        worker.start()
+        worker.join()
 
     def wait(self, timeout_s: float) -> bool:
-        return True
+        return _in_process_runner().wait(timeout_s) if self.background else True
 
     def stats(self) -> QueueStats:
-        return QueueStats(self.runner, 0, 0.0)
+        return _in_process_runner().stats() if self.background else QueueStats("eager", 0, 0)
 
 
 _IN_PROCESS: InProcessRunner | None = None
