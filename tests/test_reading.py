@@ -200,3 +200,20 @@ def test_progress_names_each_file_in_order(app):
         progress = reading.progress(resource)
     assert not progress.reading and progress.done == 1
     assert [f.state for f in progress.files] == ["read"]
+
+
+def test_doctor_reads_the_files_of_a_resource_whose_job_was_lost(app):
+    """In-process, a job waiting when the process stopped is lost: the doctor runs it."""
+    from exchange.ops import doctor
+
+    [giver] = people(app, "Dale Briers")
+    resource_id = share_txt(giver, "Lost sheet", "Bilby budgeting worksheet")
+    with app.app_context():
+        resource = db.session.get(Resource, resource_id)
+        resource.status, resource.files[0].pending = Resource.PROCESSING, True
+        db.session.commit()
+        assert doctor.examine(checksums=False).waiting_reads == [resource_id]
+        report = doctor.run(repair=True, checksums=False)
+        assert f"read the files of resource {resource_id}" in report.repaired
+        assert report.waiting_reads == []
+    assert status_of(app, resource_id) == Resource.PUBLISHED

@@ -194,9 +194,8 @@ def share_resource(
         resource = Resource(owner_id=owner.id, status=status)
         details.apply_to(resource)
         _store(resource, prepared, stored, pending=not read_now)
-        if read_now:
-            IndexChange.record(resource.id)
-        else:  # indexed once read: until then no one but its giver may find it anyway
+        IndexChange.record(resource.id)  # its giver finds it at once; its text once read
+        if not read_now:
             jobs.enqueue(READ_JOB, resource.id)  # runs once the commit below succeeds
         if answers is not None:
             answer_request(answers, owner, resource)
