@@ -287,7 +287,7 @@ def _announce(answer: Answer) -> None:
         f"answer:{answer.id}",
         "answer",
         f"{who} answered your request “{share_request.title}” with “{resource.title}”.",
-        url_for("requests.show", request_id=share_request.id),
+        notify.site_path("requests.show", request_id=share_request.id),
     )
 
 
