@@ -17,7 +17,7 @@ from typing import Protocol
 
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from .extensions import db
 from .models import Answer, Collection, Download, Member, Resource, ShareRequest
@@ -51,11 +51,14 @@ class Shown(Protocol):
 
 def can_view(user, resource: Shown) -> bool:
     """Published resources are seen by members, and by visitors unless kept to members;
-    drafts and hidden ones only by their owner and admins."""
+    drafts and hidden ones only by their owner and admins; one whose files are still being
+    read (not yet checked for a client's personal data) by its owner alone."""
     member = _member(user)
     if resource.status == Resource.PUBLISHED:
         return member is not None or resource.visibility != Resource.MEMBERS_ONLY
-    return member is not None and (member.is_admin or member.id == resource.owner_id)
+    if member is not None and member.id == resource.owner_id:
+        return True
+    return member is not None and member.is_admin and resource.status != Resource.PROCESSING
 
 
 def can_administer(user) -> bool:
@@ -73,7 +76,7 @@ def visible_clause(user) -> ColumnElement[bool]:
     """The SQL condition for resources ``user`` may see, for listings and counts."""
     member = _member(user)
     if member is not None and member.is_admin:
-        return true()
+        return or_(Resource.status != Resource.PROCESSING, Resource.owner_id == member.id)
     published = Resource.status == Resource.PUBLISHED
     if member is None:
         return and_(published, Resource.visibility != Resource.MEMBERS_ONLY)
@@ -95,12 +98,16 @@ def public_clause() -> ColumnElement[bool]:
     return visible_clause(None)
 
 
+# Every status but PROCESSING: files not read yet are their giver's alone, admins' too.
+ADMIN_SEES = frozenset({Resource.PUBLISHED, Resource.DRAFT, Resource.HIDDEN, Resource.SUSPENDED})
+
+
 def search_visibility(user) -> Visible:
     """The rule of :func:`can_view` and :func:`visible_clause`, in the form search applies
     inside its index (so a search's totals and facets agree with every listing)."""
     member = _member(user)
     if member is not None and member.is_admin:
-        return Visible(everything=True)
+        return Visible(statuses=ADMIN_SEES, owner_id=member.id)
     published = frozenset({Resource.PUBLISHED})
     if member is None:
         return Visible(statuses=published, hidden=frozenset({Resource.MEMBERS_ONLY}))

@@ -66,6 +66,11 @@ def defaults(instance_dir: Path) -> dict[str, Any]:
         # redis://host:6379/0 puts jobs on a Redis queue run by `exchange worker`; empty:
         # they run in this process, one at a time, right after the commit that asked.
         "QUEUE_URL": "",
+        # Without a queue: run each job in the thread whose commit asked for it, right after
+        # that commit, instead of on the background thread (the tests' setting: a share is
+        # read, credited and searchable when its request returns, by the same handler).
+        "JOBS_EAGER": False,
+        "JOBS_EAGER_EXCEPT": (),  # with JOBS_EAGER, jobs by these names still wait their turn
         "QUEUE_NAME": "exchange",  # one per site sharing a Redis (tests use one each)
         "QUEUE_RETRIES": "10,60,300",  # seconds before each retry of a failed job
         "JOB_TIMEOUT_S": 600,

@@ -56,8 +56,11 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[..., None]
 JobArgument = int | str
+# Told a job failed its last try: its arguments and the problem in one line.
+GaveUp = Callable[[tuple[JobArgument, ...], str], None]
 
 _HANDLERS: dict[str, Handler] = {}
+_GAVE_UP: dict[str, GaveUp] = {}
 # On a session's info: the jobs its current transaction asked for, with their app.
 _PENDING = "exchange_jobs_pending"
 _EXTENSION = "exchange.jobs"
@@ -69,16 +72,23 @@ _RQ_FAILURE_TTL_S = 7 * 24 * 3600
 class QueueStats:
     """What /readyz and /metrics say about the queue."""
 
-    runner: str  # "in-process" or "redis"
+    runner: str  # "in-process", "eager" or "redis"
     depth: int  # jobs waiting to start
     oldest_age_s: float  # how long the oldest of them has waited (0 when none)
 
 
-def job(name: str) -> Callable[[Handler], Handler]:
-    """Declare the handler of the jobs called ``name`` (a decorator)."""
+def job(name: str, gave_up: GaveUp | None = None) -> Callable[[Handler], Handler]:
+    """Declare the handler of the jobs called ``name`` (a decorator).
+
+    ``gave_up`` is called, in a transaction of its own, when a job fails its last try (or
+    its worker died on every try): the place to leave the page a word on what went wrong,
+    since the handler itself never knows which try is its last.
+    """
 
     def register(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
+        if gave_up is not None:
+            _GAVE_UP[name] = gave_up
         return handler
 
     return register
@@ -120,13 +130,18 @@ def init_app(app: Flask) -> None:
     """Choose the app's runner, and hand a transaction's jobs to it when it commits (and
     drop them if it does not)."""
     url = app.config.get("QUEUE_URL") or ""
-    app.extensions[_EXTENSION] = RedisRunner(app) if url else _in_process_runner()
+    if url:
+        app.extensions[_EXTENSION] = RedisRunner(app)
+    elif app.config.get("JOBS_EAGER"):
+        app.extensions[_EXTENSION] = EagerRunner(app.config.get("JOBS_EAGER_EXCEPT") or ())
+    else:
+        app.extensions[_EXTENSION] = _in_process_runner()
     if not contains(Session, "after_commit", _after_commit):
         listen(Session, "after_commit", _after_commit)
         listen(Session, "after_transaction_end", _after_transaction_end)
 
 
-def runner_of(app: Flask) -> InProcessRunner | RedisRunner:
+def runner_of(app: Flask) -> InProcessRunner | EagerRunner | RedisRunner:
     return app.extensions[_EXTENSION]
 
 
@@ -135,6 +150,10 @@ def _submit(app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    """The outermost transaction committed: its jobs may run. (A savepoint's release is
+    reported as a commit too, while the transaction around it may still roll back.)"""
+    if session.in_nested_transaction():
+        return
     for request in session.info.pop(_PENDING, []):
         _submit(*request)
 
@@ -194,6 +213,37 @@ class InProcessRunner:
     def _forget(self, future: Future[None]) -> None:
         with self._lock:
             self._waiting.pop(future, None)
+
+
+class EagerRunner:
+    """Runs each job at once, right after the commit that asked for it, while the thread
+    that handed it over waits: the job runs on a thread of its own (so, as on the
+    background thread, it sees no request of the caller's, nor its app context or
+    session), through the same :func:`run_handler` and dead-letter path. For tests, which
+    then see a share's jobs done when its request returns. Never for a site: the request
+    would wait for the job.
+
+    Jobs named in ``background`` still go to the background thread (a test that holds
+    that thread, to see a page before such a job has run)."""
+
+    runner = "eager"
+
+    def __init__(self, background: tuple[str, ...] | list[str] = ()) -> None:
+        self.background = frozenset(background)
+
+    def submit(self, app: Flask, name: str, args: tuple[JobArgument, ...]) -> None:
+        if name in self.background:
+            _in_process_runner().submit(app, name, args)
+            return
+        worker = threading.Thread(target=_run_in_process, args=(app, name, args), name=name)
+        worker.start()
+        worker.join()
+
+    def wait(self, timeout_s: float) -> bool:
+        return _in_process_runner().wait(timeout_s) if self.background else True
+
+    def stats(self) -> QueueStats:
+        return _in_process_runner().stats() if self.background else QueueStats("eager", 0, 0)
 
 
 _IN_PROCESS: InProcessRunner | None = None
@@ -343,13 +393,29 @@ def _last_line(error: BaseException) -> str:
 
 def record_failure(name: str, args: Any, error: str, tries: int) -> None:
     """Write a job that failed every try to the dead-letter list, in a transaction of its
-    own (the job's was rolled back); a database that cannot take it leaves the log line."""
+    own (the job's was rolled back), after telling its ``gave_up`` hook; a database that
+    cannot take it leaves the log line."""
+    _tell_gave_up(name, tuple(args), error)
     try:
         db.session.add(FailedJob(name=name, args=json.dumps(list(args)), error=error, tries=tries))
         db.session.commit()
     except Exception:
         db.session.rollback()
         log.exception("job %s%r could not be written to the dead-letter list", name, args)
+    finally:
+        db.session.remove()
+
+
+def _tell_gave_up(name: str, args: tuple[JobArgument, ...], error: str) -> None:
+    hook = _GAVE_UP.get(name)
+    if hook is None:
+        return
+    try:
+        hook(args, error)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s%r: its gave-up hook failed", name, args)
     finally:
         db.session.remove()
 

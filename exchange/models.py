@@ -166,6 +166,10 @@ class Resource(db.Model):
     DRAFT = "draft"  # waiting for the sharer to review a privacy warning
     HIDDEN = "hidden"  # hidden by an admin after a report
     SUSPENDED = "suspended"  # hidden while its owner is suspended; published again with them
+    # Its files are being read (text, scans, the privacy scan, credited copies) by a job
+    # after the share: only its giver sees it until that job publishes it or holds it as a
+    # draft for the giver's privacy review.
+    PROCESSING = "processing"
 
     PUBLIC = "public"  # visitors who are not signed in find it too
     MEMBERS_ONLY = "members"  # only signed-in members find it
@@ -196,6 +200,12 @@ class Resource(db.Model):
     # not be told, None for a resource shared before languages were kept (``exchange
     # doctor --repair`` detects those).
     language: Mapped[str | None] = mapped_column(String(8), nullable=True, default="")
+    # While processing: a file read since it went into processing looks like it holds a
+    # client's personal data, so it becomes a draft, not published, once all are read.
+    privacy_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Why reading its files stopped after every try ("We could not read report.pdf: …"),
+    # shown to the giver with a "Try again" button; "" while all goes well.
+    processing_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     download_count: Mapped[int] = mapped_column(Integer, default=0)  # unique members
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -294,6 +304,9 @@ class StoredFile(db.Model):
     text_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # The credited copy carries an invisible text layer of what was read from its scans.
     text_layer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Stored, but not read yet: its text, credited copy and picture are made by the job
+    # that reads a resource's files after the share (or the edit that brought this version).
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A file keeps its id when the giver replaces it, so its download link and the ledger
     # keep meaning "this file": this row is always the current version, and the versions it

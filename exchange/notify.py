@@ -25,7 +25,15 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import Flask, Response, after_this_request, current_app, g, has_request_context
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    has_request_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, bindparam, func, select, update
@@ -122,6 +130,14 @@ def site_url(endpoint: str, **values) -> str:
         parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def site_path(endpoint: str, **values) -> str:
+    """A page's path for a notification's link, as ``url_for`` gives it in a request, and
+    out of one too (a job: the read job tells an asker their request was answered)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return urlsplit(site_url(endpoint, **values)).path
 
 
 def _one_line(text: str, limit: int) -> str:

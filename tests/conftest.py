@@ -48,6 +48,12 @@ def base_config(tmp_path: Path, database_url: str) -> dict:
         # Notification emails wait in the outbox for `send-emails`, so tests about the
         # outbox see them there; tests/test_queue.py turns the email job on.
         "EMAIL_JOBS": False,
+        # Jobs run right after the commit that asked for them, the caller waiting, through
+        # the same handler path as the background thread (exchange/jobs.py, EagerRunner):
+        # a share's files are read, credited and searchable when its request returns, as
+        # most tests expect. Tests of the waiting itself ("Reading your files…", a held
+        # job) turn it off: make_app(JOBS_EAGER=False).
+        "JOBS_EAGER": True,
     }
 
 

@@ -46,8 +46,13 @@ def metric_value(text: str, name: str, **labels: str) -> float:
 # -- readiness ------------------------------------------------------------------------------
 
 
-def test_readyz_reports_every_store_ready_after_a_share(app):
+def test_readyz_reports_every_store_ready_after_a_share(make_app):
+    from exchange import jobs
+
+    app = make_app(JOBS_EAGER=False)  # the runner a site without Redis has
     registered(app).share_id()
+    with app.app_context():
+        assert jobs.wait(60)  # the share's files read
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
     body = response.get_json()

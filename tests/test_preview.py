@@ -185,7 +185,10 @@ def office_member(make_app):
             "LibreOffice (soffice) is needed: apt-get install libreoffice-writer-nogui "
             "libreoffice-calc-nogui libreoffice-impress-nogui (.ci/run does)"
         )
-    visitor = Visitor(make_app(OFFICE_PREVIEWS=True).test_client())
+    # Files are read at once (eager jobs); their pictures wait on the background thread,
+    # so held_jobs can show the page before LibreOffice draws them.
+    app = make_app(OFFICE_PREVIEWS=True, JOBS_EAGER_EXCEPT=("preview", "test-hold"))
+    visitor = Visitor(app.test_client())
     assert visitor.register().status_code == 302
     return visitor
 

@@ -23,14 +23,16 @@ from sqlalchemy import select
 
 from exchange import jobs, notify
 from exchange.extensions import db
-from exchange.models import Member, OutboxEmail, StoredFile
+from exchange.models import Member, OutboxEmail, Resource, StoredFile
 from exchange.resources.operations import PREVIEW_JOB
+from exchange.storage import get_storage
 
 from . import fixtures
 from .conftest import base_config
 from .fixtures import queue_worker  # noqa: F401 - declares the worker's test job here too
-from .fixtures.exchange import make_admin, page, share_txt
+from .fixtures.exchange import make_admin, page, share_txt, status_of
 from .fixtures.members import Visitor
+from .fixtures.scans import image_only_pdf, page_picture
 
 REDIS_URL = os.environ.get("EXCHANGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(fixtures.__file__).resolve().parent.parent.parent
@@ -183,7 +185,7 @@ def test_on_the_queue_a_job_for_a_deleted_resource_ends_quietly_and_a_repeat_cha
     resource_id = share_txt(giver, "Values cards")
     taker = registered(queue_app, "Tam Taker")
     with queue_app.app_context():
-        assert jobs.wait(10)  # nothing was queued yet: no worker is needed for that
+        assert jobs.stats().depth == 1  # the share's read job: its resource goes first
         [file_id] = db.session.scalars(
             select(StoredFile.id).where(StoredFile.resource_id == resource_id)
         )
@@ -191,7 +193,7 @@ def test_on_the_queue_a_job_for_a_deleted_resource_ends_quietly_and_a_repeat_cha
         notify.notify(member, "thanks:1", "thanks", "Gil thanked you.", "/resources/1")
         db.session.commit()  # the email's job is queued now, after this commit
         jobs.enqueue(notify.SEND_EMAIL_JOB, "email:thanks:1")  # and the same job once more
-        assert jobs.stats().depth == 2
+        assert jobs.stats().depth == 3
     assert giver.client.post(f"/resources/{resource_id}/delete").status_code in (302, 303)
     with queue_app.app_context():
         jobs.enqueue(PREVIEW_JOB, file_id)
@@ -203,3 +205,48 @@ def test_on_the_queue_a_job_for_a_deleted_resource_ends_quietly_and_a_repeat_cha
         ).one()
         assert (email.status, email.attempts) == (OutboxEmail.SENT, 1)
         assert jobs.failed_jobs() == []
+
+
+# -- a share's files read by workers that die mid-way ------------------------------------
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.mark.slow
+@sqlite_only
+@pytest.mark.parametrize("step", ["ocr", "credit"])
+def test_a_worker_killed_while_reading_a_scan_leaves_it_to_another_once(
+    make_app, queue_config, start_worker, tmp_path, step
+):
+    """SIGKILL during OCR, and during crediting (its copy stored, not yet recorded): the
+    next worker reads the file, the resource ends published and found once, and the store
+    holds exactly the objects its row names (the copy is written over, never beside)."""
+    queue_config["OCR"] = True
+    app = make_app(**queue_config)
+    giver = registered(app, "Dale Briers")
+    scan = image_only_pdf(page_picture("Wombat budgeting worksheet", size=(1400, 320)))
+    resource_id = giver.share_id(title="Money sheet", files=[("scan.pdf", scan)])
+    assert status_of(app, resource_id) == Resource.PROCESSING
+    first = start_worker("--hold-at", step, str(tmp_path))
+    eventually(lambda: (tmp_path / "started").exists(), timeout_s=60)
+    child = int((tmp_path / "started").read_text())
+    os.killpg(first.pid, signal.SIGKILL)
+    _kill_if_alive(child)
+    first.wait(5)
+    start_worker()
+    eventually(lambda: status_of(app, resource_id) == Resource.PUBLISHED, timeout_s=90)
+    results = page(giver, "/search?q=wombat")
+    assert results.count(">Money sheet</a>") == 1 and "1 result" in results
+    with app.app_context():
+        [row] = db.session.scalars(select(StoredFile))
+        assert row.text_source == StoredFile.FROM_SCANS and not row.pending
+        named = {row.storage_key, row.credited_key, row.preview_key} - {None}
+        assert row.credited_key and sorted(get_storage().iter_keys()) == sorted(named)
+        assert jobs.failed_jobs() == []
+
+
+def _kill_if_alive(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

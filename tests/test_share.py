@@ -173,10 +173,11 @@ def test_a_share_just_under_the_request_limit_but_over_the_file_budget_is_refuse
 
 
 def test_the_share_is_logged_for_the_search_index(app, member):
+    """Once as shared (its giver finds it), once more when its files were read."""
     resource_id = member.share_id()
     with app.app_context():
         changes = list(db.session.scalars(select(IndexChange.resource_id)))
-    assert changes == [resource_id]
+    assert changes == [resource_id, resource_id]
 
 
 def test_an_unreadable_file_is_still_shared_and_says_why(app, member):

@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, text
 
 from infra.stack import Settings, Stack, StackError, create_database, drop_database
 from tests.fixtures.members import LINK, PASSWORD, SHARE_DEFAULTS, docx_bytes
+from tests.fixtures.scans import image_only_pdf, page_picture, phone_photo
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 
@@ -143,11 +144,23 @@ class Browser:
         assert confirmed.status_code == 302 and "/login" not in confirmed.headers["Location"]
 
     def share(self, node: int, title: str, words: str) -> int:
+        """Share a worksheet and wait until the stack's workers have read it."""
+        files = [("files", ("worksheet.docx", io.BytesIO(docx_bytes(words))))]
+        resource_id = self.share_files(node, title, files)
+        assert self.wait_until_read(node, resource_id)
+        return resource_id
+
+    def share_files(self, node: int, title: str, files: list) -> int:
+        """Post the share form; its answer comes once the bytes are stored, not read."""
         fields = {**SHARE_DEFAULTS, "title": title}
-        files = {"files": ("worksheet.docx", io.BytesIO(docx_bytes(words)))}
         response = self.post_form(node, "/resources/new", fields, files=files)
         assert response.status_code == 302, response.text[:2000]
         return int(re.search(r"/resources/(\d+)", response.headers["Location"]).group(1))
+
+    def wait_until_read(self, node: int, resource_id: int, timeout: float = 60) -> bool:
+        """What the page's script does: ask the status address until the files are read."""
+        address = f"/resources/{resource_id}/reading.json"
+        return wait_for(lambda: not self.get(node, address).json()["reading"], timeout)
 
     def search_titles(self, node: int, query: str) -> str:
         """The results page's text, the words searched for unmarked (titles mark them)."""
@@ -192,6 +205,31 @@ def test_a_share_on_node_a_is_found_on_node_b_even_after_b_loses_its_index(stack
     ready = person.get(1, "/readyz").json()
     assert ready["status"] == "ready"
     assert ready["checks"]["index"]["lag"] == 0
+
+
+def test_a_scan_and_a_phone_photo_are_read_by_the_stack_s_workers_and_found(stack):
+    """Issue 20 on the production stack, over HTTP (the browser journey itself runs on the
+    embedded site, tests/browser/test_scan_journey.py): the share answers at once, the
+    giver's page says "Reading your files…", a separate worker process reads the scans,
+    and a word on each is found on both nodes."""
+    person = Browser(stack)
+    person.register(node=0)
+    word = f"wombat{uuid.uuid4().hex[:4]}"
+    scan = image_only_pdf(page_picture(f"Budgeting worksheet {word}", size=(1400, 320)))
+    files = [
+        ("files", ("scan.pdf", io.BytesIO(scan), "application/pdf")),
+        ("files", ("photo.jpg", io.BytesIO(phone_photo("Kangaroo interview checklist")))),
+    ]
+    resource_id = person.share_files(0, f"Scanned sheet {word}", files)
+    first = person.get(0, f"/resources/{resource_id}").text
+    assert "Reading your files…" in first or "Scanned sheet" in first
+    assert person.wait_until_read(0, resource_id, timeout=120)
+    for node in (0, 1):
+        assert wait_for(lambda n=node: f"Scanned sheet {word}" in person.search_titles(n, word))
+        assert f"Scanned sheet {word}" in person.search_titles(node, "kangaroo")
+    # The nodes put jobs on the Redis queue: only the stack's `exchange worker`s run them.
+    ready = person.get(0, "/readyz").json()
+    assert ready["checks"]["queue"]["runner"] == "redis"
 
 
 def test_downloads_redirect_to_s3_and_logs_keep_the_url_and_query_out(stack):

@@ -79,8 +79,9 @@ def _tally(table: list[Week], figure: str, moments: Iterable[datetime]) -> None:
 
 
 def _shared():
-    """Shared means it reached the exchange: drafts waiting for a privacy review don't count."""
-    return Resource.status != Resource.DRAFT
+    """Shared means it reached the exchange: drafts waiting for a privacy review, and files
+    still being read, don't count."""
+    return Resource.status.not_in((Resource.DRAFT, Resource.PROCESSING))
 
 
 def _since(column, start: datetime, *conditions) -> list[datetime]:

@@ -241,7 +241,7 @@ def answer_problem(share_request: ShareRequest, giver: Member, resource: Resourc
         return problem
     if resource.owner_id != giver.id:
         return _("You can answer with a resource you shared yourself.")
-    if resource.status not in (Resource.PUBLISHED, Resource.DRAFT):
+    if resource.status not in (Resource.PUBLISHED, Resource.DRAFT, Resource.PROCESSING):
         return _("That resource isn’t available to share right now.")
     return None
 
@@ -305,7 +305,7 @@ def _announce(answer: Answer) -> None:
         f"answer:{answer.id}",
         "answer",
         message,
-        url_for("requests.show", request_id=share_request.id),
+        notify.site_path("requests.show", request_id=share_request.id),
     )
 
 

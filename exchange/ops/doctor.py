@@ -8,12 +8,13 @@ The database is the source of truth. Checked in both directions:
   share whose transaction then failed, or left by a delete that could not reach the store);
 - every resource is in this node's index and the index holds nothing else, at the log head;
 - which files still wait for a picture of their first page (a job that was lost with its
-  process, e.g. on a restart, leaves its file saying "Preview being made…" for good);
+  process, e.g. on a restart, leaves its file saying "Preview being made…" for good), and
+  which resources still wait for their files to be read (likewise "Reading your files…");
 - which resources were shared before languages were kept (their language never detected).
 
 ``--repair`` deletes orphans older than ``EXCHANGE_DOCTOR_ORPHAN_GRACE_S`` (a younger one
 may belong to a share that is committing right now), re-queues missing or stray index
-entries through the change log, runs the preview jobs of files still waiting (the jobs are
+entries through the change log, runs the preview and read jobs still waiting (the jobs are
 idempotent, so one that is merely slow is not harmed), detects the language of resources
 that have none yet and re-indexes them (so search analyses them by their language's rules),
 and reports what it could not fix (missing or damaged bytes need a person).
@@ -34,7 +35,7 @@ from sqlalchemy.orm import selectinload
 from .. import jobs, transactions
 from ..extensions import db
 from ..models import DataExport, IndexChange, Resource, StoredFile, utcnow
-from ..resources.operations import PREVIEW_JOB, language_of
+from ..resources.operations import PREVIEW_JOB, READ_JOB, language_of
 from ..search import get_replica
 from ..storage import ObjectNotFound, Storage, get_storage
 
@@ -54,6 +55,7 @@ class Report:
     index_lag: int = 0
     waiting_previews: list[int] = field(default_factory=list)
     language_unknown: list[int] = field(default_factory=list)
+    waiting_reads: list[int] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     unrepaired: list[str] = field(default_factory=list)
 
@@ -73,6 +75,7 @@ class Report:
             f"index behind the change log by: {self.index_lag}",
             f"files waiting for a picture of their first page: {len(self.waiting_previews)}",
             f"resources whose language was never detected: {len(self.language_unknown)}",
+            f"resources whose files wait to be read: {len(self.waiting_reads)}",
             *(f"repaired: {item}" for item in self.repaired),
             *(f"NOT repaired: {item}" for item in self.unrepaired),
         ]
@@ -100,7 +103,17 @@ def examine(checksums: bool = True, now: datetime | None = None) -> Report:
     report.waiting_previews = sorted(db.session.scalars(waiting))
     undetected = select(Resource.id).where(Resource.language.is_(None))
     report.language_unknown = sorted(db.session.scalars(undetected))
+    report.waiting_reads = _waiting_reads()
     return report
+
+
+def _waiting_reads() -> list[int]:
+    """Resources still processing, or with files not read, whose reading did not stop on a
+    problem (those wait for their giver's "Try again"): a lost job leaves them so."""
+    pending = select(StoredFile.resource_id).where(StoredFile.pending.is_(True))
+    query = select(Resource.id).where(Resource.processing_note == "")
+    query = query.where((Resource.status == Resource.PROCESSING) | Resource.id.in_(pending))
+    return sorted(db.session.scalars(query))
 
 
 def _check_rows(storage: Storage, report: Report, checksums: bool) -> set[str]:
@@ -173,6 +186,7 @@ def fix(report: Report) -> Report:
     _requeue(report.not_indexed + report.stray_in_index, report)
     _draw_waiting_previews(report)
     _detect_languages(report)
+    _read_waiting_files(report)
     report.unrepaired += [f"missing object {key}" for key in report.missing]
     report.unrepaired += [f"damaged object {key}" for key in report.damaged]
     return report
@@ -198,6 +212,17 @@ def _requeue(resource_ids: Iterable[int], report: Report) -> None:
     get_replica().catch_up(wait=30)  # longer than a request waits: an operator is watching
     report.repaired += [f"re-indexed resource {resource_id}" for resource_id in ids]
     log.info("doctor re-queued %d resources for the search index", len(ids))
+
+
+def _read_waiting_files(report: Report) -> None:
+    """Run the read job of every resource still waiting for it, and wait for them."""
+    for resource_id in report.waiting_reads:
+        jobs.enqueue(READ_JOB, resource_id)
+    transactions.commit()
+    if report.waiting_reads and not jobs.wait():
+        report.unrepaired.append("files still being read when the wait ended")
+        return
+    report.repaired += [f"read the files of resource {n}" for n in report.waiting_reads]
 
 
 def _draw_waiting_previews(report: Report) -> None:

@@ -59,7 +59,7 @@ def _resources_leave(member: Member, keep: bool) -> list[str]:
     with operations._workdir() as workdir, operations._all_or_nothing() as stored:
         for resource in list(member.resources):
             IndexChange.record(resource.id)
-            if keep and resource.status != Resource.DRAFT:
+            if keep and resource.status not in (Resource.DRAFT, Resource.PROCESSING):
                 stale += _anonymise(resource, workdir, stored)
             else:
                 stale += [key for row in resource.files for key in row.storage_keys()]

@@ -113,6 +113,19 @@ class ResourceDetails:
     def credit_on_page_wanted(self) -> bool:
         return self.credit_placement == CREDIT_ON_PAGE and bool(self.credit_name.strip())
 
+    @classmethod
+    def of(cls, resource: Resource) -> ResourceDetails:
+        """A resource's details as they are now (a job reads them, then works without
+        holding a transaction open)."""
+        return cls(
+            title=resource.title, synopsis=resource.synopsis, how_used=resource.how_used,
+            tags=resource.tag_names, kind=resource.kind, audience=resource.audience,
+            licence=resource.licence, access=resource.access, credit_name=resource.credit_name,
+            visibility=resource.visibility, credit_placement=resource.credit_placement,
+            credit_txt=resource.credit_txt, text_layer=resource.text_layer,
+            language=resource.language or "",
+        )  # fmt: skip
+
 
 def language_of(resource: Resource) -> str:
     """The language a resource's description and files are written in, as far as its text
@@ -160,15 +173,22 @@ def share_resource(
     uploads: Sequence[Upload],
     answers: ShareRequest | None = None,
     before_commit: Callable[[Resource], None] | None = None,
+    read_now: bool = False,
 ) -> Resource:
-    """Publish a new resource with its files, or raise :class:`UploadRefused` storing nothing.
+    """Store a new resource with its files, or raise :class:`UploadRefused` storing nothing.
 
-    A resource whose files look like they hold a client's personal data is kept as a draft
-    until the sharer has reviewed the warning. A share that ``answers`` a request is stored
-    with its answer in one transaction: if the answer is refused (:class:`Refused`, checked
-    before anything is stored and again as it is written) nothing of the share remains.
-    ``before_commit`` is given the new resource, its rows written, before that transaction
-    commits: what it writes is kept with the share, and if it fails nothing of the share is.
+    The share returns once the files' bytes are stored (each identified by its content and
+    within the limits) and the rows committed: the resource is then PROCESSING, seen by its
+    giver alone, and the read job (:mod:`.reading`) reads, credits and pictures its files,
+    then publishes it, or keeps it as a draft until the sharer has reviewed a warning that
+    its files look like they hold a client's personal data. ``read_now`` does that reading
+    here, before the commit (imports: a command, with nobody waiting for a page).
+
+    A share that ``answers`` a request is stored with its answer in one transaction: if the
+    answer is refused (:class:`Refused`, checked before anything is stored and again as it
+    is written) nothing of the share remains. ``before_commit`` is given the new resource,
+    its rows written, before that transaction commits: what it writes is kept with the
+    share, and if it fails nothing of the share is.
     """
     if not uploads:
         raise UploadRefused(_("Please choose at least one file to share."))
@@ -176,11 +196,21 @@ def share_resource(
     if problem:
         raise Refused(problem)
     with _workdir() as workdir, _all_or_nothing() as stored:
-        prepared = prepare_files(uploads, details, workdir, _upload_budget(), owner.id)
-        resource = Resource(owner_id=owner.id, status=_initial_status(prepared))
+        budget = _upload_budget()
+        if read_now:
+            prepared = prepare_files(uploads, details, workdir, budget, owner.id)
+        else:
+            prepared = stage_files(uploads, workdir, budget, owner.id)
+        status = _initial_status(prepared) if read_now else Resource.PROCESSING
+        resource = Resource(owner_id=owner.id, status=status)
         details.apply_to(resource)
-        _store(resource, prepared, stored)
-        resource.language = details.language or language_of(resource)
+        _store(resource, prepared, stored, pending=not read_now)
+        # The giver's choice, else what the text tells: read here for an import, by the
+        # read job (which detects an unset language once every file is read) otherwise.
+        resource.language = details.language or (language_of(resource) if read_now else "")
+        IndexChange.record(resource.id)  # its giver finds it at once; its text once read
+        if not read_now:
+            jobs.enqueue(READ_JOB, resource.id)  # runs once the commit below succeeds
         if answers is not None:
             answer_request(answers, owner, resource)
         if before_commit is not None:
@@ -199,7 +229,26 @@ def prepare_files(
     kept_names: Sequence[str] = (),
     new_files: int | None = None,
 ) -> list[PreparedFile]:
-    """Stage, identify, read, credit and preview every upload; refuse the lot on any problem.
+    """Stage, identify, read, credit and preview every upload; refuse the lot on any problem
+    (see :func:`stage_files` for ``kept_names`` and ``new_files``)."""
+    prepared = stage_files(uploads, workdir, budget, owner_id, kept_names, new_files)
+    names = giver_names(db.session.get(Member, owner_id))
+    for item in prepared:
+        read_and_credit(item, details, names)
+    return prepared
+
+
+def stage_files(
+    uploads: Sequence[Upload],
+    workdir: Path,
+    budget: int,
+    owner_id: int,
+    kept_names: Sequence[str] = (),
+    new_files: int | None = None,
+) -> list[PreparedFile]:
+    """Copy, hash and identify every upload, named apart and within the owner's quota;
+    refuse the lot on any problem. What a share checks before it answers; the reading
+    comes after (:func:`read_and_credit`, in the read job).
 
     ``kept_names`` are the names of the resource's files already stored. The last
     ``new_files`` uploads (all, unless told) are new files; those before them are new
@@ -212,13 +261,16 @@ def prepare_files(
         prepared.append(staged)
     name_apart(prepared, kept_names)
     check_quota(owner_id, prepared, len(prepared) if new_files is None else new_files)
-    credit = credit_for(details)
-    names = giver_names(db.session.get(Member, owner_id))
-    for item in prepared:
-        read_text(item, text_layer=bool(details.text_layer), languages=scan_languages(details))
-        make_credited_copy(item, credit, details.credit_on_page_wanted, names)
-        make_thumbnail(item)
     return prepared
+
+
+def read_and_credit(
+    item: PreparedFile, details: Resource | ResourceDetails, names: Sequence[str]
+) -> None:
+    """Read one file's text (scans by Tesseract), make its credited copy and its picture."""
+    read_text(item, text_layer=bool(details.text_layer), languages=scan_languages(details))
+    make_credited_copy(item, credit_for(details), details.credit_on_page_wanted, names)
+    make_thumbnail(item)
 
 
 def scan_languages(details: Resource | ResourceDetails) -> str:
@@ -317,51 +369,81 @@ def _all_or_nothing() -> Iterator[list[str]]:
         raise
 
 
-def _store(resource: Resource, prepared: Sequence[PreparedFile], stored: list[str]) -> None:
-    """Store the bytes, then write the rows and the change-log entry; the caller commits."""
+def _store(
+    resource: Resource, prepared: Sequence[PreparedFile], stored: list[str], pending: bool
+) -> None:
+    """Store the bytes, then write the rows; the caller logs the change and commits.
+
+    ``pending`` files are stored as uploaded, for the read job to read once the caller's
+    commit succeeds; the others were read already (:func:`prepare_files`).
+    """
     storage = get_storage()
     db.session.add(resource)
     db.session.flush()  # its id: a credit.txt gives the resource's address
     first = len(resource.files)
     for position, item in enumerate(prepared, start=first):
-        _bundle_if_wanted(resource, item)
-        resource.files.append(_store_file(storage, item, position, stored))
+        if not pending:
+            bundle_if_wanted(resource.id, resource, item)
+        resource.files.append(_store_file(storage, item, position, stored, pending))
     db.session.flush()
-    IndexChange.record(resource.id)
     for row in resource.files[first:]:
         if row.preview_pending:
             jobs.enqueue(PREVIEW_JOB, row.id)  # runs once the caller's commit succeeds
 
 
-def _bundle_if_wanted(resource: Resource, item: PreparedFile) -> None:
+def bundle_if_wanted(
+    resource_id: int, details: Resource | ResourceDetails, item: PreparedFile
+) -> None:
     """The zip with a credit.txt, for files that can't carry the credit, if the giver asked."""
-    if resource.credit_txt:
-        address = site_url("resources.show", resource_id=resource.id)
-        bundle_with_credit_txt(item, replace(credit_for(resource), source_url=address))
+    if details.credit_txt:
+        address = site_url("resources.show", resource_id=resource_id)
+        bundle_with_credit_txt(item, replace(credit_for(details), source_url=address))
 
 
-def _store_file(storage: Storage, item: PreparedFile, position: int, stored: list[str]):
+def _store_file(
+    storage: Storage, item: PreparedFile, position: int, stored: list[str], pending: bool
+) -> StoredFile:
     row = StoredFile(position=position)
-    _fill_row(row, storage, item, stored)
+    _fill_row(row, storage, item, stored, pending)
     return row
 
 
-def _fill_row(row: StoredFile, storage: Storage, item: PreparedFile, stored: list[str]) -> None:
+def _fill_row(
+    row: StoredFile, storage: Storage, item: PreparedFile, stored: list[str], pending: bool
+) -> None:
     """Store a prepared file's objects and describe them on ``row``: a new file, or a file
-    taking its new version (nothing of the version it replaces is left on the row)."""
+    taking its new version (nothing of the version it replaces is left on the row). A
+    ``pending`` file is stored as uploaded: the read job describes the rest."""
     row.original_name, row.size, row.sha256 = item.name, item.size, item.sha256
     row.content_type, row.format = item.type.content_type, item.type.format
     row.storage_key = _put(storage, item.path, item.type.content_type, stored)
+    row.pending = pending
+    if pending:
+        row.credited_key = row.credited_size = row.preview_key = None
+        row.text, row.text_status, row.text_reason, row.text_source = "", "", "", ""
+        row.preview_pending, row.preview_note, row.text_layer = False, "", False
+        row.credit_on_page, row.page_credit_note = False, ""
+        row.original_author, row.zipped_with_credit = "", False
+        return
     _store_credited(row, storage, item, stored)
     picture = item.preview_path
     row.preview_key = picture and _put(storage, picture, "image/png", stored, prefix="previews")
-    row.preview_pending, row.preview_note = item.preview_pending, item.preview_note
+    for name, value in text_columns(item).items():
+        setattr(row, name, value)
+
+
+def text_columns(item: PreparedFile) -> dict[str, object]:
+    """What a read file's row says of its text and picture (the columns, by name)."""
     extraction = item.extraction
-    row.text = extraction.text if extraction else ""
     searchable = extraction is not None and extraction.searchable
-    row.text_status = StoredFile.SEARCHABLE if searchable else StoredFile.UNSEARCHABLE
-    row.text_reason = extraction.reason if extraction else ""
-    row.text_source = extraction.source if extraction else ""
+    return {
+        "preview_pending": item.preview_pending,
+        "preview_note": item.preview_note,
+        "text": extraction.text if extraction else "",
+        "text_status": StoredFile.SEARCHABLE if searchable else StoredFile.UNSEARCHABLE,
+        "text_reason": extraction.reason if extraction else "",
+        "text_source": extraction.source if extraction else "",
+    }
 
 
 def _store_credited(
@@ -369,16 +451,27 @@ def _store_credited(
 ) -> None:
     """Store the credited copy made for ``item`` and record what it carries on ``row``."""
     row.credited_key = row.credited_size = None
-    row.credit_on_page, row.page_credit_note = item.credit_on_page, item.page_credit_note
-    row.original_author, row.zipped_with_credit = item.original_author, item.zipped_with_credit
+    for name, value in credited_columns(item).items():
+        if name != "text_layer" or isinstance(row, StoredFile):  # earlier versions: no text
+            setattr(row, name, value)
     if item.credited_path:
-        row.credited_key = _put(storage, item.credited_path, _credited_type(item), stored)
+        row.credited_key = _put(storage, item.credited_path, credited_type(item), stored)
         row.credited_size = item.credited_path.stat().st_size
-    if isinstance(row, StoredFile):  # earlier versions keep no text, nor say where it came from
-        row.text_layer = item.text_layer
 
 
-def _credited_type(item: PreparedFile) -> str:
+def credited_columns(item: PreparedFile) -> dict[str, object]:
+    """What a row says of the credited copy made for ``item`` (besides where it is)."""
+    return {
+        "credited_size": None,
+        "credit_on_page": item.credit_on_page,
+        "page_credit_note": item.page_credit_note,
+        "original_author": item.original_author,
+        "zipped_with_credit": item.zipped_with_credit,
+        "text_layer": item.text_layer,
+    }
+
+
+def credited_type(item: PreparedFile) -> str:
     return BUNDLE_CONTENT_TYPE if item.zipped_with_credit else item.type.content_type
 
 
@@ -403,6 +496,8 @@ def discard_objects(keys: Sequence[str]) -> None:
 # -- previews drawn after the share ------------------------------------------------------
 
 PREVIEW_JOB = "preview"
+# Reading a resource's pending files after its share or edit (see :mod:`.reading`).
+READ_JOB = "read-files"
 
 
 @jobs.job(PREVIEW_JOB)
@@ -498,7 +593,14 @@ def edit_resource(
     search reads the new version's text. New files of any kind pass the checks a share's
     do; ones that look like they hold a client's personal data send the resource back to
     draft, for its giver to review before anyone else sees it again.
+
+    New files and versions are stored as uploaded and read by the read job after the
+    commit, as a share's are: a published resource is PROCESSING (its giver's alone) until
+    they are read. While a job is reading its files, a resource's files can't be changed;
+    once reading stopped on a problem, an edit (removing the file, say) reads again.
     """
+    if any(f.pending for f in resource.files) and not resource.processing_note:
+        raise UploadRefused(STILL_READING)
     removing = [f for f in resource.files if f.id in set(remove_ids)]
     replacing = _files_replaced(resource, replacements, removing)
     if len(resource.files) - len(removing) + len(uploads) < 1:
@@ -516,17 +618,20 @@ def edit_resource(
         kept = [f.original_name for f in staying if f not in replacing]
         arriving = [*(r.upload for r in replacements), *uploads]
         budget, owner_id = _upload_budget(), resource.owner_id
-        prepared = prepare_files(arriving, resource, workdir, budget, owner_id, kept, len(uploads))
+        prepared = stage_files(arriving, workdir, budget, owner_id, kept, len(uploads))
         stale = [key for f in removing for key in f.storage_keys()]
-        stale += recredit_files(staying, workdir, stored) if credit_changed else []
+        read = [f for f in staying if not f.pending]  # pending ones are credited when read
+        stale += recredit_files(read, workdir, stored) if credit_changed else []
         for row in removing:
             resource.files.remove(row)
         versions, added = prepared[: len(replacements)], prepared[len(replacements) :]
         for row, item, replacement in zip(replacing, versions, replacements, strict=True):
             stale += _take_new_version(row, item, replacement.note, stored)
-        _back_to_draft_if_private(resource, prepared)
-        _store(resource, added, stored)
-        resource.language = details.language or language_of(resource)
+        _store(resource, added, stored, pending=True)
+        # New files: the read job detects the language once they are read (unless chosen).
+        resource.language = details.language or ("" if prepared else language_of(resource))
+        IndexChange.record(resource.id)
+        _read_after_edit(resource, bool(prepared))
         transactions.commit()
     discard_objects(stale)
     log.info(
@@ -562,11 +667,9 @@ def _take_new_version(row: StoredFile, item: PreparedFile, note: str, stored: li
     """
     row.versions.append(_earlier_version(row))
     stale = [row.preview_key] if row.preview_key else []
-    _fill_row(row, get_storage(), item, stored)
+    _fill_row(row, get_storage(), item, stored, pending=True)
     row.version += 1
     row.version_note, row.version_at = note.strip(), utcnow()
-    if row.preview_pending:
-        jobs.enqueue(PREVIEW_JOB, row.id)  # runs once the caller's commit succeeds
     return stale
 
 
@@ -583,10 +686,21 @@ def _earlier_version(row: StoredFile) -> FileVersion:
     )
 
 
-def _back_to_draft_if_private(resource: Resource, prepared: Sequence[PreparedFile]) -> None:
-    if resource.status == Resource.PUBLISHED and _initial_status(prepared) == Resource.DRAFT:
-        resource.status = Resource.DRAFT
-        log.info("resource %s back to draft: a new file may hold personal data", resource.id)
+STILL_READING = (
+    "We’re still reading this resource’s files: please wait until they’re read before "
+    "changing them."
+)
+
+
+def _read_after_edit(resource: Resource, new_files: bool) -> None:
+    """An edit bringing files hides a published resource until the read job has read them
+    (and held it for review if they look private). After reading stopped on a problem, any
+    edit (removing that file, or bringing a new version of it) sets the job going again."""
+    if new_files and resource.status == Resource.PUBLISHED:
+        resource.status, resource.privacy_hold = Resource.PROCESSING, False
+    resource.processing_note = ""
+    if resource.status == Resource.PROCESSING or any(f.pending for f in resource.files):
+        jobs.enqueue(READ_JOB, resource.id)  # runs once the caller's commit succeeds
 
 
 def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]) -> list[str]:
@@ -607,7 +721,7 @@ def recredit_files(files: Sequence[StoredFile], workdir: Path, stored: list[str]
         if _scan_wanting_its_layer(row, resource):
             read_text(item, text_layer=True, languages=scan_languages(resource))
         make_credited_copy(item, credit, resource.credit_on_page_wanted, names)
-        _bundle_if_wanted(resource, item)
+        bundle_if_wanted(resource.id, resource, item)
         replaced += [row.credited_key] if row.credited_key else []
         _store_credited(row, storage, item, stored)
     return replaced

@@ -10,12 +10,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import access, community, transactions
@@ -31,7 +33,7 @@ from ..files import (
     version_name,
 )
 from ..models import FileVersion, Resource, ShareRequest, StoredFile
-from ..resources import listings, operations
+from ..resources import listings, operations, reading
 from ..storage import get_storage
 from ..vocab import STANDARD_TOPICS, parse_tags
 from .cards import related_cards
@@ -175,13 +177,27 @@ def _after_share(resource: Resource, answering=None):
     if resource.status == Resource.DRAFT:
         flash(_("Before it’s published, please check one thing about your files."), "warning")
         return redirect_after_post(url_for("resources.review", resource_id=resource.id))
-    flash(_("Thank you for sharing! Your resource is published."), "success")
+    if resource.status == Resource.PROCESSING:
+        flash(_("Thank you for sharing! Your files are uploaded."), "success")
+    else:
+        flash(_("Thank you for sharing! Your resource is published."), "success")
     return redirect_after_post(url_for("resources.show", resource_id=resource.id))
+
+
+READING_LABELS = {"read": _l("read"), "reading": _l("reading…"), "waiting": _l("waiting")}
 
 
 @bp.route("/<int:resource_id>")
 def show(resource_id: int):
     resource = visible_resource_or_404(resource_id, for_page=True)
+    if reading.is_reading(resource) and access.can_edit(current_user, resource):
+        return render_template(
+            "resources/reading.html",
+            resource=resource,
+            progress=reading.progress(resource),
+            reading_labels=READING_LABELS,
+            form=ConfirmForm(),
+        )
     decision = access.download_decision(current_user, resource)
     from .community import resource_extras
 
@@ -205,13 +221,47 @@ def _more_like_this(resource: Resource):
     return related_cards(more.hits, more.tags_by_id, why)
 
 
+@bp.route("/<int:resource_id>/reading.json")
+def reading_status(resource_id: int):
+    """How far the reading of a resource's files has got, for its page's script: each
+    file's state, why reading stopped (if it did) and where to go once it is done."""
+    resource = visible_resource_or_404(resource_id)
+    progress = reading.progress(resource)
+    review = resource.status == Resource.DRAFT and not progress.reading
+    next_page = "resources.review" if review else "resources.show"
+    files = [
+        {"name": f.name, "state": f.state, "label": str(READING_LABELS[f.state]), "note": f.note}
+        for f in progress.files
+    ]
+    response = jsonify(
+        reading=progress.reading,
+        problem=progress.problem,
+        done=progress.done,
+        files=files,
+        next=url_for(next_page, resource_id=resource.id),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:resource_id>/read-again", methods=["POST"])
+@login_required
+def read_again(resource_id: int):
+    """ "Try again" after reading a resource's files stopped on a problem."""
+    resource = editable_resource(resource_id)
+    if ConfirmForm().validate_on_submit() and reading.read_again(resource):
+        transactions.commit()
+        flash(_("We’re reading your files again."), "success")
+    return redirect(url_for("resources.show", resource_id=resource.id))
+
+
 @reshown_when_stale
 @bp.route("/<int:resource_id>/review", methods=["GET", "POST"])
 @login_required
 def review(resource_id: int):
     """A draft whose files look like they hold personal data: fix, or confirm and publish."""
     resource = editable_resource(resource_id)
-    if resource.status != Resource.DRAFT:
+    if resource.status != Resource.DRAFT or reading.is_reading(resource):
         return redirect(url_for("resources.show", resource_id=resource.id))
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -257,7 +307,7 @@ def replacements_from(form: EditForm) -> list[operations.Replacement]:
 
 
 def _after_edit(resource: Resource):
-    if resource.status == Resource.DRAFT:
+    if resource.status == Resource.DRAFT and not reading.is_reading(resource):
         flash(_("Before it’s published again, please check one thing about your files."), "warning")
         return redirect_after_post(url_for("resources.review", resource_id=resource.id))
     flash(_("Your changes are saved."), "success")

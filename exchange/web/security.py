@@ -12,7 +12,7 @@ from flask_login import current_user
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: blob:",  # blob: the share form's own previews of picked pictures
         "style-src 'self'",
         "script-src 'self'",
         "object-src 'none'",

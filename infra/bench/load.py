@@ -13,7 +13,13 @@ kind of request at a time with Locust (headless, as a library, in a separate pro
   (member from the session, visibility, the ledger row committed, the presigned URL);
 - ``page``: resource pages; ``search``: searches; ``download``: the 302 to a presigned
   S3 URL (the redirect is not followed: S3 serves the bytes, not us); ``share``: the
-  share form with a small Word document.
+  share form with a small Word document, every fourth share a scanned worksheet (a
+  one-page image-only PDF). The share answers once the bytes are stored; the stack's two
+  ``exchange worker`` processes read the files (OCR for the scans), credit them and
+  publish. Beside the request's own figures ("upload accepted") the phase reports the time
+  from the share until it was published and searchable (p50/p95, from the database: the
+  share's commit to the read job's), the queue's depth sampled every half second, and
+  the scanned pages the workers read per minute per core of their CPU time.
 
 It reports requests per second, p50/p95 latency, errors, peak memory (RSS) of every
 gunicorn worker, and the load generator's own CPU use (it shares the 2 cores with the
@@ -348,7 +354,8 @@ def _fetch_redirect(user: Any, plan: dict, path: str, name: str) -> None:
 
 
 def _share(user: Any, plan: dict) -> None:
-    body, content_type = _share_form(user.token)
+    user.shared = getattr(user, "shared", 0) + 1
+    body, content_type = _share_form(user.token, scan=user.shared % 4 == 0)
     headers = {**user.headers, "Content-Type": content_type}
     with user.client.post(
         "/resources/new",
@@ -373,8 +380,22 @@ ACTIONS = {
 }
 
 
-def _share_form(token: str) -> tuple[bytes, str]:
-    """A multipart share form with a small real Word document (unique, so never a repeat)."""
+_SCAN: list[bytes] = []
+
+
+def _scan_bytes() -> bytes:
+    """One scanned worksheet page (an image-only PDF), made once per load generator."""
+    if not _SCAN:
+        from tests.fixtures.scans import image_only_pdf, page_picture
+
+        text = "Budgeting worksheet: income, outgoings and savings each month"
+        _SCAN.append(image_only_pdf(page_picture(text, size=(1700, 500))))
+    return _SCAN[0]
+
+
+def _share_form(token: str, scan: bool = False) -> tuple[bytes, str]:
+    """A multipart share form with a small real Word document (unique, so never a repeat),
+    or with ``scan`` a scanned worksheet."""
     from tests.fixtures.members import SHARE_DEFAULTS, docx_bytes
 
     boundary = f"bench{random.getrandbits(64):x}"
@@ -384,10 +405,14 @@ def _share_form(token: str) -> tuple[bytes, str]:
         f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
         for k, v in fields.items()
     ]
-    document = docx_bytes(f"{title}: list three strengths and one example of each.")
+    if scan:
+        name, document = "scan.pdf", _scan_bytes()
+    else:
+        name = "worksheet.docx"
+        document = docx_bytes(f"{title}: list three strengths and one example of each.")
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
-        'filename="worksheet.docx"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
         + document
         + b"\r\n"
     )
@@ -473,6 +498,8 @@ def evaluate(results: dict) -> dict:
     """
     verdicts = {}
     for phase, (baseline, minimum) in TARGETS.items():
+        if phase not in results:  # a run of other phases only
+            continue
         share = _share_of(results, phase, baseline)
         verdicts[f"{phase} vs {baseline}"] = {
             "ratio": None if share is None else round(share, 2),
@@ -520,7 +547,30 @@ def report(results: dict, verdicts: dict, memory: dict, settings: dict) -> str:
         lines.append(f"| {name} | {shown} | {v['target']} | {'yes' if v['met'] else 'NO'} |")
     peaks = ", ".join(f"{kb / 1024:.0f}" for kb in sorted(memory.values(), reverse=True))
     lines += ["", f"Peak RSS per worker (MiB): {peaks or 'not measured'}."]
+    lines += _reading_lines(results.get("share", {}))
     return "\n".join(lines) + "\n"
+
+
+def _reading_lines(share: dict) -> list[str]:
+    """The share phase's second half: the job workers reading what was shared."""
+    read, queue = share.get("read"), share.get("queue_depth")
+    if not read or not queue:
+        return []
+    return [
+        "",
+        "## Shares read by 2 job workers",
+        "",
+        f"- Upload accepted (the share's request): {share['per_second']} shares/s, "
+        f"p50 {share['p50_ms']} ms, p95 {share['p95_ms']} ms.",
+        f"- Until published and searchable (share's commit to the read job's): "
+        f"p50 {read['searchable_p50_s']} s, p95 {read['searchable_p95_s']} s "
+        f"({read['published']} of {read['shares']} shares; all read: {read['all_read']}).",
+        f"- Scanned pages read: {read['scanned_pages']} in {read['worker_cpu_s']} s of "
+        f"worker CPU: {read['ocr_pages_per_min_per_core']} pages/minute per core "
+        "(with the rest of each job: text, credit, picture).",
+        f"- Queue depth: max {queue['max']}, mean {queue['mean']}; every "
+        f"{queue['sampled_every_s']} s: {' '.join(map(str, queue['every_half_second']))}.",
+    ]
 
 
 def _phase_row(phase: str, r: dict, results: dict) -> str:
@@ -583,10 +633,125 @@ def _measure(stack: Any, args: argparse.Namespace) -> int:
     results = {}
     args.load_before = os.getloadavg()[0]
     with MemoryWatch(node.pid) as memory:
-        for phase in PHASES:
-            results[phase] = _phase_or_why_not(phase, node.url, args, plan)
+        for phase in args.phases:
+            if phase == "share":
+                results[phase] = _share_phase(stack, node.url, args, plan)
+            else:
+                results[phase] = _phase_or_why_not(phase, node.url, args, plan)
             print(f"{phase:>13}: {results[phase]}", flush=True)
     return _write_results(results, memory.peak_kb, args)
+
+
+def _share_phase(stack: Any, host: str, args: argparse.Namespace, plan: Path) -> dict:
+    """Shares under load with the stack's job workers reading them; then, once the queue
+    is empty, how long each took to be published, the queue's depth, and OCR's pace."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(stack.settings.database_url)
+    workers = stack.worker_pids
+    started, cpu_before = datetime.now(UTC), _cpu_seconds(workers)
+    with QueueWatch(stack.settings.redis, f"exchange-{stack.settings.database}") as queue:
+        figures = _phase_or_why_not("share", host, args, plan)
+        drained = queue.wait_empty(engine, started, timeout=args.drain)
+    cpu = _cpu_seconds(workers) - cpu_before
+    figures["read"] = _read_figures(engine, started, cpu, drained)
+    figures["queue_depth"] = queue.summary()
+    engine.dispose()
+    return figures
+
+
+class QueueWatch:
+    """Samples the job queue's depth (jobs waiting) every half second."""
+
+    def __init__(self, redis_url: str, queue_name: str) -> None:
+        from redis import Redis
+
+        self.redis, self.key = Redis.from_url(redis_url), f"rq:queue:{queue_name}"
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> QueueWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.samples.append(int(self.redis.llen(self.key)))
+
+    def wait_empty(self, engine: Any, since: datetime, timeout: float) -> bool:
+        """Until every share of the phase is read (none still processing), or time is up."""
+        from sqlalchemy import text
+
+        query = text(
+            "SELECT count(*) FROM resources WHERE status = 'processing' AND created_at >= :t"
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if not conn.execute(query, {"t": since}).scalar():
+                    return True
+            time.sleep(0.5)
+        return False
+
+    def summary(self) -> dict:
+        samples = self.samples or [0]
+        step = max(1, len(samples) // 40)
+        return {
+            "max": max(samples),
+            "mean": round(sum(samples) / len(samples), 1),
+            "every_half_second": samples[::step],
+            "sampled_every_s": 0.5 * step,
+        }
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of the job workers and of the children they waited for (each
+    job runs in a forked child, its reading in a limited grandchild, Tesseract below)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / ticks
+
+
+def _read_figures(engine: Any, since: datetime, cpu_s: float, drained: bool) -> dict:
+    """From the share's commit (created_at) to its publication by the read job (the last
+    write, updated_at): p50/p95; and the scanned pages read per minute of worker CPU."""
+    from sqlalchemy import text
+
+    query = text(
+        "SELECT r.status, EXTRACT(EPOCH FROM r.updated_at - r.created_at), f.text_source "
+        "FROM resources r JOIN files f ON f.resource_id = r.id WHERE r.created_at >= :t"
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query, {"t": since}).all()
+    waits = sorted(float(w) for status, w, _ in rows if status == "published")
+    scans = sum(1 for status, _, source in rows if status == "published" and source == "ocr")
+    return {
+        "shares": len(rows),
+        "published": len(waits),
+        "all_read": drained,
+        "searchable_p50_s": _percentile(waits, 0.50),
+        "searchable_p95_s": _percentile(waits, 0.95),
+        "scanned_pages": scans,
+        "worker_cpu_s": round(cpu_s, 1),
+        "ocr_pages_per_min_per_core": round(scans / (cpu_s / 60), 1) if cpu_s else None,
+    }
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    return round(values[min(len(values) - 1, int(fraction * len(values)))], 2)
 
 
 def _phase_or_why_not(phase: str, host: str, args: argparse.Namespace, plan: Path) -> dict:
@@ -621,9 +786,11 @@ def _write_results(results: dict, memory: dict, args: argparse.Namespace) -> int
         "targets": verdicts,
         "peak_rss_mib": sorted(round(kb / 1024, 1) for kb in memory.values()),
     }
-    (RESULTS_DIR / "load.json").write_text(json.dumps(payload, indent=2) + "\n")
+    # A run of some phases only (the share phase alone, say) keeps the full run's files.
+    name = "load" if list(args.phases) == list(PHASES) else "load-" + "-".join(args.phases)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
     text = report(results, verdicts, memory, settings)
-    (RESULTS_DIR / "load.md").write_text(text)
+    (RESULTS_DIR / f"{name}.md").write_text(text)
     print(text)
     return 0 if all(v["met"] for v in verdicts.values()) else 1
 
@@ -651,7 +818,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=10, help="seconds not counted")
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
+    parser.add_argument(
+        "--phases", default=",".join(PHASES), help="the phases to run, comma-separated"
+    )
+    parser.add_argument(
+        "--drain", type=float, default=180, help="seconds to wait for the shares to be read"
+    )
     args = parser.parse_args(argv)
+    args.phases = [p for p in args.phases.split(",") if p]
+    unknown = set(args.phases) - set(PHASES)
+    if unknown:
+        parser.error(f"no such phase: {', '.join(sorted(unknown))}")
     if args.command == "seed":
         seed(args.count, args.members, args.plan)
     elif args.command == "drive":

@@ -77,14 +77,17 @@ def share_from_paths(
     names: list[str] | None = None,
     before_commit: Callable[[Resource], None] | None = None,
 ) -> Resource:
-    """Share local files exactly as the web form shares uploads (``before_commit``: see
-    :func:`~exchange.resources.operations.share_resource`)."""
+    """Share local files as the web form shares uploads (``before_commit``: see
+    :func:`~exchange.resources.operations.share_resource`), read before the command goes
+    on (``read_now``): its report says which became drafts, and nothing waits on a queue."""
     with ExitStack() as files:
         uploads = [
             operations.Upload(files.enter_context(open(path, "rb")), name or path.name)
             for path, name in zip(paths, names or [None] * len(paths), strict=True)
         ]
-        return operations.share_resource(owner, details, uploads, before_commit=before_commit)
+        return operations.share_resource(
+            owner, details, uploads, before_commit=before_commit, read_now=True
+        )
 
 
 def find_existing(owner: Member, title: str, digests: list[str]) -> int | None:

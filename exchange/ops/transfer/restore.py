@@ -208,7 +208,9 @@ def _restore_history(
     resource is imported with its history or not at all, and a re-import finds it whole.
     """
     values = item.values
-    resource.status = values.get("status") or resource.status
+    status = values.get("status")
+    if status and status != Resource.PROCESSING:  # its files are read by now
+        resource.status = status
     for name in ("created_at", "updated_at"):
         if values.get(name):
             setattr(resource, name, datetime.fromisoformat(values[name]))
