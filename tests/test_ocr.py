@@ -21,6 +21,7 @@ from exchange.files.extract import FROM_SCANS, extract
 from exchange.files.ocr import ScanReading
 from exchange.files.reasons import IMAGE, SCANNED
 from exchange.models import Resource
+from exchange.resources.operations import scan_languages
 
 from .fixtures.members import SHARE_DEFAULTS, Visitor
 from .fixtures.scans import (
@@ -181,3 +182,19 @@ def test_a_giver_who_wants_no_text_layer_gets_the_scan_as_shared(make_app):
         resource = db.session.scalars(select(Resource)).one()
         assert resource.text_layer is False
         assert (resource.files[0].text_source, resource.files[0].text_layer) == ("ocr", False)
+
+
+@pytest.mark.parametrize(
+    ("language", "site_languages", "read_in"),
+    [
+        ("fr", "eng+fra+spa", "fra"),  # the resource's own language, alone
+        ("de", "eng+fra+spa", ""),  # no German data here: the site's own list
+        ("", "eng+fra+spa", ""),  # not known yet (detected once its files are read)
+        ("es", "eng+spa", "spa"),
+    ],
+)
+def test_scans_are_read_in_the_resource_s_language_when_the_site_reads_it(
+    app_ctx, language, site_languages, read_in
+):
+    app_ctx.config["OCR_LANGUAGES"] = site_languages
+    assert scan_languages(Resource(language=language)) == read_in
