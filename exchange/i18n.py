@@ -35,6 +35,11 @@ LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
 LANGUAGE_COOKIE = "language"
 LANGUAGE_ARG = "hl"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+# Answers for programs (the API's JSON, its problems) are in English whoever asks: a client
+# branches on stable words, and a member's page language must not change what it parses.
+PROGRAM_PATHS = ("/api/v1/", "/api/problems/")
+# The interface languages whose sentences write a language's name in lower case.
+LOWER_CASE_LANGUAGE_NAMES = frozenset({"fr", "es"})
 # language code → (the .po file's modification time, its compiled translations)
 _COMPILED: dict[str, tuple[float, NullTranslations]] = {}
 
@@ -100,7 +105,10 @@ def select_language() -> str:
 
     An address carrying ``?hl=fr`` is that page in French whoever reads it: the ``hreflang``
     alternates a page announces point there, so each language has addresses of its own.
+    The API's answers are in English (:data:`PROGRAM_PATHS`).
     """
+    if request and request.path.startswith(PROGRAM_PATHS):
+        return SOURCE_LANGUAGE
     if request:
         chosen = supported(request.args.get(LANGUAGE_ARG))
         if chosen:
@@ -129,6 +137,14 @@ def lazy_label(text: str) -> LazyString:
     return LazyString(gettext, text)
 
 
+def in_sentence(language_name: str) -> str:
+    """A language's name (a translated label) as a sentence writes it: "in French", but
+    "en français", "en francés"; lists and menus keep the label's capital."""
+    if current_language() in LOWER_CASE_LANGUAGE_NAMES:
+        return language_name.lower()
+    return language_name
+
+
 def long_date(moment: datetime) -> str:
     """ "7 December 2026" in English (the site's house style), each language's long date
     otherwise ("7 décembre 2026", "7 de diciembre de 2026")."""
@@ -154,3 +170,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         languages=LANGUAGES, current_language=current_language, label=label
     )
+    app.jinja_env.filters["in_sentence"] = in_sentence

@@ -64,38 +64,39 @@ VISIBILITY = {
     "members": N_("Signed-in members only"),
 }
 
-# The languages a resource may be written in (ISO 639-1), named in English as the pages
-# are. Search stems the first fourteen with rules of their own, and folds accents and cuts
+# The languages a resource may be written in (ISO 639-1), named in English (as the API
+# says them) and translated where a page shows them (the select, the facet, "in French").
+# Search stems the first fourteen with rules of their own, and folds accents and cuts
 # Chinese, Japanese and Korean into character pairs for all; the detector chooses only
 # among these.
 LANGUAGES = {
-    "en": "English",
-    "fr": "French",
-    "es": "Spanish",
-    "de": "German",
-    "pt": "Portuguese",
-    "it": "Italian",
-    "nl": "Dutch",
-    "sv": "Swedish",
-    "no": "Norwegian",
-    "da": "Danish",
-    "fi": "Finnish",
-    "ru": "Russian",
-    "hu": "Hungarian",
-    "ro": "Romanian",
-    "ar": "Arabic",
-    "zh": "Chinese",
-    "cs": "Czech",
-    "el": "Greek",
-    "he": "Hebrew",
-    "hi": "Hindi",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "pl": "Polish",
-    "sk": "Slovak",
-    "tr": "Turkish",
-    "uk": "Ukrainian",
-    "vi": "Vietnamese",
+    "en": N_("English"),
+    "fr": N_("French"),
+    "es": N_("Spanish"),
+    "de": N_("German"),
+    "pt": N_("Portuguese"),
+    "it": N_("Italian"),
+    "nl": N_("Dutch"),
+    "sv": N_("Swedish"),
+    "no": N_("Norwegian"),
+    "da": N_("Danish"),
+    "fi": N_("Finnish"),
+    "ru": N_("Russian"),
+    "hu": N_("Hungarian"),
+    "ro": N_("Romanian"),
+    "ar": N_("Arabic"),
+    "zh": N_("Chinese"),
+    "cs": N_("Czech"),
+    "el": N_("Greek"),
+    "he": N_("Hebrew"),
+    "hi": N_("Hindi"),
+    "ja": N_("Japanese"),
+    "ko": N_("Korean"),
+    "pl": N_("Polish"),
+    "sk": N_("Slovak"),
+    "tr": N_("Turkish"),
+    "uk": N_("Ukrainian"),
+    "vi": N_("Vietnamese"),
 }
 
 # Where a named giver's credit goes in the files people download.

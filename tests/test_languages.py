@@ -15,6 +15,8 @@ from sqlalchemy import select
 from exchange.extensions import db
 from exchange.models import Member, Notification, OutboxEmail
 
+from .fixtures.api import Script, make_token
+
 
 def html_lang(page: str) -> str:
     return re.search(r'<html lang="(\w+)">', page).group(1)
@@ -66,3 +68,19 @@ def test_dates_numbers_and_plurals_are_written_the_language_s_way(app, member):
     assert re.search(r"Compartido por .+ el \d+ de \w+ de \d{4}", page)
     assert "0</strong> miembros lo han descargado" in page
     assert re.search(r"\d+,\d KB", page), "a decimal comma"
+
+
+def test_a_resource_s_language_and_the_token_page_are_translated_but_the_api_is_not(app, member):
+    member.client.get("/language/fr")
+    resource_id = member.share_id(licence="free-with-credit", language="fr")
+    assert "en français</span>" in member.client.get(f"/resources/{resource_id}").text
+    form = member.client.get(f"/resources/{resource_id}/edit").text
+    assert "Détectée d’après son texte" in form and ">Français</option>" in form
+    assert "Jetons d’API" in member.client.get("/account/tokens").text
+
+    script = Script(app, make_token(member))
+    french = {"Accept-Language": "fr"}
+    shown = script.get(f"/resources/{resource_id}", headers=french).json
+    assert shown["licence_label"] == "Free to use with credit"
+    refused = script.post("/resources", data={"title": ""}, headers=french).json
+    assert "Please give your resource a title." in str(refused)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..extensions import db
@@ -49,9 +50,11 @@ def create_token(
     """Make a token for ``member``; flushes, the caller commits."""
     wanted = [s for s in ApiToken.SCOPES if s in scopes]
     if ApiToken.READ not in wanted:
-        raise TokenRefused("A token needs at least the read scope.")
+        raise TokenRefused(_("A token needs at least the read scope."))
     if len(live_tokens_of(member)) >= MAX_TOKENS:
-        raise TokenRefused(f"You have {MAX_TOKENS} tokens already: revoke one first.")
+        raise TokenRefused(
+            _("You have %(count)s tokens already: revoke one first.", count=MAX_TOKENS)
+        )
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         member_id=member.id,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -17,21 +19,31 @@ from .auth import bp
 from .forms import ConfirmForm, SiteForm
 from .stale_forms import reshown_when_stale
 
-LIFETIMES = {"90": "90 days", "30": "30 days", "365": "A year", "": "Until I revoke it"}
+LIFETIMES = {
+    "90": _l("90 days"),
+    "30": _l("30 days"),
+    "365": _l("A year"),
+    "": _l("Until I revoke it"),
+}
 
 
 class TokenForm(SiteForm):
     name = StringField(
-        "Token name",
-        [DataRequired("Please name the token, e.g. the system that will use it."), Length(max=80)],
-        description="So you know later what uses it, e.g. “College learning platform”.",
+        _l("Token name"),
+        [
+            DataRequired(_l("Please name the token, e.g. the system that will use it.")),
+            Length(max=80),
+        ],
+        description=_l("So you know later what uses it, e.g. “College learning platform”."),
     )
     write = BooleanField(
-        "Allow it to share and post as me",
-        description="Without this it can only read and download.",
+        _l("Allow it to share and post as me"),
+        description=_l("Without this it can only read and download."),
     )
     lifetime = SelectField(
-        "Expires", choices=[SelectChoice(v, label) for v, label in LIFETIMES.items()], default="90"
+        _l("Expires"),
+        choices=[SelectChoice(v, label) for v, label in LIFETIMES.items()],
+        default="90",
     )
 
 
@@ -74,7 +86,7 @@ def revoke_token(token_id: int):
     if not accounts.revoke_token(current_user, token_id):
         abort(404)
     transactions.commit()
-    flash("The token is revoked: it no longer works.", "success")
+    flash(_("The token is revoked: it no longer works."), "success")
     return redirect(url_for("auth.tokens"))
 
 

@@ -236,11 +236,11 @@ class ResourceFields(SiteForm):
         choices=_choices(AUDIENCES, _l("Choose an audience…")),
     )
     language = SelectField(
-        "Language",
+        _l("Language"),
         [Optional()],  # a form posted without it (an older page) detects it
-        choices=_choices(LANGUAGES, "Detected from its text"),
+        choices=_choices(LANGUAGES, _l("Detected from its text")),
         default="",
-        description="The language it is written in, so search understands its words.",
+        description=_l("The language it is written in, so search understands its words."),
     )
     licence = SelectField(
         _l("Licence"),
