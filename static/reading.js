@@ -9,7 +9,7 @@
   function render(box, status) {
     const list = box.querySelector("[data-reading-files]");
     const summary = box.querySelector("[data-reading-summary]");
-    if (summary) summary.textContent = status.done + " of " + status.files.length + " files read.";
+    if (summary) summary.textContent = status.summary;
     if (!list) return;
     list.replaceChildren.apply(list, status.files.map(function (file) {
       const item = document.createElement("li");

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import access, community, transactions
@@ -191,10 +192,12 @@ READING_LABELS = {"read": _l("read"), "reading": _l("reading…"), "waiting": _l
 def show(resource_id: int):
     resource = visible_resource_or_404(resource_id, for_page=True)
     if reading.is_reading(resource) and access.can_edit(current_user, resource):
+        progress = reading.progress(resource)
         return render_template(
             "resources/reading.html",
             resource=resource,
-            progress=reading.progress(resource),
+            progress=progress,
+            reading_summary=_reading_summary(progress),
             reading_labels=READING_LABELS,
             form=ConfirmForm(),
         )
@@ -237,11 +240,21 @@ def reading_status(resource_id: int):
         reading=progress.reading,
         problem=progress.problem,
         done=progress.done,
+        summary=_reading_summary(progress),
         files=files,
         next=url_for(next_page, resource_id=resource.id),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _reading_summary(progress: reading.Progress) -> str:
+    return ngettext(
+        "%(done)d of %(num)d file read.",
+        "%(done)d of %(num)d files read.",
+        len(progress.files),
+        done=progress.done,
+    )
 
 
 @bp.route("/<int:resource_id>/read-again", methods=["POST"])
