@@ -143,6 +143,7 @@ def parse_tags(text: str) -> list[str]:
             seen.setdefault(tag, None)
     return list(seen)
 
+
 # Tesseract's names for the languages whose scans it may read (its data installed per
 # language: EXCHANGE_OCR_LANGUAGES says which are), by a resource's ISO 639-1 language.
 TESSERACT_CODES = {
