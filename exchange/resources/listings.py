@@ -202,9 +202,7 @@ def _history(resource: Resource, file: StoredFile, viewer, taken) -> FileHistory
     may_fetch = functools.partial(
         access.may_fetch_earlier_version, viewer, resource, file.id, taken=taken
     )
-    current = VersionShown(
-        file.version, file.version_date, file.original_name, file.version_note, True, False
-    )
+    current = current_version(file)
     earlier = [
         VersionShown(
             v.number,
@@ -218,6 +216,13 @@ def _history(resource: Resource, file: StoredFile, viewer, taken) -> FileHistory
     ]
     mine = [number for file_id, number in taken if file_id == file.id]
     return FileHistory([current, *earlier], max(mine, default=None))
+
+
+def current_version(file: StoredFile) -> VersionShown:
+    """The file as it stands, as the first line of its history (fetched as the file is)."""
+    return VersionShown(
+        file.version, file.version_date, file.original_name, file.version_note, True, False
+    )
 
 
 def earlier_version(file: StoredFile, number: int) -> FileVersion | None:

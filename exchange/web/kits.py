@@ -302,14 +302,25 @@ def download(collection_id: int):
     _confirmed()
     plan = kits.download_plan(collection, current_user)
     if not any(p.included for p in plan):
-        raise AccessDenied(
-            _(
-                "Nothing in this kit is yours to take yet. Share one of your own tools, or answer "
-                "a colleague’s request, to open everything."
-            ),
-            _("Share a resource"),
-            url_for("resources.new"),
-        )
+        raise nothing_to_take()
+    return send_kit(collection, plan)
+
+
+def nothing_to_take() -> AccessDenied:
+    """Why a kit's download is refused when give-to-get keeps every item back."""
+    return AccessDenied(
+        _(
+            "Nothing in this kit is yours to take yet. Share one of your own tools, or answer "
+            "a colleague’s request, to open everything."
+        ),
+        _("Share a resource"),
+        url_for("resources.new"),
+    )
+
+
+def send_kit(collection: Collection, plan: list[kits.Planned]):
+    """The kit's zip, for the page and the API alike: built, written to the ledger (each
+    included resource once), committed, then sent. Only call it with something included."""
     archive = kits.download_kit(collection, current_user, plan)
     name = kits.zip_name(collection)
     transactions.commit()

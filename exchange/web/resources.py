@@ -408,8 +408,16 @@ def download_version(resource_id: int, file_id: int, number: int):
     decision = access.earlier_version_decision(current_user, resource, file_id, number)
     if not decision.allowed:
         raise AccessDenied(decision.reason, decision.step_label, decision.step_url)
-    response = _send(resource, version, saved_as=version_name(version.original_name, number))
-    operations.record_download(current_user, resource, stored, version=number)
+    return take_version(resource, stored, version)
+
+
+def take_version(resource: Resource, stored: StoredFile, version: FileVersion):
+    """An earlier version leaves as the current file does, for the pages and the API alike:
+    credited, named for its number, and logged (it counts as nothing new). Only call it
+    once :func:`access.earlier_version_decision` allowed it."""
+    saved_as = version_name(version.original_name, version.number)
+    response = _send(resource, version, saved_as=saved_as)
+    operations.record_download(current_user, resource, stored, version=version.number)
     transactions.commit()
     return response
 

@@ -43,7 +43,7 @@ class ExchangeApi(Api):
 
 
 def register(app: Flask) -> None:
-    from . import community, docs, me, resources
+    from . import community, docs, follows, kits, me, resources
 
     app.config.update(
         API_TITLE=f"{app.config['SITE_NAME']} API",
@@ -53,7 +53,7 @@ def register(app: Flask) -> None:
     )
     api = ExchangeApi(app)
     api.spec.components.security_scheme("token", docs.SECURITY_SCHEME)
-    for module in (resources, community, me):
+    for module in (resources, community, me, kits, follows):
         api.register_blueprint(module.bp, url_prefix=PREFIX)
     app.register_blueprint(docs.bp)
     app.extensions["exchange.api"] = api

@@ -1,5 +1,9 @@
 """What every API blueprint does around its operations: authenticate by token, count
-against the API's rate limit and say how much of it is left, and answer conditional reads."""
+against the API's rate limit and say how much of it is left, and answer conditional reads.
+
+The API asks for no CSRF token: it never reads the session cookie (:mod:`.auth`), so a
+forged cross-site request carries nothing it would act on, and a script has no page to
+read a token from."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import time
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
-from ...extensions import limiter
+from ...extensions import csrf, limiter
 from . import auth
 
 # Per member (all their tokens together), or per address for calls without a token; shared
@@ -23,6 +27,7 @@ def api_blueprint(name: str, description: str) -> Blueprint:
     bp.after_request(rate_limit_headers)
     bp.after_request(conditional)
     limiter.limit(api_limit, key_func=auth.rate_key)(bp)
+    csrf.exempt(bp)
     return bp
 
 

@@ -28,8 +28,9 @@ def spec_options() -> dict:
     return {
         "info": {
             "description": (
-                "List, search, read, share and download career-guidance resources, and use "
-                "the Requests board, as a member does on the site: the same rules, the same "
+                "List, search, read, share and download career-guidance resources; keep "
+                "collections and workshop kits; follow colleagues, topics and kits; use the "
+                "Requests board; as a member does on the site: the same rules, the same "
                 "credit and give-to-get. Errors are RFC 9457 problems (`type` is stable)."
             )
         },

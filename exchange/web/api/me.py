@@ -7,10 +7,13 @@ from __future__ import annotations
 from flask import url_for
 
 from ... import access, community, notify, transactions
+from ...extensions import db
+from ...models import Notification
 from ..resources import visible_resource_or_404
 from . import schemas
 from .auth import caller, current_token, needs_write
 from .blueprints import api_blueprint
+from .problems import fail
 from .shapes import NOT_MODIFIED, member_ref, problem_responses, shared_summaries
 
 bp = api_blueprint("api_me", "The token's member: their toolkit and notifications.")
@@ -100,5 +103,20 @@ def notifications():
 def mark_all_read():
     """Mark every notification read, as the Notifications page's button does."""
     marked = notify.mark_read(caller())
+    transactions.commit()
+    return {"marked": marked}
+
+
+@bp.route("/me/notifications/<int:notification_id>/read", methods=["POST"])
+@bp.response(200, schemas.Marked)
+@problem_responses(bp, 401, 403, 404, 429)
+@needs_write
+def mark_read(notification_id: int):
+    """Mark one notification read, as opening it on the Notifications page does (`marked`
+    is 0 when it was read already)."""
+    item = db.session.get(Notification, notification_id)
+    if item is None or item.member_id != caller().id:
+        fail("not-found")
+    marked = notify.mark_read(caller(), item.id)
     transactions.commit()
     return {"marked": marked}

@@ -128,8 +128,7 @@ def download_file(resource_id: int, file_id: int):
     resource, stored = pages.visible_file_or_404(resource_id, file_id)
     decision = access.download_decision(current_user, resource)
     if not decision.allowed:
-        step = {"label": decision.step_label, "url": decision.step_url}
-        fail("download-refused", decision.reason, step=step)
+        fail("download-refused", decision.reason, step=_step(decision))
     if decision.uses_starter and not _deliberate():
         left = access.allowance_left(caller())
         fail("starter-download", f"This spends one of your {left} starter downloads left.")
@@ -138,6 +137,41 @@ def download_file(resource_id: int, file_id: int):
 
 def _deliberate() -> bool:
     return request.method == "POST"
+
+
+@bp.route("/resources/<int:resource_id>/files/<int:file_id>/versions/<int:number>", methods=["GET"])
+@bp.response(
+    302,
+    description="To the credited version: a short-lived presigned address on an S3 store.",
+    headers={"Location": {"schema": {"type": "string"}, "description": "The file."}},
+)
+@bp.alt_response(
+    200,
+    description="The credited version itself, from a folder store.",
+    content_type="application/octet-stream",
+    success=True,
+)
+@problem_responses(bp, 401, 403, 404, 409, 429, 503)
+def download_version(resource_id: int, file_id: int, number: int):
+    """Take one version of a file (the numbers are in the file's `versions`).
+
+    The current version is the file itself, with its give-to-get rules; an earlier one stays
+    with its giver and with the members who took that very version, as on the page.
+    """
+    resource, stored = pages.visible_file_or_404(resource_id, file_id)
+    if number == stored.version:
+        return download_file(resource_id, file_id)
+    version = listings.earlier_version(stored, number)
+    if version is None:
+        fail("not-found")
+    decision = access.earlier_version_decision(current_user, resource, file_id, number)
+    if not decision.allowed:
+        fail("download-refused", decision.reason, step=_step(decision))
+    return pages.take_version(resource, stored, version)
+
+
+def _step(decision: access.Decision) -> dict[str, str]:
+    return {"label": decision.step_label, "url": decision.step_url}
 
 
 @bp.route("/resources", methods=["POST"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ...community import REPORT_REASONS
 from ...vocab import ACCESS, AUDIENCES, CREDIT_PLACEMENTS, KINDS, LANGUAGES, LICENCES, VISIBILITY
 from ..search import SORTS as PAGE_SORTS
 
@@ -125,6 +126,14 @@ class FileInfo(ma.Schema):
     credit_on_page = fields.Boolean(required=True)
     zipped_with_credit = fields.Boolean(required=True)
     download_url = fields.String(required=True)
+    versions = fields.List(
+        fields.Nested("VersionInfo"),
+        required=True,
+        metadata={"description": "Newest first: the current one, then those it replaced."},
+    )
+    updated_since_taken = fields.Boolean(
+        required=True, metadata={"description": "The caller took an earlier version only."}
+    )
 
 
 class Decision(ma.Schema):
@@ -153,6 +162,11 @@ class ResourceDetail(ResourceSummary):
     )
     files = fields.List(fields.Nested(FileInfo), required=True)
     download = fields.Nested(Decision, required=True)
+    kits_using = fields.List(
+        fields.Nested("CollectionRef"),
+        required=True,
+        metadata={"description": "Shared kits and collections that hold it."},
+    )
 
 
 class MemberProfile(ma.Schema):
@@ -406,3 +420,174 @@ class DirectAsk(Strict):
 
 class Marked(ma.Schema):
     marked = fields.Integer(required=True, metadata={"description": "How many were unread."})
+
+
+# -- a file's versions -------------------------------------------------------------------------
+
+
+class VersionInfo(ma.Schema):
+    number = fields.Integer(required=True)
+    uploaded_at = fields.DateTime(required=True)
+    name = fields.String(required=True)
+    note = fields.String(required=True, metadata={"description": "What changed, in its words."})
+    current = fields.Boolean(required=True)
+    fetchable = fields.Boolean(
+        required=True, metadata={"description": "The caller may download this version."}
+    )
+    download_url = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: not the caller's."}
+    )
+
+
+# -- collections and workshop kits ---------------------------------------------------------------
+
+
+class CollectionRef(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    is_kit = fields.Boolean(required=True)
+    owner = fields.Nested(MemberRef, required=True)
+    url = fields.String(required=True, metadata={"description": "The kit's page."})
+
+
+class CollectionSummary(CollectionRef):
+    purpose = fields.String(required=True)
+    public = fields.Boolean(required=True)
+    toolkit = fields.Boolean(
+        required=True, metadata={"description": "“My toolkit”: private, never deleted."}
+    )
+    tags = fields.List(fields.String(), required=True)
+    items = fields.Integer(required=True, metadata={"description": "How many items it holds."})
+    based_on = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The kit it was copied from."}
+    )
+    updated_at = fields.DateTime(required=True)
+
+
+class Collections(ma.Schema):
+    items = fields.List(fields.Nested(CollectionSummary), required=True)
+
+
+class KitItem(ma.Schema):
+    id = fields.Integer(required=True, metadata={"description": "The item's own id."})
+    number = fields.Integer(required=True, metadata={"description": "Its place in the order."})
+    resource_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: no longer available."}
+    )
+    title = fields.String(required=True)
+    note = fields.String(required=True)
+    minutes = fields.Integer(required=True, allow_none=True)
+    starts_at = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Minutes from a kit's start."}
+    )
+    credit_line = fields.String(required=True, allow_none=True)
+
+
+class CollectionDetail(CollectionSummary):
+    kit_credit = fields.String(required=True)
+    total_minutes = fields.Integer(required=True, allow_none=True)
+    can_edit = fields.Boolean(required=True)
+    following = fields.Boolean(required=True)
+    running_order = fields.List(fields.Nested(KitItem), required=True)
+
+
+class CollectionIn(Strict):
+    """A collection's words and flags; on PATCH, any left out keep their value."""
+
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    purpose = fields.String(validate=validate.Length(max=2000))
+    is_kit = fields.Boolean(metadata={"description": "A workshop kit with a running order."})
+    public = fields.Boolean(metadata={"description": "Shared: others find, take and copy it."})
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=40)))
+
+
+class NewCollection(CollectionIn):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class NewItem(Strict):
+    resource_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1))
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class ItemNote(Strict):
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+    minutes = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=24 * 60)
+    )
+
+
+class Move(Strict):
+    direction = fields.String(required=True, validate=validate.OneOf(["up", "down"]))
+
+
+class PlannedItem(ma.Schema):
+    number = fields.Integer(required=True)
+    resource_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    credit_line = fields.String(required=True)
+    included = fields.Boolean(required=True)
+    uses_starter = fields.Boolean(required=True)
+    reason = fields.String(required=True, metadata={"description": "Why not included."})
+
+
+class KitPlan(ma.Schema):
+    items = fields.List(fields.Nested(PlannedItem), required=True)
+    included = fields.Integer(required=True)
+    not_included = fields.Integer(required=True)
+    starter_downloads_spent = fields.Integer(required=True)
+    starter_downloads_left = fields.Integer(required=True, allow_none=True)
+    download_url = fields.String(required=True)
+
+
+# -- follows and what's new ---------------------------------------------------------------------
+
+
+class Following(ma.Schema):
+    members = fields.List(fields.Nested(MemberRef), required=True)
+    topics = fields.List(fields.String(), required=True)
+    kits = fields.List(fields.Nested(CollectionRef), required=True)
+
+
+class TopicQuery(Strict):
+    tag = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class NewsEntry(ma.Schema):
+    resource = fields.Nested(ResourceSummary, required=True)
+    reasons = fields.List(fields.String(), required=True)
+
+
+class KitNewsEntry(ma.Schema):
+    kit = fields.Nested(CollectionRef, required=True)
+    reason = fields.String(required=True)
+    when = fields.DateTime(required=True)
+
+
+class News(ma.Schema):
+    items = fields.List(fields.Nested(NewsEntry), required=True)
+    kits = fields.List(fields.Nested(KitNewsEntry), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+# -- reports -----------------------------------------------------------------------------------
+
+
+class ReportIn(Strict):
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(list(REPORT_REASONS)),
+        metadata={"description": "`other` needs a note."},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ReportOut(ma.Schema):
+    id = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    note = fields.String(required=True)
+    status = fields.String(required=True)
+    created_at = fields.DateTime(required=True)

@@ -10,7 +10,7 @@ from flask import request, url_for
 from flask_smorest import Blueprint
 
 from ... import access, community
-from ...models import Member, Resource, StoredFile
+from ...models import Collection, Member, Resource, StoredFile
 from ...resources import listings, operations
 
 NOT_MODIFIED = {"description": "Not modified: the `ETag` sent in `If-None-Match` still holds."}
@@ -95,12 +95,25 @@ def resource_detail(resource: Resource, viewer: Member) -> dict:
         "language": resource.language or "",
         "credit_line": operations.credit_line_for(resource),
         "giver": None if resource.anonymous else member_ref(resource.owner),
-        "files": [_file(resource, f) for f in resource.files],
+        "files": _files(resource, viewer),
         "download": _decision(resource, viewer),
+        "kits_using": [collection_ref(kit) for kit in community.kits_using(resource)],
     }
 
 
-def _file(resource: Resource, stored: StoredFile) -> dict:
+def _files(resource: Resource, viewer: Member) -> list[dict]:
+    """Each file with its versions as the page's history shows them to this viewer."""
+    histories = listings.file_histories(resource, viewer)
+    may_take = access.download_decision(viewer, resource).allowed
+    return [_file(resource, f, histories.get(f.id), may_take) for f in resource.files]
+
+
+def _file(
+    resource: Resource, stored: StoredFile, history: listings.FileHistory | None, may_take: bool
+) -> dict:
+    download_url = url_for(
+        "api_resources.download_file", resource_id=resource.id, file_id=stored.id, _external=True
+    )
     return {
         "id": stored.id,
         "name": stored.original_name,
@@ -110,12 +123,57 @@ def _file(resource: Resource, stored: StoredFile) -> dict:
         "searchable": stored.searchable,
         "credit_on_page": stored.credit_on_page,
         "zipped_with_credit": bool(stored.zipped_with_credit and stored.credited_key),
-        "download_url": url_for(
-            "api_resources.download_file",
-            resource_id=resource.id,
-            file_id=stored.id,
-            _external=True,
-        ),
+        "download_url": download_url,
+        "versions": [
+            _version(v, _version_url(resource, stored, v, download_url, may_take))
+            for v in (history.versions if history else [listings.current_version(stored)])
+        ],
+        "updated_since_taken": bool(history and history.updated_since_taken),
+    }
+
+
+def _version(version: listings.VersionShown, download_url: str | None) -> dict:
+    """One line of a file's history; the current version is fetched as the file is."""
+    return {
+        "number": version.number,
+        "uploaded_at": version.uploaded_at,
+        "name": version.name,
+        "note": version.note,
+        "current": version.current,
+        "fetchable": download_url is not None,
+        "download_url": download_url,
+    }
+
+
+def _version_url(
+    resource: Resource,
+    stored: StoredFile,
+    version: listings.VersionShown,
+    download_url: str,
+    may_take: bool,
+) -> str | None:
+    """Where the caller fetches this version, or None: the current one is the file itself
+    (give-to-get), an earlier one is the giver's and its takers' (access.py says which)."""
+    if version.current:
+        return download_url if may_take else None
+    if not version.fetchable:
+        return None
+    return url_for(
+        "api_resources.download_version",
+        resource_id=resource.id,
+        file_id=stored.id,
+        number=version.number,
+        _external=True,
+    )
+
+
+def collection_ref(collection: Collection) -> dict:
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "is_kit": collection.is_kit,
+        "owner": member_ref(collection.owner),
+        "url": url_for("kits.show", collection_id=collection.id, _external=True),
     }
 
 
