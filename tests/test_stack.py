@@ -24,9 +24,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import create_engine, text
 
 from infra.stack import Settings, Stack, StackError, create_database, drop_database
+from tests.browser.conftest import CHROMIUM_ARGS, find_chromium
+from tests.browser.people import ShareDetails, Upload, share_with_browser
 from tests.fixtures.members import LINK, PASSWORD, SHARE_DEFAULTS, docx_bytes
 from tests.fixtures.scans import image_only_pdf, page_picture, phone_photo
 
@@ -207,26 +210,38 @@ def test_a_share_on_node_a_is_found_on_node_b_even_after_b_loses_its_index(stack
     assert ready["checks"]["index"]["lag"] == 0
 
 
-def test_a_scan_and_a_phone_photo_are_read_by_the_stack_s_workers_and_found(stack):
-    """Issue 20 on the production stack, over HTTP (the browser journey itself runs on the
-    embedded site, tests/browser/test_scan_journey.py): the share answers at once, the
-    giver's page says "Reading your files…", a separate worker process reads the scans,
-    and a word on each is found on both nodes."""
+def test_a_scan_and_a_phone_photo_shared_in_a_browser_are_read_by_a_worker_and_found(stack):
+    """Issue 20 on the production stack, in Chromium: the share form answers once the bytes
+    are stored, the giver's page says "Reading your files…" until a separate `exchange
+    worker` process has read the scans, then opens the resource by itself; a word on each
+    is found on both nodes. (The same journey on the embedded site, with jobs in the web
+    process: tests/browser/test_scan_journey.py.)"""
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium found; install Debian's with `apt-get install chromium`")
     person = Browser(stack)
-    person.register(node=0)
+    person.register(node=0)  # confirmed through the link the stack put in its outbox
     word = f"wombat{uuid.uuid4().hex[:4]}"
+    title = f"Scanned sheet {word}"
     scan = image_only_pdf(page_picture(f"Budgeting worksheet {word}", size=(1400, 320)))
-    files = [
-        ("files", ("scan.pdf", io.BytesIO(scan), "application/pdf")),
-        ("files", ("photo.jpg", io.BytesIO(phone_photo("Kangaroo interview checklist")))),
+    uploads = [
+        Upload("scan.pdf", "application/pdf", scan),
+        Upload("photo.jpg", "image/jpeg", phone_photo("Kangaroo interview checklist")),
     ]
-    resource_id = person.share_files(0, f"Scanned sheet {word}", files)
-    first = person.get(0, f"/resources/{resource_id}").text
-    assert "Reading your files…" in first or "Scanned sheet" in first
-    assert person.wait_until_read(0, resource_id, timeout=120)
-    for node in (0, 1):
-        assert wait_for(lambda n=node: f"Scanned sheet {word}" in person.search_titles(n, word))
-        assert f"Scanned sheet {word}" in person.search_titles(node, "kangaroo")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(base_url=stack.nodes[0].url)
+        page.goto("/login")
+        page.get_by_label("Email", exact=True).fill(person.email)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        share_with_browser(page, ShareDetails(title=title), uploads)
+        expect(page.get_by_text("Text read from a scan").first).to_be_visible(timeout=120_000)
+        for node in (0, 1):
+            for query in (word, "kangaroo"):
+                page.goto(f"{stack.nodes[node].url}/search?q={query}")
+                expect(page.get_by_role("link", name=title)).to_be_visible(timeout=15_000)
+        browser.close()
     # The nodes put jobs on the Redis queue: only the stack's `exchange worker`s run them.
     ready = person.get(0, "/readyz").json()
     assert ready["checks"]["queue"]["runner"] == "redis"
