@@ -1,10 +1,13 @@
-"""Resources on the API: list and search, read one, share, download a file, thank.
+"""Resources on the API: list and search, read one, share, review a held draft and publish
+it, download a file, thank.
 
 Each operation is the page's own path with JSON at the ends: the catalogue through
 :func:`listings.catalogue`, one resource through :func:`listings.for_page` and
-:mod:`exchange.access`, a share through the share form's own checks and
-:func:`operations.share_resource`, a download through the page's decision and ledger
-(:func:`exchange.web.resources.take_file`).
+:mod:`exchange.access` (with its reading progress, :func:`reading.progress`, for its giver
+while its files are read), a share through the share form's own checks and
+:func:`operations.share_resource`, a held draft through the review page's
+:func:`operations.privacy_findings` and :func:`operations.publish_draft`, a download through
+the page's decision and ledger (:func:`exchange.web.resources.take_file`).
 """
 
 from __future__ import annotations
