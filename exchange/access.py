@@ -67,6 +67,13 @@ def can_administer(user) -> bool:
     return member is not None and member.is_admin and member.is_active
 
 
+def can_see_impact(user, member: Member) -> bool:
+    """A member's impact (every gift, anonymous and unpublished ones too, who took them and
+    where) is for their own eyes and administrators'; others see the public page's figures."""
+    viewer = _member(user)
+    return viewer is not None and (viewer.id == member.id or viewer.is_admin)
+
+
 def can_edit(user, resource: Resource) -> bool:
     member = _member(user)
     return member is not None and (member.is_admin or member.id == resource.owner_id)

@@ -1,13 +1,26 @@
 """The open API's second part, through a member's script: collections and workshop kits,
-follows and What's new, reports, file versions and a single notification read."""
+follows and What's new, reports, file versions, a single notification read, the privacy
+review of a draft and a resource's reading, finding kits, and a member's impact."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+from exchange.extensions import db
+from exchange.models import Resource
+
 from .fixtures.api import Script, make_token, problem_type
-from .fixtures.exchange import member_id, share_txt
+from .fixtures.exchange import (
+    make_admin,
+    member_id,
+    page,
+    people,
+    set_profile,
+    share_txt,
+    status_of,
+    take,
+)
 from .fixtures.members import SHARE_DEFAULTS, Visitor
 
 
@@ -191,3 +204,82 @@ def test_one_notification_is_marked_read(app, new_visitor):
     after = asking.get("/me/notifications").get_json()
     assert after["items"][0]["read"] and not after["items"][1]["read"]
     assert giving.post(f"/me/notifications/{items[1]['id']}/read").status_code == 404
+
+
+PERSONAL = "Client: Jo Bloggs, jo.bloggs@outlook.com, phone 020 7946 0958. Goals: retrain."
+
+
+def test_a_held_draft_is_reviewed_and_published_and_reading_is_shown_to_its_giver(app):
+    giver, other = people(app, "Dale Briers", "Olu Other")
+    draft = share_txt(giver, "Intake notes", PERSONAL)
+    assert status_of(app, draft) == Resource.DRAFT
+    mine, theirs = Script(app, make_token(giver)), Script(app, make_token(other))
+    review = mine.get(f"/resources/{draft}/review")
+    assert review.status_code == 200, review.get_data(as_text=True)
+    [file] = review.get_json()["files"]
+    assert {"email", "phone"} <= {finding["kind"] for finding in file["findings"]}
+    assert theirs.get(f"/resources/{draft}/review").status_code == 404
+    reading_only = Script(app, make_token(giver, write=False, name="Reader"))
+    confirmed = {"no_client_data": True}
+    refused = reading_only.post(f"/resources/{draft}/publish", json=confirmed)
+    assert problem_type(refused) == "insufficient-scope"
+    unconfirmed = mine.post(f"/resources/{draft}/publish", json={"no_client_data": False})
+    assert "no_client_data" in unconfirmed.get_json()["errors"]["json"]
+    published = mine.post(f"/resources/{draft}/publish", json=confirmed)
+    assert published.status_code == 200 and published.get_json()["status"] == "published"
+    assert problem_type(mine.post(f"/resources/{draft}/publish", json=confirmed)) == "conflict"
+    assert theirs.get(f"/resources/{draft}").get_json()["reading"] is None
+    with app.app_context():  # as if its files were still being read
+        resource = db.session.get(Resource, draft)
+        resource.status, resource.files[0].pending = Resource.PROCESSING, True
+        db.session.commit()
+    shown = mine.get(f"/resources/{draft}").get_json()
+    assert shown["status"] == "processing" and shown["reading"]["done"] == 0
+    assert [f["state"] for f in shown["reading"]["files"]] == ["reading"]
+    assert theirs.get(f"/resources/{draft}").status_code == 404
+    assert problem_type(mine.get(f"/resources/{draft}/review")) == "conflict"
+
+
+def test_kits_are_found_as_the_search_page_finds_them(app):
+    owner, other = people(app, "Dale Briers", "Olu Other")
+    making = Script(app, make_token(owner))
+    for title, public in (("Interview kit", True), ("Interview draft", False), ("Budget", True)):
+        making.post("/collections", json={"title": title, "public": public, "is_kit": True})
+    finding = Script(app, make_token(other))
+    found = finding.get("/kits?q=interview").get_json()
+    assert [k["title"] for k in found["items"]] == ["Interview kit"] and found["total"] == 1
+    assert "Interview kit" in page(other, "/search?q=interview")
+    own = making.get("/kits?q=interview").get_json()["items"]
+    assert [k["title"] for k in own] == ["Interview draft", "Interview kit"]
+    second = finding.get("/kits?per_page=1&page=2")
+    assert second.get_json()["total"] == 2 and second.get_json()["pages"] == 2
+    assert [k["title"] for k in second.get_json()["items"]] == ["Interview kit"]
+    assert 'rel="prev"' in second.headers["Link"]
+    assert finding.get("/kits?sort=new").status_code == 422
+
+
+def test_a_members_impact_is_for_them_and_administrators(app):
+    giver, taker, admin = people(app, "Dale Briers", "Sam Taker", "Ada Admin")
+    make_admin(app, admin)
+    set_profile(app, taker, region="Leeds, UK")
+    gift = share_txt(giver, "Values sort")
+    quiet = share_txt(giver, "Quiet gift", credit_name="")
+    for resource_id in (gift, quiet):
+        assert take(app, taker, resource_id).status_code == 200
+    taking = Script(app, make_token(taker))
+    taking.post(f"/resources/{gift}/thanks", json={"note": "Used it with a group of six."})
+    giver_id = member_id(app, giver)
+    impact = Script(app, make_token(giver)).get(f"/members/{giver_id}/impact").get_json()
+    assert (impact["resources_shared"], impact["colleagues_reached"]) == (2, 1)
+    assert (impact["downloads"], impact["public_downloads"], impact["thanks"]) == (2, 1, 1)
+    assert impact["regions"] == [{"region": "Leeds, UK", "colleagues": 1}]
+    assert impact["months"][-1]["downloads"] == 2 and len(impact["months"]) == 12
+    assert {g["title"]: g["anonymous"] for g in impact["gifts"]} == {
+        "Values sort": False,
+        "Quiet gift": True,
+    }
+    assert impact["thanks_received"][0]["member"]["name"] == "Sam Taker"
+    refused = taking.get(f"/members/{giver_id}/impact")
+    assert refused.status_code == 403 and problem_type(refused) == "forbidden"
+    as_admin = Script(app, make_token(admin)).get(f"/members/{giver_id}/impact")
+    assert as_admin.get_json() == impact

@@ -27,7 +27,7 @@ CHECKS = ",".join(
     ]
 )
 MAX_EXAMPLES = 5  # per operation and phase: bounded, so the run stays well under 40 s
-OPERATIONS = 47
+OPERATIONS = 51
 
 
 @pytest.mark.slow

@@ -54,12 +54,13 @@ from .follows import (
     unfollow_topic,
     whats_new,
 )
-from .impact import impact_of, public_thanks_count, standing_of
+from .impact import Gift, impact_of, public_thanks_count, standing_of
 from .kits import (
     Entry,
     KitNews,
     collection_for_page,
     collections_of,
+    count_kits,
     entries_for,
     find_kits,
     follow_kit,
@@ -105,11 +106,13 @@ from .thanks import Standing, may_thank, standing, thank, thanks_for, thanks_fro
 __all__ = [
     "CollectionDetails",
     "Entry",
+    "Gift",
     "KitNews",
     "add_item",
     "collection_for_page",
     "collections_of",
     "copy_collection",
+    "count_kits",
     "create_collection",
     "default_collection",
     "delete_collection",

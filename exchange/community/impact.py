@@ -43,6 +43,7 @@ class Gift:
 class Month:
     label: str
     downloads: int
+    start: datetime  # its first instant, in the zone the months were counted in
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _months(member: Member, now: datetime) -> list[Month]:
         key = (local.year, local.month)
         if key in counted:
             counted[key] += 1
-    return [Month(s.strftime("%b %Y"), counted[(s.year, s.month)]) for s in starts]
+    return [Month(s.strftime("%b %Y"), counted[(s.year, s.month)], s) for s in starts]
 
 
 def _regions(member: Member) -> list[tuple[str, int]]:

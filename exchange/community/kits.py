@@ -150,41 +150,71 @@ def query_words(q: str) -> list[str]:
     return list(dict.fromkeys(words))[:MAX_QUERY_WORDS]
 
 
-def find_kits(q: str, viewer, limit: int = MAX_KITS_FOUND) -> list[Collection]:
+def find_kits(
+    q: str, viewer, limit: int = MAX_KITS_FOUND, offset: int = 0, browse: bool = False
+) -> list[Collection]:
     """Public kits (and the viewer's own) whose title, purpose, notes or items' titles hold
     every word of the search, most recently changed first.
+
+    A search page asks for the first few; the API's list pages through them (``offset``)
+    and, ``browse``-ing, takes a search without words as every kit the viewer may see (a
+    search page shows none then: its results are about resources).
 
     Every search page runs this, so the statement is built once per number of words and
     each word is a bound pattern: a search with no kit to find costs one small query.
     """
     words = query_words(q)
-    if not words:
+    if not words and not browse:
         return []
-    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else NOBODY
-    patterns = {f"w{i}": f"%{_escaped(word)}%" for i, word in enumerate(words)}
-    found = db.session.scalars(_kits_query(len(words)), {**patterns, "viewer_id": viewer_id})
-    return list(found)[:limit]
+    values = {**_bound(words, viewer), "limit": limit, "offset": offset}
+    return list(db.session.scalars(_kits_query(len(words)), values))
+
+
+def count_kits(q: str, viewer, browse: bool = False) -> int:
+    """How many kits :func:`find_kits` finds in all, for a list's pages."""
+    words = query_words(q)
+    if not words and not browse:
+        return 0
+    return db.session.scalar(_count_query(len(words)), _bound(words, viewer)) or 0
 
 
 NOBODY = -1  # no member has this id: a visitor sees public kits only
 _LIKE_ESCAPE = "\\"
 
 
+def _bound(words: list[str], viewer) -> dict[str, object]:
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else NOBODY
+    patterns = {f"w{i}": f"%{_escaped(word)}%" for i, word in enumerate(words)}
+    return {**patterns, "viewer_id": viewer_id}
+
+
 def _escaped(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _matching(query: Select, word_count: int) -> Select:
+    """The kits a viewer may see (``viewer_id``) that mention every word (``w0``…)."""
+    return (
+        query.where(access.collection_visible_to(bindparam("viewer_id")))
+        .where(Collection.default_of.is_(None))
+        .where(*(_mentions(bindparam(f"w{i}")) for i in range(word_count)))
+    )
 
 
 @functools.cache
 def _kits_query(word_count: int) -> Select:
     return (
-        select(Collection)
-        .where(access.collection_visible_to(bindparam("viewer_id")))
-        .where(Collection.default_of.is_(None))
-        .where(*(_mentions(bindparam(f"w{i}")) for i in range(word_count)))
+        _matching(select(Collection), word_count)
         .options(selectinload(Collection.owner), selectinload(Collection.items))
         .order_by(Collection.updated_at.desc(), Collection.id.desc())
-        .limit(MAX_KITS_FOUND)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
+
+
+@functools.cache
+def _count_query(word_count: int) -> Select:
+    return _matching(select(func.count(Collection.id)), word_count)
 
 
 def _mentions(pattern):

@@ -233,6 +233,12 @@ def is_reading(resource: Resource) -> bool:
     return resource.status == Resource.PROCESSING or any(f.pending for f in resource.files)
 
 
+def held_for_review(resource: Resource) -> bool:
+    """A draft its giver must review (files that look like they hold a client's details),
+    once every file is read: only then is there a review to give, and a draft to publish."""
+    return resource.status == Resource.DRAFT and not is_reading(resource)
+
+
 def _note(row: StoredFile) -> str:
     if row.pending:
         return ""

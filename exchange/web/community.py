@@ -154,7 +154,7 @@ def toolkit():
 @login_required
 def impact_page(member_id: int):
     member = db.get_or_404(Member, member_id)
-    if current_user.id != member.id and not current_user.is_admin:
+    if not access.can_see_impact(current_user, member):
         raise AccessDenied(
             _("Only %(name)s can see the full impact of their gifts.", name=member.name),
             _("See %(name)s’s public page", name=member.name),

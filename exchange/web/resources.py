@@ -274,7 +274,7 @@ def read_again(resource_id: int):
 def review(resource_id: int):
     """A draft whose files look like they hold personal data: fix, or confirm and publish."""
     resource = editable_resource(resource_id)
-    if resource.status != Resource.DRAFT or reading.is_reading(resource):
+    if not reading.held_for_review(resource):
         return redirect(url_for("resources.show", resource_id=resource.id))
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -320,7 +320,7 @@ def replacements_from(form: EditForm) -> list[operations.Replacement]:
 
 
 def _after_edit(resource: Resource):
-    if resource.status == Resource.DRAFT and not reading.is_reading(resource):
+    if reading.held_for_review(resource):
         flash(_("Before it’s published again, please check one thing about your files."), "warning")
         return redirect_after_post(url_for("resources.review", resource_id=resource.id))
     flash(_("Your changes are saved."), "success")

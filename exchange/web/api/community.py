@@ -7,11 +7,11 @@ from flask import url_for
 from marshmallow import RAISE
 from werkzeug.datastructures import MultiDict
 
-from ... import community, transactions
+from ... import access, community, transactions
 from ...community import public_thanks_count
 from ...counts import giver_downloads, is_public_gift
 from ...extensions import db
-from ...models import Answer, Resource, ShareRequest
+from ...models import Answer, Resource, ShareRequest, Thanks
 from ...resources import listings
 from ...vocab import parse_tags
 from ..forms import AskForm, RequestForm
@@ -47,6 +47,60 @@ def get_member(member_id: int):
         "shared": shared_summaries(shared, viewer),
         "downloads": giver_downloads(r for r in shared if is_public_gift(r)),
         "thanks": public_thanks_count(member),
+    }
+
+
+@bp.route("/members/<int:member_id>/impact", methods=["GET"])
+@bp.response(200, schemas.Impact)
+@bp.alt_response(304, **NOT_MODIFIED)
+@problem_responses(bp, 401, 403, 404, 429)
+def get_impact(member_id: int):
+    """What a member's gifts have done, as their impact page shows it: every gift, anonymous
+    and unpublished ones too, who took them, where and when, and the thanks. For the member
+    and administrators only; anyone else gets 403 (the public figures are in
+    `GET /members/{id}`)."""
+    member = member_or_404(member_id)
+    if not access.can_see_impact(caller(), member):
+        fail("forbidden", f"Only {member.name} can see the full impact of their gifts.")
+    impact = community.impact_of(member)
+    return {
+        "member": member_ref(member),
+        "resources_shared": len(impact.gifts),
+        "colleagues_reached": impact.unique_members,
+        "downloads": impact.total_downloads,
+        "public_downloads": impact.public_downloads,
+        "thanks": len(impact.thanks),
+        "kits": impact.kits,
+        "months": [
+            {"month": m.start.strftime("%Y-%m"), "downloads": m.downloads} for m in impact.months
+        ],
+        "regions": [{"region": r, "colleagues": n} for r, n in impact.regions],
+        "gifts": [_gift(gift) for gift in impact.gifts],
+        "thanks_received": [_thanks_received(t) for t in impact.thanks],
+    }
+
+
+def _gift(gift: community.Gift) -> dict:
+    resource = gift.resource
+    return {
+        "resource_id": resource.id,
+        "title": resource.title,
+        "anonymous": resource.anonymous,
+        "status": resource.status,
+        "downloads": gift.downloads,
+        "file_downloads": gift.file_downloads,
+        "thanks": gift.thanks,
+        "kits": gift.kits,
+    }
+
+
+def _thanks_received(thanks: Thanks) -> dict:
+    return {
+        "note": thanks.note,
+        "member": member_ref(thanks.member),
+        "resource_id": thanks.resource_id,
+        "title": thanks.resource.title,
+        "created_at": thanks.created_at,
     }
 
 

@@ -28,10 +28,11 @@ def spec_options() -> dict:
     return {
         "info": {
             "description": (
-                "List, search, read, share and download career-guidance resources; keep "
-                "collections and workshop kits; follow colleagues, topics and kits; use the "
-                "Requests board; as a member does on the site: the same rules, the same "
-                "credit and give-to-get. Errors are RFC 9457 problems (`type` is stable)."
+                "List, search, read, share, review and download career-guidance resources; "
+                "find and keep collections and workshop kits; follow colleagues, topics and "
+                "kits; use the Requests board; see the impact of your gifts; as a member does "
+                "on the site: the same rules, the same credit and give-to-get. Errors are "
+                "RFC 9457 problems (`type` is stable)."
             )
         },
         "security": [{"token": []}],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask_login import current_user
+from marshmallow import RAISE
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
@@ -25,7 +26,8 @@ from . import schemas
 from .auth import caller, needs_write
 from .blueprints import api_blueprint
 from .problems import fail
-from .shapes import NOT_MODIFIED, collection_ref, problem_responses
+from .shapes import NOT_MODIFIED, collection_ref, page_links, problem_responses
+from .shapes import link_header as link_headers
 
 bp = api_blueprint("api_kits", "Collections and workshop kits: read, make, change, copy, take.")
 
@@ -83,6 +85,30 @@ def _entry(entry: community.Entry) -> dict:
 def my_collections():
     """The caller's collections and kits: “My toolkit” first, then the latest changed."""
     return {"items": [collection_summary(c) for c in community.collections_of(caller())]}
+
+
+@bp.route("/kits", methods=["GET"])
+@bp.arguments(schemas.KitQuery, location="query", unknown=RAISE)
+@bp.response(200, schemas.KitPage, headers=link_headers())
+@bp.alt_response(304, **NOT_MODIFIED)
+@problem_responses(bp, 401, 422, 429)
+def list_kits(args: dict):
+    """Find shared kits and collections: those whose title, purpose, notes or items' titles
+    hold every word of `q` (the search page's “Workshop kits”), most recently changed first;
+    without words, every one. The caller's own unshared ones are found too, as on the site."""
+    q, page, per_page = args["q"], args["page"], args["per_page"]
+    viewer = caller()
+    found = community.find_kits(q, viewer, per_page, (page - 1) * per_page, browse=True)
+    total = community.count_kits(q, viewer, browse=True)
+    pages = max(1, -(-total // per_page))
+    body = {
+        "items": [collection_summary(kit) for kit in found],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "pages": pages,
+    }
+    return body, 200, page_links("api_kits.list_kits", page, pages)
 
 
 @bp.route("/collections/<int:collection_id>", methods=["GET"])

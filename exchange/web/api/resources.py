@@ -1,10 +1,13 @@
-"""Resources on the API: list and search, read one, share, download a file, thank.
+"""Resources on the API: list and search, read one, share, review a held draft and publish
+it, download a file, thank.
 
 Each operation is the page's own path with JSON at the ends: the catalogue through
 :func:`listings.catalogue`, one resource through :func:`listings.for_page` and
-:mod:`exchange.access`, a share through the share form's own checks and
-:func:`operations.share_resource`, a download through the page's decision and ledger
-(:func:`exchange.web.resources.take_file`).
+:mod:`exchange.access` (with its reading progress, :func:`reading.progress`, for its giver
+while its files are read), a share through the share form's own checks and
+:func:`operations.share_resource`, a held draft through the review page's
+:func:`operations.privacy_findings` and :func:`operations.publish_draft`, a download through
+the page's decision and ledger (:func:`exchange.web.resources.take_file`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from ... import access, community, transactions
 from ... import search as search_mod
-from ...files import QuotaExceeded, UploadRefused, UploadTooLarge
-from ...models import Resource, ShareRequest
-from ...resources import listings, operations
+from ...files import Finding, QuotaExceeded, UploadRefused, UploadTooLarge
+from ...models import Resource, ShareRequest, StoredFile
+from ...resources import listings, operations, reading
 from .. import resources as pages
 from ..forms import ShareForm, ThanksForm, edit_form
-from ..helpers import whole_number
+from ..helpers import privacy_kind, whole_number
 from ..search import FILTER_ARGS
 from . import schemas
 from .auth import caller, needs_write
@@ -240,6 +243,58 @@ def _review_url(resource: Resource) -> str | None:
     if resource.status != Resource.DRAFT:
         return None
     return url_for("resources.review", resource_id=resource.id, _external=True)
+
+
+@bp.route("/resources/<int:resource_id>/review", methods=["GET"])
+@bp.response(200, schemas.Review)
+@bp.alt_response(304, **NOT_MODIFIED)
+@problem_responses(bp, 401, 403, 404, 409, 429)
+def review(resource_id: int):
+    """What the privacy check found in a draft held for review, file by file, as the review
+    page shows its giver: check it, then publish (`POST …/publish`), or replace the file
+    (`PATCH`) or delete the draft."""
+    resource = _held_draft(resource_id)
+    findings = operations.privacy_findings(resource)
+    return {
+        "resource_id": resource.id,
+        "title": resource.title,
+        "status": resource.status,
+        "files": [_file_findings(stored, items) for stored, items in findings.items()],
+        "publish_url": url_for("api_resources.publish", resource_id=resource.id, _external=True),
+    }
+
+
+def _held_draft(resource_id: int) -> Resource:
+    """A draft the caller may change, held for a privacy review (as the page takes it)."""
+    resource = pages.editable_resource(resource_id)
+    if not reading.held_for_review(resource):
+        fail("conflict", "Only a draft held for a privacy review, its files read, has one.")
+    return resource
+
+
+def _file_findings(stored: StoredFile, findings: list[Finding]) -> dict:
+    return {
+        "file_id": stored.id,
+        "name": stored.original_name,
+        "findings": [
+            {"kind": f.kind, "label": privacy_kind(f.kind), "sample": f.sample, "count": f.count}
+            for f in findings
+        ],
+    }
+
+
+@bp.route("/resources/<int:resource_id>/publish", methods=["POST"])
+@bp.arguments(schemas.Publish)
+@bp.response(200, schemas.ResourceDetail)
+@problem_responses(bp, 401, 403, 404, 409, 422, 429)
+@needs_write
+def publish(args: dict, resource_id: int):
+    """Publish a draft held for a privacy review, confirming (`no_client_data`) what the
+    review page asks: the findings are not a client's details."""
+    resource = _held_draft(resource_id)
+    operations.publish_draft(resource)
+    transactions.commit()
+    return resource_detail(pages.visible_resource_or_404(resource_id, for_page=True), caller())
 
 
 @bp.route("/resources/<int:resource_id>/thanks", methods=["POST"])

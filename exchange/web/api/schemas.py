@@ -147,6 +147,27 @@ class Decision(ma.Schema):
     )
 
 
+class ReadingFile(ma.Schema):
+    name = fields.String(required=True)
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(["read", "reading", "waiting"]),
+        metadata={"description": "`reading`: the file being read now."},
+    )
+    note = fields.String(
+        required=True, metadata={"description": "E.g. “read from a scan”; empty: nothing to say."}
+    )
+
+
+class Reading(ma.Schema):
+    reading = fields.Boolean(required=True, metadata={"description": "Files still wait."})
+    problem = fields.String(
+        required=True, metadata={"description": "Why reading stopped; empty while all goes well."}
+    )
+    done = fields.Integer(required=True, metadata={"description": "How many files are read."})
+    files = fields.List(fields.Nested(ReadingFile), required=True)
+
+
 class ResourceDetail(ResourceSummary):
     how_used = fields.String(required=True)
     licence_label = fields.String(required=True)
@@ -166,6 +187,15 @@ class ResourceDetail(ResourceSummary):
         fields.Nested("CollectionRef"),
         required=True,
         metadata={"description": "Shared kits and collections that hold it."},
+    )
+    reading = fields.Nested(
+        Reading,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "While its files are read (status `processing`, or new files after "
+            "an edit), the progress its page shows its giver; null otherwise, and for others."
+        },
     )
 
 
@@ -591,3 +621,119 @@ class ReportOut(ma.Schema):
     note = fields.String(required=True)
     status = fields.String(required=True)
     created_at = fields.DateTime(required=True)
+
+
+# -- the privacy review of a draft ---------------------------------------------------------------
+
+
+class Finding(ma.Schema):
+    kind = fields.String(
+        required=True, metadata={"description": "`email`, `phone`, `national-id`, …"}
+    )
+    label = fields.String(required=True, metadata={"description": "The kind, in words."})
+    sample = fields.String(required=True, metadata={"description": "An example, masked."})
+    count = fields.Integer(required=True)
+
+
+class FileFindings(ma.Schema):
+    file_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    findings = fields.List(fields.Nested(Finding), required=True)
+
+
+class Review(ma.Schema):
+    resource_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    files = fields.List(
+        fields.Nested(FileFindings),
+        required=True,
+        metadata={"description": "Each file that seems to hold a client's details."},
+    )
+    publish_url = fields.String(required=True)
+
+
+class Publish(Strict):
+    no_client_data = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="Confirm that these are not a client’s details."),
+        metadata={
+            "description": "`true`: you checked the findings and they are not a client's "
+            "details (the review page's “These aren’t client details — publish”)."
+        },
+    )
+
+
+# -- finding kits ---------------------------------------------------------------------------------
+
+
+class KitQuery(Paging):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000),
+        metadata={"description": "Words every kit found mentions; none: every shared kit."},
+    )
+
+
+class KitPage(ma.Schema):
+    items = fields.List(fields.Nested(CollectionSummary), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+# -- a member's impact --------------------------------------------------------------------------
+
+
+class ImpactMonth(ma.Schema):
+    month = fields.String(required=True, metadata={"description": "`YYYY-MM`."})
+    downloads = fields.Integer(
+        required=True, metadata={"description": "Colleagues who first took a gift that month."}
+    )
+
+
+class ImpactRegion(ma.Schema):
+    region = fields.String(required=True)
+    colleagues = fields.Integer(required=True)
+
+
+class Gift(ma.Schema):
+    resource_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    anonymous = fields.Boolean(required=True)
+    status = fields.String(required=True)
+    downloads = fields.Integer(required=True, metadata={"description": "Members who took it."})
+    file_downloads = fields.Integer(
+        required=True, metadata={"description": "Every file fetched by others, repeats included."}
+    )
+    thanks = fields.Integer(required=True)
+    kits = fields.Integer(required=True, metadata={"description": "Shared kits that use it."})
+
+
+class ThanksReceived(ma.Schema):
+    note = fields.String(required=True)
+    member = fields.Nested(MemberRef, required=True)
+    resource_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class Impact(ma.Schema):
+    member = fields.Nested(MemberRef, required=True)
+    resources_shared = fields.Integer(required=True)
+    colleagues_reached = fields.Integer(required=True)
+    downloads = fields.Integer(
+        required=True, metadata={"description": "By colleagues, anonymous gifts included."}
+    )
+    public_downloads = fields.Integer(
+        required=True, metadata={"description": "What the public profile shows."}
+    )
+    thanks = fields.Integer(required=True)
+    kits = fields.Integer(
+        required=True, metadata={"description": "Different shared kits using any gift."}
+    )
+    months = fields.List(fields.Nested(ImpactMonth), required=True)
+    regions = fields.List(fields.Nested(ImpactRegion), required=True)
+    gifts = fields.List(fields.Nested(Gift), required=True)
+    thanks_received = fields.List(fields.Nested(ThanksReceived), required=True)

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from ... import access, community
 from ...models import Collection, Member, Resource, StoredFile
-from ...resources import listings, operations
+from ...resources import listings, operations, reading
 
 NOT_MODIFIED = {"description": "Not modified: the `ETag` sent in `If-None-Match` still holds."}
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "For If-None-Match."}}
@@ -98,6 +98,20 @@ def resource_detail(resource: Resource, viewer: Member) -> dict:
         "files": _files(resource, viewer),
         "download": _decision(resource, viewer),
         "kits_using": [collection_ref(kit) for kit in community.kits_using(resource)],
+        "reading": _reading(resource, viewer),
+    }
+
+
+def _reading(resource: Resource, viewer: Member) -> dict | None:
+    """What the page shows its giver instead of the resource while its files are read."""
+    if not (reading.is_reading(resource) and access.can_edit(viewer, resource)):
+        return None
+    progress = reading.progress(resource)
+    return {
+        "reading": progress.reading,
+        "problem": progress.problem,
+        "done": progress.done,
+        "files": [{"name": f.name, "state": f.state, "note": f.note} for f in progress.files],
     }
 
 
