@@ -235,6 +235,8 @@ def test_a_worker_killed_while_reading_a_scan_leaves_it_to_another_once(
     first.wait(5)
     start_worker()
     eventually(lambda: status_of(app, resource_id) == Resource.PUBLISHED, timeout_s=90)
+    # This process's index catches up from the change log the worker wrote to.
+    eventually(lambda: ">Money sheet</a>" in page(giver, "/search?q=wombat"), timeout_s=30)
     results = page(giver, "/search?q=wombat")
     assert results.count(">Money sheet</a>") == 1 and "1 result" in results
     with app.app_context():

@@ -359,7 +359,8 @@ def more_like_this(resource: Resource, viewer, limit: int) -> MoreLikeThis:
     """Up to ``limit`` resources like ``resource`` that ``viewer`` may see (the search
     index's choice, under search's visibility rule, re-read and checked here).
 
-    A page is never lost to it: if the index cannot answer, the block is left out.
+    A page is never lost to it: if the index cannot answer, the block is left out. An
+    anonymous gift's page never suggests its giver's other gifts.
     """
     if limit <= 0:
         return MoreLikeThis()
@@ -371,6 +372,8 @@ def more_like_this(resource: Resource, viewer, limit: int) -> MoreLikeThis:
         log.warning("no related resources for resource %s", resource.id, exc_info=True)
         return MoreLikeThis()
     hits, tags_by_id = hits_in_order([r.resource_id for r in found], viewer)
+    if resource.anonymous:  # its giver's named gifts beside it would hint who gave it
+        hits = [h for h in hits if h.owner_id != resource.owner_id]
     own_tags = set(resource.tag_names)
     return MoreLikeThis(
         hits=hits,

@@ -60,7 +60,7 @@ def share_with_tag_chips(page: Page) -> str:
     look(page, "catalogue-share-form-1280")
     page.get_by_role("button", name="Share it").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(details_text.title, timeout=30_000)
-    expect(page.locator(".resource-main .tags .tag")).to_have_text(
+    expect(page.locator(".resource-main > .tags .tag")).to_have_text(
         ["craft", "keffiyeh", "networking"]
     )
     return page.url
