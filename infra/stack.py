@@ -236,13 +236,15 @@ class Stack:
         """Start the `exchange worker` processes not running yet (their pids are kept)."""
         workers_dir = self.dir / "workers"
         workers_dir.mkdir(parents=True, exist_ok=True)
+        index_dir = workers_dir / "index"
         alive = [pid for pid in self.worker_pids if self._worker_running(pid)]
         for number in range(len(alive), self.settings.job_workers):
             with open(workers_dir / f"worker-{number}.log", "ab") as log:
                 process = subprocess.Popen(
                     [*EXCHANGE_COMMAND, "worker"],
                     cwd=REPO_DIR,
-                    env={**os.environ, **self.env(0), "EXCHANGE_INDEX_DIR": str(workers_dir)},
+                    # The workers' index in a folder of its own: a rebuild empties its folder.
+                    env={**os.environ, **self.env(0), "EXCHANGE_INDEX_DIR": str(index_dir)},
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -328,7 +328,8 @@ def test_jobs_go_to_the_stack_s_own_workers(stack):
     logs = sorted((stack.dir / "workers").glob("worker-*.log"))
     deadline = time.monotonic() + 30
     while not any("job send-digests() done" in p.read_text() for p in logs):
-        assert time.monotonic() < deadline, "no worker ran the job"
+        tails = "\n".join(p.read_text()[-1500:] for p in logs)
+        assert time.monotonic() < deadline, f"no worker ran the job:\n{tails}"
         time.sleep(0.2)
     ready = requests.get(f"{stack.nodes[0].url}/readyz", timeout=10).json()
     assert ready["checks"]["queue"]["runner"] == "redis"
