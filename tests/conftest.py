@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from exchange import create_app
 from exchange.extensions import db
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.members"]
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.members", "tests.fixtures.browser"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-validation"
 PG_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL", "")

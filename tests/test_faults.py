@@ -74,7 +74,12 @@ def share(visitor: Visitor, word: str):
     return visitor.share(title=f"{word} sheet", files=[("s.docx", docx_bytes(word))])
 
 
+# What the file store does decides these, not the database: one database is enough.
+S3_FAULTS_ON_ONE_DATABASE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 @pytest.mark.slow
+@S3_FAULTS_ON_ONE_DATABASE
 def test_s3_refusing_a_put_stores_nothing_and_says_so(s3_app, sharer, seaweedfs):
     seaweedfs.stop()
     response = share(sharer, "gannet")
@@ -88,6 +93,7 @@ def test_s3_refusing_a_put_stores_nothing_and_says_so(s3_app, sharer, seaweedfs)
 
 
 @pytest.mark.slow
+@S3_FAULTS_ON_ONE_DATABASE
 def test_a_hung_s3_fails_in_bounded_time(s3_app, sharer, seaweedfs):
     seaweedfs.freeze()
     started = time.monotonic()
@@ -100,6 +106,7 @@ def test_a_hung_s3_fails_in_bounded_time(s3_app, sharer, seaweedfs):
 
 
 @pytest.mark.slow
+@S3_FAULTS_ON_ONE_DATABASE
 def test_a_failed_s3_delete_leaves_an_orphan_that_doctor_removes(s3_app, sharer, seaweedfs):
     resource_id = sharer.share_id(title="Puffin sheet", files=[("p.docx", docx_bytes("puffin"))])
     keys = objects(s3_app)

@@ -9,6 +9,7 @@ logs that keep secrets out, and ``exchange init`` run by two nodes at once.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -24,11 +25,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from infra.stack import Settings, Stack, StackError, create_database, drop_database
-from tests.browser.conftest import CHROMIUM_ARGS, find_chromium
 from tests.browser.people import ShareDetails, Upload, share_with_browser
 from tests.fixtures.members import LINK, PASSWORD, SHARE_DEFAULTS, docx_bytes
 from tests.fixtures.scans import image_only_pdf, page_picture, phone_photo
@@ -113,6 +113,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
 
 
+ADDRESSES = itertools.count(1)
+
+
 class Browser:
     """One person's browser, on whichever node the load balancer sends them to."""
 
@@ -120,7 +123,7 @@ class Browser:
         self.stack = stack
         self.http = requests.Session()
         # Each person comes from an address of their own, as nginx would report it.
-        self.http.headers["X-Forwarded-For"] = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+        self.http.headers["X-Forwarded-For"] = f"198.51.100.{next(ADDRESSES)}"
 
     def url(self, node: int, path: str) -> str:
         return self.stack.nodes[node].url + path
@@ -210,15 +213,14 @@ def test_a_share_on_node_a_is_found_on_node_b_even_after_b_loses_its_index(stack
     assert ready["checks"]["index"]["lag"] == 0
 
 
-def test_a_scan_and_a_phone_photo_shared_in_a_browser_are_read_by_a_worker_and_found(stack):
+def test_a_scan_and_a_phone_photo_shared_in_a_browser_are_read_by_a_worker_and_found(
+    stack, browser
+):
     """Issue 20 on the production stack, in Chromium: the share form answers once the bytes
     are stored, the giver's page says "Reading your files…" until a separate `exchange
     worker` process has read the scans, then opens the resource by itself; a word on each
     is found on both nodes. (The same journey on the embedded site, with jobs in the web
     process: tests/browser/test_scan_journey.py.)"""
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found; install Debian's with `apt-get install chromium`")
     person = Browser(stack)
     person.register(node=0)  # confirmed through the link the stack put in its outbox
     word = f"wombat{uuid.uuid4().hex[:4]}"
@@ -228,9 +230,9 @@ def test_a_scan_and_a_phone_photo_shared_in_a_browser_are_read_by_a_worker_and_f
         Upload("scan.pdf", "application/pdf", scan),
         Upload("photo.jpg", "image/jpeg", phone_photo("Kangaroo interview checklist")),
     ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(base_url=stack.nodes[0].url)
+    context = browser.new_context(base_url=stack.nodes[0].url)
+    try:
+        page = context.new_page()
         page.goto("/login")
         page.get_by_label("Email", exact=True).fill(person.email)
         page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -241,7 +243,8 @@ def test_a_scan_and_a_phone_photo_shared_in_a_browser_are_read_by_a_worker_and_f
             for query in (word, "kangaroo"):
                 page.goto(f"{stack.nodes[node].url}/search?q={query}")
                 expect(page.get_by_role("link", name=title)).to_be_visible(timeout=15_000)
-        browser.close()
+    finally:
+        context.close()
     # The nodes put jobs on the Redis queue: only the stack's `exchange worker`s run them.
     ready = person.get(0, "/readyz").json()
     assert ready["checks"]["queue"]["runner"] == "redis"

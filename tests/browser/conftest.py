@@ -11,8 +11,6 @@ never downloaded: ``playwright install`` is not needed and not used.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,28 +25,9 @@ from exchange import create_app
 from exchange.extensions import db
 from tests.conftest import base_config, reset_schema
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    # Without these Chromium calls home, and this machine's closed network refuses it.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-def find_chromium() -> str | None:
-    """``$EXCHANGE_TEST_CHROMIUM``, else Debian's Chromium, else any chromium on the PATH."""
-    candidates = [
-        os.environ.get("EXCHANGE_TEST_CHROMIUM"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-    ]
-    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -109,27 +88,6 @@ def start_app(root: Path, **overrides) -> Flask:
     app = create_app(live_config(root, **overrides))
     reset_schema(app)
     return app
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    path = find_chromium()
-    if path is None:
-        pytest.skip(
-            "no Chromium found (looked for $EXCHANGE_TEST_CHROMIUM, /usr/bin/chromium and "
-            "chromium on the PATH); install Debian's with `apt-get install chromium`"
-        )
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")
