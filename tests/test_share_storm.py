@@ -29,7 +29,10 @@ CLIENTS = int(os.environ.get("EXCHANGE_STORM_CLIENTS", "50"))
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {"EXCHANGE_RATELIMIT_ENABLED": "false", "EXCHANGE_QUOTA_FILES": "100000"}
-    with running_stack(tmp_path_factory, "storm", 25000, nodes=1, workers=4, env=env) as stack:
+    # Four job workers read the shares' files: the storm's clients each wait for their share
+    # to be read before the next, so the workers set the pace.
+    settings = {"nodes": 1, "workers": 4, "job_workers": 4, "env": env}
+    with running_stack(tmp_path_factory, "storm", 25000, **settings) as stack:
         yield stack
 
 

@@ -163,10 +163,11 @@ class Browser:
         assert response.status_code == 302, response.text[:2000]
         return int(re.search(r"/resources/(\d+)", response.headers["Location"]).group(1))
 
-    def wait_until_read(self, node: int, resource_id: int, timeout: float = 60) -> bool:
-        """What the page's script does: ask the status address until the files are read."""
+    def wait_until_read(self, node: int, resource_id: int, timeout: float = 180) -> bool:
+        """What the page's script does: ask the status address, once a second, until the
+        files are read (fifty clients asking faster would take the CPU the reading needs)."""
         address = f"/resources/{resource_id}/reading.json"
-        return wait_for(lambda: not self.get(node, address).json()["reading"], timeout)
+        return wait_for(lambda: not self.get(node, address).json()["reading"], timeout, 1.0)
 
     def search_titles(self, node: int, query: str) -> str:
         """The results page's text, the words searched for unmarked (titles mark them)."""
@@ -187,13 +188,13 @@ def emailed_path(stack: Stack, address: str) -> str:
     return urlsplit(LINK.search(body).group(0)).path
 
 
-def wait_for(check, timeout: float = 15.0) -> bool:
+def wait_for(check, timeout: float = 15.0, every: float = 0.2) -> bool:
     """Poll ``check`` until it is true or the time is up (nodes converge, not instantly)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return True
-        time.sleep(0.2)
+        time.sleep(every)
     return check()
 
 
