@@ -25,6 +25,7 @@ from exchange import jobs, notify
 from exchange.extensions import db
 from exchange.models import Member, OutboxEmail, Resource, StoredFile
 from exchange.resources.operations import PREVIEW_JOB
+from exchange.search import get_replica
 from exchange.storage import get_storage
 
 from . import fixtures
@@ -205,6 +206,24 @@ def test_on_the_queue_a_job_for_a_deleted_resource_ends_quietly_and_a_repeat_cha
         ).one()
         assert (email.status, email.attempts) == (OutboxEmail.SENT, 1)
         assert jobs.failed_jobs() == []
+
+
+@pytest.mark.slow
+def test_a_worker_publishes_a_share_and_the_site_finds_it_though_the_worker_kept_no_index(
+    queue_app, start_worker
+):
+    """Workers answer no searches, so they leave the index to the web process, which
+    catches up from the change log when the giver next searches."""
+    giver = registered(queue_app, "Wren Worker")
+    resource_id = share_txt(giver, "Quokka values cards")
+    with queue_app.app_context():
+        before = get_replica().position()
+    start_worker("--burst").wait(30)
+    assert status_of(queue_app, resource_id) == Resource.PUBLISHED
+    with queue_app.app_context():
+        get_replica().forget_searchers()
+        assert get_replica().position() == before  # nothing written by the worker
+    assert ">Quokka values cards</a>" in page(giver, "/search?q=strengths")
 
 
 # -- a share's files read by workers that die mid-way ------------------------------------

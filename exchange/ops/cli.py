@@ -127,13 +127,21 @@ def worker_command(burst: bool) -> None:
     """
     from flask import current_app
 
-    from .. import jobs
-
     if not current_app.config["QUEUE_URL"]:
         raise click.ClickException(
             "EXCHANGE_QUEUE_URL is not set: jobs run in the web process, no worker is needed."
         )
-    jobs.run_worker(current_app._get_current_object(), burst=burst)
+    run_job_worker(current_app._get_current_object(), burst=burst)
+
+
+def run_job_worker(app: Flask, burst: bool = False) -> None:
+    """A job worker: it answers no searches, so commits leave its index alone, and it loads
+    the language detector once, before forking a child per job, rather than in every child."""
+    from .. import jobs, search
+
+    search.answers_no_searches(app)
+    search.load_language_detector()
+    jobs.run_worker(app, burst=burst)
 
 
 @click.command("send-emails")

@@ -19,7 +19,7 @@ from whoosh.searching import Searcher
 
 from ..extensions import db
 from . import engine, whoosh_internals
-from .languages import detect_language
+from .languages import detect_language, load_language_detector
 from .query import SearchRequest, SearchResults, clean_query
 from .query import run as _run
 from .related import Likeness, Related, related_resources
@@ -40,6 +40,8 @@ __all__ = [
     "get_replica",
     "highlighted",
     "init_app",
+    "load_language_detector",
+    "answers_no_searches",
     "related_to",
     "search",
     "snippets_for",
@@ -49,6 +51,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 READ_YOUR_WRITES_WAIT = 10.0
+_AFTER_COMMITS = "exchange.search.after_commits"
 # What searches read: the words, whose own resources a member sees, what visitors may not
 # see, and the filters.
 WARM_FIELDS = (*TEXT_FIELDS, "owner", "visibility", *FACET_FIELDS)
@@ -63,12 +66,26 @@ def get_replica() -> Replica:
     return current_app.extensions["exchange.search"]
 
 
+def answers_no_searches(app: Flask) -> None:
+    """This process answers no searches (a job worker): its index need not catch up after
+    each commit. Web nodes read the same change log, so they still find what a job
+    published; writing an index nobody reads would only cost every job the time, and the
+    workers sharing one index would queue for its lock."""
+    app.extensions[_AFTER_COMMITS] = False
+
+
 def catch_up(wait: float = READ_YOUR_WRITES_WAIT) -> int | None:
     """Bring this node's index up to the log head (called right after a change commits).
 
     Never raises: the change is already committed and logged, so an index that cannot be
     written now simply catches up on a later search or ``exchange doctor``.
     """
+    if not current_app.extensions.get(_AFTER_COMMITS, True):
+        return None
+    return _catch_up(wait)
+
+
+def _catch_up(wait: float) -> int | None:
     try:
         return get_replica().catch_up(wait=wait)
     except Exception:
@@ -122,5 +139,5 @@ def _current_searcher(replica: Replica) -> Searcher:
         current = False
     if current:
         return searcher
-    catch_up(wait=0)
+    _catch_up(wait=0)
     return replica.searcher()

@@ -33,6 +33,12 @@ def _identifier():
     return identifier
 
 
+def load_language_detector() -> None:
+    """Load the model now: a job worker does so before it forks a child per job, so that
+    each child has it rather than loading it again for every share it reads."""
+    _identifier()
+
+
 def detect_language(*texts: str) -> str:
     """The ISO 639-1 code of the language ``texts`` are written in, or "" when they are too
     short or too mixed to tell."""
