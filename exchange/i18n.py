@@ -23,7 +23,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import Babel, Domain, force_locale, format_date, get_locale, gettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -42,6 +42,8 @@ PROGRAM_PATHS = ("/api/v1/", "/api/problems/")
 LOWER_CASE_LANGUAGE_NAMES = frozenset({"fr", "es"})
 # language code → (the .po file's modification time, its compiled translations)
 _COMPILED: dict[str, tuple[float, NullTranslations]] = {}
+_UNTRANSLATED = NullTranslations()
+_KEPT = "_exchange_translations"  # this request's (language, translations)
 
 
 def catalogue_path(code: str) -> Path:
@@ -52,10 +54,16 @@ class CatalogueDomain(Domain):
     """Flask-Babel's domain, reading each language's ``.po`` directly (see the module doc)."""
 
     def get_translations(self) -> NullTranslations:
+        """Asked once per translated string, so a page asks it dozens of times: the answer
+        is kept for the request (per language, as an email may speak another)."""
         locale = get_locale()
         if locale is None or locale.language == SOURCE_LANGUAGE:
-            return NullTranslations()
-        return compiled_catalogue(locale.language)
+            return _UNTRANSLATED
+        kept = g.get(_KEPT)
+        if kept is None or kept[0] != locale.language:
+            kept = (locale.language, compiled_catalogue(locale.language))
+            setattr(g, _KEPT, kept)
+        return kept[1]
 
 
 def compiled_catalogue(code: str) -> NullTranslations:

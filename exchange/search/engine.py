@@ -456,20 +456,39 @@ def _phrase(view: IndexView, searcher: Searcher, query: wq.Phrase) -> Hits:
     for part in view.parts:
         window = mask[part.offset : part.offset + part.arrays.size]
         if window.any():
-            window &= _in_sequence(part, query.fieldname, btexts)
+            window &= _in_sequence(part, query.fieldname, btexts, window)
     return _zero_outside(Hits(mask, sum(w.scores for w in words)))
 
 
-def _in_sequence(part: Part, field_name: str, btexts: list[bytes]) -> np.ndarray:
-    """Documents of the segment where the words occur one right after another."""
-    lists = [TERMS.positions(part, field_name, btext) for btext in btexts]
-    keys = [(p.docs.astype(np.int64) << 32) | p.positions for p in lists]
+def _in_sequence(
+    part: Part, field_name: str, btexts: list[bytes], candidates: np.ndarray
+) -> np.ndarray:
+    """Documents of the segment where the words occur one right after another, looked for
+    only among ``candidates`` (those holding every word)."""
+    keys = [_keys(TERMS.positions(part, field_name, btext), candidates) for btext in btexts]
     starts = keys[0]
     for offset, later in enumerate(keys[1:], start=1):
-        starts = starts[np.isin(starts + offset, later)]
+        starts = starts[_among(starts + offset, later)]
     found = np.zeros(part.arrays.size, dtype=bool)
     found[(starts >> 32).astype(np.int64)] = True
     return found
+
+
+def _keys(occurrences: PositionList, candidates: np.ndarray) -> np.ndarray:
+    """Each occurrence in a candidate document as one number, document then position, so
+    the keys ascend as the postings do (documents in order, positions in order in each)."""
+    keep = candidates[occurrences.docs]
+    docs = occurrences.docs[keep].astype(np.int64)
+    return (docs << 32) | occurrences.positions[keep]
+
+
+def _among(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """Which ``values`` are in ``ascending`` (sorted): a binary search each, where
+    ``np.isin`` would sort both arrays again for every phrase."""
+    if not len(ascending):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
+    return ascending[at] == values
 
 
 def _null(view: IndexView, searcher: Searcher, query: wq.Query) -> Hits:
