@@ -203,8 +203,10 @@ class Resource(db.Model):
     # While processing: a file read since it went into processing looks like it holds a
     # client's personal data, so it becomes a draft, not published, once all are read.
     privacy_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Why reading its files stopped after every try ("We could not read report.pdf: …"),
-    # shown to the giver with a "Try again" button; "" while all goes well.
+    # Why reading its files stopped after every try, in the job's own words (an exception's
+    # last line); the giver's page words the sentence around it ("We could not read
+    # “report.pdf”: …", the file being the first still pending) with a "Try again" button.
+    # "" while all goes well. Older rows hold that English sentence whole (read alike).
     processing_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     download_count: Mapped[int] = mapped_column(Integer, default=0)  # unique members
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -280,7 +282,8 @@ class StoredFile(db.Model):
     credited_size: Mapped[int | None] = mapped_column(BigInteger)
     credited_sha256: Mapped[str | None] = mapped_column(String(64))
     # Whether the credited copy shows the credit line on its pages, and if the giver asked
-    # for that but the file could not take it, why not (in words for the resource page).
+    # for that but the file could not take it, why not (in English words, translated when
+    # the resource page shows them).
     credit_on_page: Mapped[bool] = mapped_column(Boolean, default=False)
     page_credit_note: Mapped[str] = mapped_column(String(300), default="")
     # The author the uploaded file's own properties name, when that is not the giver: kept
@@ -290,7 +293,7 @@ class StoredFile(db.Model):
     zipped_with_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     preview_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # A picture of the first page is being drawn by a job (LibreOffice is slow); when none
-    # could be made, why not, in words for the resource page.
+    # could be made, why not (in English words, translated when the page shows them).
     preview_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     preview_note: Mapped[str] = mapped_column(String(300), default="")
     # The extracted text can be long: loaded only when asked for (index, previews, snippets).
@@ -298,7 +301,7 @@ class StoredFile(db.Model):
     # The start of ``text``, when a query asks for it (``with_excerpt``): pages show only that.
     excerpt: Mapped[str | None] = query_expression()
     text_status: Mapped[str] = mapped_column(String(20), default=SEARCHABLE)
-    text_reason: Mapped[str] = mapped_column(String(300), default="")
+    text_reason: Mapped[str] = mapped_column(String(300), default="")  # files.reasons, English
     # Where the text came from: "" the file's own text, FROM_SCANS some or all of it read
     # from scanned pages (search results and the resource page say "read from a scan").
     text_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
