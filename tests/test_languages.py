@@ -17,7 +17,7 @@ from exchange.extensions import db
 from exchange.models import Member, Notification, OutboxEmail, StoredFile
 
 from .fixtures.api import Script, make_token
-from .fixtures.exchange import page, share_txt
+from .fixtures.exchange import member_id, page, share_txt
 
 
 def html_lang(page: str) -> str:
@@ -110,4 +110,12 @@ def test_reasons_stored_in_english_are_shown_in_the_reader_s_language(app, membe
         db.session.commit()
     shown = html.unescape(page(member, f"/resources/{resource_id}?hl=fr"))
     assert f"Nous n’avons pas pu lire «\u202f{name}\u202f»\u202f: Boom</p>" in shown
+
+
+def test_the_impact_page_names_months_in_the_reader_s_language(app, member):
+    shown = page(member, f"/members/{member_id(app, member)}/impact?hl=fr")
+    assert re.search(r'<th scope="row">déc\. \d{4}</th>', shown)
+    assert ">déc.</text>" in shown and "Dec" not in shown
+    shown = page(member, f"/members/{member_id(app, member)}/impact?hl=es")
+    assert re.search(r'<th scope="row">dic \d{4}</th>', shown)
 
