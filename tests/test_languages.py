@@ -18,6 +18,7 @@ from exchange.models import Member, Notification, OutboxEmail, StoredFile
 
 from .fixtures.api import Script, make_token
 from .fixtures.exchange import member_id, page, share_txt
+from .fixtures.members import Visitor
 
 
 def html_lang(page: str) -> str:
@@ -119,3 +120,15 @@ def test_the_impact_page_names_months_in_the_reader_s_language(app, member):
     shown = page(member, f"/members/{member_id(app, member)}/impact?hl=es")
     assert re.search(r'<th scope="row">dic \d{4}</th>', shown)
 
+
+def test_a_feed_speaks_its_reader_s_language_and_pages_link_theirs(app, member):
+    share_txt(member, "Values cards")
+    reader = Visitor(app.test_client())
+    french = reader.client.get("/feeds/resources.atom", headers={"Accept-Language": "fr"}).text
+    assert "<title>Toolkit Exchange\u202f: Nouvelles ressources</title>" in french
+    assert 'xml:lang="fr"' in french
+    spanish = reader.client.get("/feeds/resources.atom?hl=es").text
+    assert "<title>Toolkit Exchange: Nuevos recursos</title>" in spanish
+    assert 'href="http://localhost/feeds/resources.atom?hl=es" rel="self"' in spanish
+    home = reader.client.get("/?hl=fr").text
+    assert 'title="Nouvelles ressources" href="/feeds/resources.atom?hl=fr"' in home
