@@ -38,7 +38,16 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from .extensions import db
 from .i18n import label
-from .vocab import ACCESS, AUDIENCES, CREDIT_ON_PAGE, KINDS, LANGUAGES, LICENCES, VISIBILITY
+from .vocab import (
+    ACCESS,
+    AUDIENCES,
+    CREDIT_ON_PAGE,
+    KINDS,
+    LANGUAGES,
+    LICENCES,
+    N_,
+    VISIBILITY,
+)
 
 
 def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
@@ -580,7 +589,8 @@ class Collection(db.Model):
 
     __tablename__ = "collections"
 
-    DEFAULT_TITLE = "My toolkit"
+    # The default's title, kept in English (exports, the API) and translated when shown.
+    DEFAULT_TITLE = N_("My toolkit")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
@@ -608,6 +618,11 @@ class Collection(db.Model):
     @property
     def is_default(self) -> bool:
         return self.default_of is not None
+
+    @property
+    def shown_title(self) -> str:
+        """Its title as a page shows it: "My toolkit" in the reader's language."""
+        return label(self.DEFAULT_TITLE) if self.is_default else self.title
 
     @property
     def tag_names(self) -> list[str]:
