@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from babel import dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -157,6 +158,30 @@ def long_date(moment: datetime) -> str:
     """ "7 December 2026" in English (the site's house style), each language's long date
     otherwise ("7 décembre 2026", "7 de diciembre de 2026")."""
     return format_date(moment, "d MMMM y" if current_language() == SOURCE_LANGUAGE else "long")
+
+
+def month_and_year(moment: datetime) -> str:
+    """ "Dec 2026", "déc. 2026", "dic 2026": a month in a table."""
+    return _skeleton("yMMM", moment)
+
+
+def short_month(moment: datetime) -> str:
+    """ "Dec", "déc.", "dic": a month under a chart's bar."""
+    return _skeleton("MMM", moment)
+
+
+def day_and_month(moment: datetime) -> str:
+    """ "7 Dec" in English (day first, as :func:`long_date`), "7 déc.", "7 dic": a week's
+    start under a chart's bar."""
+    if current_language() == SOURCE_LANGUAGE:
+        return dates.format_date(moment, "d MMM", locale=SOURCE_LANGUAGE)
+    return _skeleton("MMMd", moment)
+
+
+def _skeleton(fields: str, moment: datetime) -> str:
+    """``moment`` in the way the page's language writes these CLDR fields, in ``moment``'s
+    own zone (the one its month or week was counted in)."""
+    return dates.format_skeleton(fields, moment, locale=get_locale() or SOURCE_LANGUAGE)
 
 
 def current_language() -> str:

@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from .config import queue_retry_delays
 from .extensions import db
 from .models import FailedJob
+from .vocab import N_
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ _PENDING = "exchange_jobs_pending"
 _EXTENSION = "exchange.jobs"
 # How long RQ keeps its own record of a failed job; the dead-letter list is the table.
 _RQ_FAILURE_TTL_S = 7 * 24 * 3600
+# The problem of a job whose worker died on every try, stored in English like an
+# exception's line, and translated where a page shows it.
+WORKER_LOST = N_("The worker stopped during the job (killed or lost) on every try.")
 
 
 @dataclass(frozen=True)
@@ -379,7 +383,7 @@ def _on_failure(job: Job, _connection: Any, kind: type, error: BaseException, _t
     name, args = job.args
     problem = _last_line(error)
     if kind is AbandonedJobError or isinstance(error, AbandonedJobError):
-        problem = "The worker stopped during the job (killed or lost) on every try."
+        problem = WORKER_LOST
     with _WORKER_APP.app_context():
         record_failure(name, args, problem, tries=int(job.meta.get("tries", 1)))
 

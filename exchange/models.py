@@ -38,7 +38,16 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from .extensions import db
 from .i18n import label
-from .vocab import ACCESS, AUDIENCES, CREDIT_ON_PAGE, KINDS, LANGUAGES, LICENCES, VISIBILITY
+from .vocab import (
+    ACCESS,
+    AUDIENCES,
+    CREDIT_ON_PAGE,
+    KINDS,
+    LANGUAGES,
+    LICENCES,
+    N_,
+    VISIBILITY,
+)
 
 
 def insert_if_absent(model: type, unique: Sequence[str], **values) -> bool:
@@ -203,8 +212,10 @@ class Resource(db.Model):
     # While processing: a file read since it went into processing looks like it holds a
     # client's personal data, so it becomes a draft, not published, once all are read.
     privacy_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Why reading its files stopped after every try ("We could not read report.pdf: …"),
-    # shown to the giver with a "Try again" button; "" while all goes well.
+    # Why reading its files stopped after every try, in the job's own words (an exception's
+    # last line); the giver's page words the sentence around it ("We could not read
+    # “report.pdf”: …", the file being the first still pending) with a "Try again" button.
+    # "" while all goes well. Older rows hold that English sentence whole (read alike).
     processing_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     download_count: Mapped[int] = mapped_column(Integer, default=0)  # unique members
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -280,7 +291,8 @@ class StoredFile(db.Model):
     credited_size: Mapped[int | None] = mapped_column(BigInteger)
     credited_sha256: Mapped[str | None] = mapped_column(String(64))
     # Whether the credited copy shows the credit line on its pages, and if the giver asked
-    # for that but the file could not take it, why not (in words for the resource page).
+    # for that but the file could not take it, why not (in English words, translated when
+    # the resource page shows them).
     credit_on_page: Mapped[bool] = mapped_column(Boolean, default=False)
     page_credit_note: Mapped[str] = mapped_column(String(300), default="")
     # The author the uploaded file's own properties name, when that is not the giver: kept
@@ -290,7 +302,7 @@ class StoredFile(db.Model):
     zipped_with_credit: Mapped[bool] = mapped_column(Boolean, default=False)
     preview_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # A picture of the first page is being drawn by a job (LibreOffice is slow); when none
-    # could be made, why not, in words for the resource page.
+    # could be made, why not (in English words, translated when the page shows them).
     preview_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     preview_note: Mapped[str] = mapped_column(String(300), default="")
     # The extracted text can be long: loaded only when asked for (index, previews, snippets).
@@ -298,7 +310,7 @@ class StoredFile(db.Model):
     # The start of ``text``, when a query asks for it (``with_excerpt``): pages show only that.
     excerpt: Mapped[str | None] = query_expression()
     text_status: Mapped[str] = mapped_column(String(20), default=SEARCHABLE)
-    text_reason: Mapped[str] = mapped_column(String(300), default="")
+    text_reason: Mapped[str] = mapped_column(String(300), default="")  # files.reasons, English
     # Where the text came from: "" the file's own text, FROM_SCANS some or all of it read
     # from scanned pages (search results and the resource page say "read from a scan").
     text_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
@@ -577,7 +589,8 @@ class Collection(db.Model):
 
     __tablename__ = "collections"
 
-    DEFAULT_TITLE = "My toolkit"
+    # The default's title, kept in English (exports, the API) and translated when shown.
+    DEFAULT_TITLE = N_("My toolkit")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
@@ -605,6 +618,11 @@ class Collection(db.Model):
     @property
     def is_default(self) -> bool:
         return self.default_of is not None
+
+    @property
+    def shown_title(self) -> str:
+        """Its title as a page shows it: "My toolkit" in the reader's language."""
+        return label(self.DEFAULT_TITLE) if self.is_default else self.title
 
     @property
     def tag_names(self) -> list[str]:

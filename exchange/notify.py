@@ -97,6 +97,7 @@ def queue_email(member: Member, key: str, message: Words, url: str = "") -> bool
     root = site_root()
     with speaking(member.language):
         message = str(message)
+        subject = _("%(site)s: %(title)s", site=site, title=_one_line(message, 150))
         lines = [_("Hello %(name)s,", name=member.name), "", message, ""]
         if url:
             lines += [f"{root}{url}", ""]
@@ -112,7 +113,7 @@ def queue_email(member: Member, key: str, message: Words, url: str = "") -> bool
         OutboxEmail,
         key=f"email:{key}",
         to_address=member.email,
-        subject=f"{site}: {_one_line(message, 150)}",
+        subject=subject,
         body="\n".join(lines),
     )
 

@@ -233,6 +233,7 @@ def test_my_toolkit_is_the_default_collection_and_cannot_be_deleted(app):
     shared = ana.client.post(f"/kits/{toolkit_id}/edit", data={"title": "x", "public": "y"})
     assert shared.status_code == 422 and "stays private" in html.unescape(shared.text)
     assert "My toolkit" in page(ana, "/collections")
+    assert "Ma boîte à outils</a></h2>" in page(ana, "/collections?hl=fr")  # stored in English
     untitled = ana.client.post("/collections/new", data={"purpose": "Kept as typed"})
     assert untitled.status_code == 422
     assert "Please give it a title." in untitled.text and "Kept as typed" in untitled.text

@@ -8,14 +8,17 @@ language, not the language of whoever caused them.
 
 from __future__ import annotations
 
+import html
 import re
 
 from sqlalchemy import select
 
 from exchange.extensions import db
-from exchange.models import Member, Notification, OutboxEmail
+from exchange.models import Member, Notification, OutboxEmail, StoredFile
 
 from .fixtures.api import Script, make_token
+from .fixtures.exchange import member_id, page, share_txt
+from .fixtures.members import Visitor
 
 
 def html_lang(page: str) -> str:
@@ -84,3 +87,48 @@ def test_a_resource_s_language_and_the_token_page_are_translated_but_the_api_is_
     assert shown["licence_label"] == "Free to use with credit"
     refused = script.post("/resources", data={"title": ""}, headers=french).json
     assert "Please give your resource a title." in str(refused)
+
+
+def test_reasons_stored_in_english_are_shown_in_the_reader_s_language(app, member):
+    """Rows keep the English (older ones too); the page words them for whoever reads it."""
+    resource_id = share_txt(member, "Values cards")
+    with app.app_context():
+        stored = db.session.scalar(select(StoredFile).where(StoredFile.resource_id == resource_id))
+        stored.text_status, stored.text_reason = StoredFile.UNSEARCHABLE, "it is password-protected"
+        stored.credit_on_page, stored.page_credit_note = False, "the file is password-protected"
+        file_id, name = stored.id, stored.original_name
+        db.session.commit()
+    shown = page(member, f"/resources/{resource_id}?hl=fr")
+    assert "recherche\u202f: il est protégé par un mot de passe." in shown
+    assert "(pas sur la page\u202f: le fichier est protégé par un mot de passe)" in shown
+    shown = page(member, f"/resources/{resource_id}?hl=es")
+    assert "búsqueda: está protegido con contraseña." in shown
+
+    with app.app_context():  # reading stopped on it, noted before pages worded the sentence
+        stored = db.session.get(StoredFile, file_id)
+        stored.pending = True
+        stored.resource.processing_note = f"We could not read “{name}”: Boom"
+        db.session.commit()
+    shown = html.unescape(page(member, f"/resources/{resource_id}?hl=fr"))
+    assert f"Nous n’avons pas pu lire «\u202f{name}\u202f»\u202f: Boom</p>" in shown
+
+
+def test_the_impact_page_names_months_in_the_reader_s_language(app, member):
+    shown = page(member, f"/members/{member_id(app, member)}/impact?hl=fr")
+    assert re.search(r'<th scope="row">déc\. \d{4}</th>', shown)
+    assert ">déc.</text>" in shown and "Dec" not in shown
+    shown = page(member, f"/members/{member_id(app, member)}/impact?hl=es")
+    assert re.search(r'<th scope="row">dic \d{4}</th>', shown)
+
+
+def test_a_feed_speaks_its_reader_s_language_and_pages_link_theirs(app, member):
+    share_txt(member, "Values cards")
+    reader = Visitor(app.test_client())
+    french = reader.client.get("/feeds/resources.atom", headers={"Accept-Language": "fr"}).text
+    assert "<title>Toolkit Exchange\u202f: Nouvelles ressources</title>" in french
+    assert 'xml:lang="fr"' in french
+    spanish = reader.client.get("/feeds/resources.atom?hl=es").text
+    assert "<title>Toolkit Exchange: Nuevos recursos</title>" in spanish
+    assert 'href="http://localhost/feeds/resources.atom?hl=es" rel="self"' in spanish
+    home = reader.client.get("/?hl=fr").text
+    assert 'title="Nouvelles ressources" href="/feeds/resources.atom?hl=fr"' in home

@@ -183,6 +183,7 @@ def _queue(member: Member, url: str, subject: Words, lead: Words, real: bool = T
     site = current_app.config["SITE_NAME"]
     with speaking(member.language or current_language()):
         subject = str(subject)
+        whole_subject = _("%(site)s: %(title)s", site=site, title=subject)
         body = "\n".join(
             [
                 _("Hello %(name)s,", name=member.name) if member.name else _("Hello,"),
@@ -199,4 +200,4 @@ def _queue(member: Member, url: str, subject: Words, lead: Words, real: bool = T
     # One email per link and purpose: a repeat of the same request in the same second
     # (the same signed link) queues nothing new.
     key = "account:" + hashlib.sha256(f"{subject}|{url}".encode()).hexdigest()[:32]
-    notify.queue_account_email(key, member.email, f"{site}: {subject}", body, real=real)
+    notify.queue_account_email(key, member.email, whole_subject, body, real=real)

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 
 from .. import counts
 from ..extensions import db
+from ..i18n import day_and_month
 from ..models import Answer, Member, Report, Resource
 from .impact import week_starts
 
@@ -41,7 +42,8 @@ class Week:
 
     @property
     def label(self) -> str:
-        return self.start.strftime("%-d %b")
+        """ "7 Dec", in the page's language."""
+        return day_and_month(self.start)
 
 
 @dataclass

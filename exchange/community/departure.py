@@ -26,10 +26,12 @@ from ..models import (
     Thanks,
     utcnow,
 )
+from ..vocab import N_
 from .collections import remove_collections_of
 
 FORMER = "a former member"
-LEFT_REPLY = "This member has left the exchange."
+# Stored as the reply of an ask its recipient can no longer answer; translated when shown.
+LEFT_REPLY = N_("This member has left the exchange.")
 
 
 def forget_member(member: Member, keep_words: bool) -> None:

@@ -70,7 +70,7 @@ def queue_digest(member: Member, now: datetime) -> str | None:
         count = ngettext(
             "%(num)d new resource this week", "%(num)d new resources this week", len(items)
         )
-        subject = f"{site}: {count}"
+        subject = _("%(site)s: %(title)s", site=site, title=count)
         body = "\n".join(_body(member, items, site))
     written = notify.insert_once(
         OutboxEmail, key=key, to_address=member.email, subject=subject, body=body

@@ -13,11 +13,14 @@ from sqlalchemy import func, select
 
 from .. import access, counts
 from ..extensions import db
+from ..i18n import label, month_and_year, short_month
 from ..models import Download, Member, Resource, ShareRequest, Thanks
+from ..vocab import N_
 from .kits import kits_by_resource, kits_with_gifts_of
 
 CHART_MONTHS = 12
-NO_REGION = "Not given"
+# The region of colleagues who gave none: in English for the API, translated on the page.
+NO_REGION = N_("Not given")
 
 
 @dataclass
@@ -41,9 +44,18 @@ class Gift:
 
 @dataclass
 class Month:
-    label: str
     downloads: int
     start: datetime  # its first instant, in the zone the months were counted in
+
+    @property
+    def label(self) -> str:
+        """ "Dec 2026", in the page's language."""
+        return month_and_year(self.start)
+
+    @property
+    def short_label(self) -> str:
+        """ "Dec", in the page's language: under the chart's bar."""
+        return short_month(self.start)
 
 
 @dataclass
@@ -54,6 +66,11 @@ class Impact:
     thanks: list[Thanks]
     unique_members: int = 0
     kits: int = 0  # different public kits using any of the gifts
+
+    @property
+    def regions_shown(self) -> list[tuple[str, int]]:
+        """:attr:`regions` as the page shows them, "Not given" in the page's language."""
+        return [(label(r) if r == NO_REGION else r, n) for r, n in self.regions]
 
     @property
     def total_downloads(self) -> int:
@@ -128,7 +145,7 @@ def _months(member: Member, now: datetime) -> list[Month]:
         key = (local.year, local.month)
         if key in counted:
             counted[key] += 1
-    return [Month(s.strftime("%b %Y"), counted[(s.year, s.month)], s) for s in starts]
+    return [Month(counted[(s.year, s.month)], s) for s in starts]
 
 
 def _regions(member: Member) -> list[tuple[str, int]]:

@@ -132,7 +132,9 @@ _FOOTER = N_("in the footer of every page")
 _PRINT_FOOTER = N_("in every sheet’s print footer")
 _SLIDE = N_("in a small line at the bottom of every slide")
 _LAST_LINE = N_("on a last line after the text")
-_OLD_OFFICE = "old {} files cannot be changed without risk of damaging them"
+_OLD_WORD = N_("old Word files cannot be changed without risk of damaging them")
+_OLD_EXCEL = N_("old Excel files cannot be changed without risk of damaging them")
+_OLD_POWERPOINT = N_("old PowerPoint files cannot be changed without risk of damaging them")
 _IMAGE_AS_SHARED = N_("an image is served exactly as it was shared")
 _CSV_ROW = N_("a line added to a CSV table would be read as one more row of data")
 
@@ -146,7 +148,7 @@ ALLOWED: dict[str, FileType] = {
     for t in (
         FileType("doc", "application/msword", N_("Word document"), N_("a Word document"),
                  _kinds("doc"), "legacy-word",
-                 no_page_credit=_OLD_OFFICE.format("Word")),
+                 no_page_credit=_OLD_WORD),
         FileType("docx", f"{_OOXML}.wordprocessingml.document", N_("Word document"),
                  N_("a Word document"), _WORD, "word", "ooxml",
                  page_credit=_FOOTER, drawn_by_office=True, page_writer="word"),
@@ -155,7 +157,7 @@ ALLOWED: dict[str, FileType] = {
                  page_credit=_FOOTER, drawn_by_office=True, page_writer="word"),
         FileType("xls", "application/vnd.ms-excel", N_("Spreadsheet (Excel)"),
                  N_("an Excel spreadsheet"), _kinds("xls"), "legacy-sheet",
-                 no_page_credit=_OLD_OFFICE.format("Excel")),
+                 no_page_credit=_OLD_EXCEL),
         FileType("xlsx", f"{_OOXML}.spreadsheetml.sheet", N_("Spreadsheet (Excel)"),
                  N_("an Excel spreadsheet"), _EXCEL, "sheet", "ooxml",
                  page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="excel"),
@@ -164,7 +166,7 @@ ALLOWED: dict[str, FileType] = {
                  page_credit=_PRINT_FOOTER, drawn_by_office=True, page_writer="excel"),
         FileType("ppt", "application/vnd.ms-powerpoint", N_("Presentation (PowerPoint)"),
                  N_("a PowerPoint presentation"), _kinds("ppt"), "legacy-slides",
-                 no_page_credit=_OLD_OFFICE.format("PowerPoint")),
+                 no_page_credit=_OLD_POWERPOINT),
         FileType("pptx", f"{_OOXML}.presentationml.presentation", N_("Presentation (PowerPoint)"),
                  N_("a PowerPoint presentation"), _POWERPOINT, "slides", "ooxml",
                  page_credit=_SLIDE, drawn_by_office=True, page_writer="slides"),

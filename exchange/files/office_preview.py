@@ -28,6 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..vocab import N_
 from .formats import formats_where
 from .preview import render_preview
 from .reasons import TOO_LARGE, TOO_SLOW
@@ -39,14 +40,15 @@ OFFICE_FORMATS = formats_where(lambda t: t.drawn_by_office)
 TIMEOUT_S = 60
 MEMORY_MB = 1536
 
-# Why there is no picture, worded to follow "No picture of this file's first page: ".
-NOT_INSTALLED = "LibreOffice, which draws office files here, is not installed"
-TURNED_OFF = "this site does not draw the pages of office files"
-NOT_OPENED = "LibreOffice could not open it"
-NOT_DRAWN = "its first page could not be drawn"
+# Why there is no picture, worded to follow "No picture of this file's first page: ",
+# stored in English (``files.preview_note``) and translated when the page shows it.
+NOT_INSTALLED = N_("LibreOffice, which draws office files here, is not installed")
+TURNED_OFF = N_("this site does not draw the pages of office files")
+NOT_OPENED = N_("LibreOffice could not open it")
+NOT_DRAWN = N_("its first page could not be drawn")
 _FAILURE_WORDS = {
-    TOO_SLOW: "drawing it took too long",
-    TOO_LARGE: "it is too large to draw",
+    TOO_SLOW: N_("drawing it took too long"),
+    TOO_LARGE: N_("it is too large to draw"),
 }
 
 _TARGET = "exchange.files.office_preview:_draw_in_child"

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..vocab import N_
 from . import credit as credit_mod
 from . import office_preview
 from .credit import page as page_credit
@@ -160,7 +161,7 @@ def make_credited_copy(
         if credit_mod.write_credited_copy(source, fmt, credit, dest):
             prepared.credited_path = dest
         elif on_page:
-            prepared.page_credit_note = "the file could not be rewritten safely"
+            prepared.page_credit_note = N_("the file could not be rewritten safely")
             return
     if on_page:
         _put_credit_on_page(prepared, credit, dest)

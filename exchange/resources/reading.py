@@ -23,7 +23,7 @@ deleted). The verdict is given once, by the run that finds the resource still PR
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -41,13 +41,12 @@ log = logging.getLogger(__name__)
 
 
 def _could_not_read(args: tuple, problem: str) -> None:
-    """The job failed every try: tell the giver which file, and let them try again."""
+    """The job failed every try: keep what went wrong for the giver's page, which names the
+    file it stopped on (the first still pending) and offers to try again."""
     resource = db.session.get(Resource, int(args[0]))
     if resource is None:
         return
-    stuck = next((f for f in resource.files if f.pending), None)
-    name = f"“{stuck.original_name}”" if stuck else "your files"
-    resource.processing_note = f"We could not read {name}: {problem}"[:500]
+    resource.processing_note = problem[:500]
     log.warning("resource %s: reading stopped: %s", resource.id, problem)
 
 
@@ -199,7 +198,15 @@ def read_again(resource: Resource) -> bool:
 class FileProgress:
     name: str
     state: str  # "read", "reading" (the first waiting) or "waiting"
-    note: str  # "contents not searchable: …", "read from a scan", or ""
+    reason: str = ""  # why its contents are not searchable (a ``files.reasons`` reason)
+    from_scan: bool = False  # its text was read from scanned pages
+
+    @property
+    def note(self) -> str:
+        """ "contents not searchable: …", "read from a scan", or "", in English (the API's)."""
+        if self.reason:
+            return f"contents not searchable: {self.reason}"
+        return "read from a scan" if self.from_scan else ""
 
 
 @dataclass(frozen=True)
@@ -207,25 +214,51 @@ class Progress:
     """What the giver's page (and its status endpoint) says while files are read."""
 
     reading: bool  # files still wait to be read (or the resource still to be published)
-    problem: str  # why reading stopped, after every try ("" while all goes well)
+    # Why reading stopped, after every try ("" while all goes well): the job's own words
+    # (an exception's last line, as the log has it), and the file it stopped on (None: it
+    # stopped after the files were read). Pages word the sentence around them.
+    detail: str
+    stuck_on: str | None
     files: list[FileProgress]
 
     @property
     def done(self) -> int:
         return sum(1 for f in self.files if f.state == "read")
 
+    @property
+    def problem(self) -> str:
+        """The whole sentence in English (the API's), "" while all goes well."""
+        return _opening(self.stuck_on) + self.detail if self.detail else ""
+
 
 def progress(resource: Resource) -> Progress:
     """Each file's state, in order; the first pending one is the one being read."""
-    files, first_waiting = [], True
-    for row in resource.files:
-        if row.pending:
-            state, first_waiting = ("reading" if first_waiting else "waiting"), False
-        else:
-            state = "read"
-        files.append(FileProgress(row.original_name, state, _note(row)))
-    waiting = resource.status == Resource.PROCESSING or not first_waiting
-    return Progress(waiting, resource.processing_note, files)
+    files = [_file_progress(row) for row in resource.files]
+    first = next((n for n, f in enumerate(files) if f.state == "waiting"), None)
+    if first is not None:
+        files[first] = replace(files[first], state="reading")
+    stuck_on = files[first].name if first is not None else None
+    waiting = resource.status == Resource.PROCESSING or first is not None
+    detail = _detail(resource.processing_note, stuck_on)
+    return Progress(waiting, detail, stuck_on, files)
+
+
+def _file_progress(row: StoredFile) -> FileProgress:
+    if row.pending:
+        return FileProgress(row.original_name, "waiting")
+    reason = "" if row.searchable else row.text_reason
+    return FileProgress(row.original_name, "read", reason, row.searchable and row.read_from_scans)
+
+
+def _detail(note: str, stuck_on: str | None) -> str:
+    """What went wrong, alone: notes written before the pages worded the sentence hold it
+    whole, in English."""
+    return note.removeprefix(_opening(stuck_on))
+
+
+def _opening(stuck_on: str | None) -> str:
+    name = f"“{stuck_on}”" if stuck_on is not None else "your files"
+    return f"We could not read {name}: "
 
 
 def is_reading(resource: Resource) -> bool:
@@ -237,11 +270,3 @@ def held_for_review(resource: Resource) -> bool:
     """A draft its giver must review (files that look like they hold a client's details),
     once every file is read: only then is there a review to give, and a draft to publish."""
     return resource.status == Resource.DRAFT and not is_reading(resource)
-
-
-def _note(row: StoredFile) -> str:
-    if row.pending:
-        return ""
-    if not row.searchable:
-        return f"contents not searchable: {row.text_reason}" if row.text_reason else ""
-    return "read from a scan" if row.read_from_scans else ""

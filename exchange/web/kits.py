@@ -218,7 +218,7 @@ def remove(collection_id: int, item_id: int):
     _confirmed()
     community.remove_item(collection, item_id)
     transactions.commit()
-    flash(_("Taken out of “%(title)s”.", title=collection.title), "success")
+    flash(_("Taken out of “%(title)s”.", title=collection.shown_title), "success")
     return redirect(_back_to(collection))
 
 
@@ -228,7 +228,9 @@ def collect(resource_id: int):
     """Put a resource into one of my collections or kits, from the resource's page."""
     resource = visible_resource_or_404(resource_id)
     form = AddToCollectionForm()
-    form.collection.choices = [(c.id, c.title) for c in community.collections_of(current_user)]
+    form.collection.choices = [
+        (c.id, c.shown_title) for c in community.collections_of(current_user)
+    ]
     if not form.validate_on_submit():
         flash(_("Please choose one of your collections."), "warning")
         return redirect(url_for("resources.show", resource_id=resource.id))
@@ -236,9 +238,9 @@ def collect(resource_id: int):
     added = community.add_item(target, resource, note=form.note.data or "")
     transactions.commit()
     if added:
-        flash(_("Added to “%(title)s”.", title=target.title), "success")
+        flash(_("Added to “%(title)s”.", title=target.shown_title), "success")
     else:
-        flash(_("It was already in “%(title)s”.", title=target.title), "success")
+        flash(_("It was already in “%(title)s”.", title=target.shown_title), "success")
     return redirect(url_for("resources.show", resource_id=resource.id))
 
 

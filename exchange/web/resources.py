@@ -33,6 +33,7 @@ from ..files import (
     download_name,
     version_name,
 )
+from ..i18n import label
 from ..models import FileVersion, Resource, ShareRequest, StoredFile
 from ..resources import listings, operations, reading
 from ..storage import get_storage
@@ -197,8 +198,10 @@ def show(resource_id: int):
             "resources/reading.html",
             resource=resource,
             progress=progress,
+            problem=reading_problem(progress),
             reading_summary=_reading_summary(progress),
             reading_labels=READING_LABELS,
+            reading_note=reading_note,
             form=ConfirmForm(),
         )
     decision = access.download_decision(current_user, resource)
@@ -233,12 +236,17 @@ def reading_status(resource_id: int):
     review = resource.status == Resource.DRAFT and not progress.reading
     next_page = "resources.review" if review else "resources.show"
     files = [
-        {"name": f.name, "state": f.state, "label": str(READING_LABELS[f.state]), "note": f.note}
+        {
+            "name": f.name,
+            "state": f.state,
+            "label": str(READING_LABELS[f.state]),
+            "note": reading_note(f),
+        }
         for f in progress.files
     ]
     response = jsonify(
         reading=progress.reading,
-        problem=progress.problem,
+        problem=reading_problem(progress),
         done=progress.done,
         summary=_reading_summary(progress),
         files=files,
@@ -246,6 +254,25 @@ def reading_status(resource_id: int):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def reading_problem(progress: reading.Progress) -> str:
+    """Why reading stopped, in the reader's words; the job's own (an exception's line) are
+    quoted as they are, unless they are one of ours."""
+    if not progress.detail:
+        return ""
+    detail = label(progress.detail)
+    if progress.stuck_on is None:
+        return _("We could not read your files: %(problem)s", problem=detail)
+    return _("We could not read “%(name)s”: %(problem)s", name=progress.stuck_on, problem=detail)
+
+
+def reading_note(file: reading.FileProgress) -> str:
+    """What the page adds after a file's state: why its words can't be searched, or that
+    they were read from a scan."""
+    if file.reason:
+        return _("contents not searchable: %(reason)s", reason=label(file.reason))
+    return _("read from a scan") if file.from_scan else ""
 
 
 def _reading_summary(progress: reading.Progress) -> str:

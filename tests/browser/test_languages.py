@@ -1,5 +1,6 @@
 """A counsellor switches the site to French in Chromium, then shares, searches and downloads
-without meeting a word of English; then Spanish, for a look at the same pages."""
+without meeting a word of English (nor an English month, nor a reason stored in English for
+a file whose words can't be read); then Spanish, for a look at the same pages."""
 
 from __future__ import annotations
 
@@ -8,15 +9,25 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.fixtures.corpus import corpus_file
+
 from .conftest import screenshot
-from .people import register, text_upload
+from .people import Upload, register, text_upload
 
 pytestmark = pytest.mark.browser
 
-# English words the interface uses everywhere; none may show on a French or Spanish page.
+# English words the interface uses everywhere, the words of reasons stored in English, and
+# English months; none may show on a French or Spanish page.
 ENGLISH = re.compile(
     r"\b(Share|Search|Download|Log in|Log out|Resources?|Browse|Requests|Thanks|Upload"
-    r"|Files|Title|Synopsis|Tags|Audience|Saved|Remove|My toolkit|What’s new)\b"
+    r"|Files|Title|Synopsis|Tags|Audience|Saved|Remove|My toolkit|What’s new"
+    r"|searchable|password|protected|could not|scan|not on the page"
+    r"|January|February|March|April|May|June|July|August|September|October|November"
+    r"|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
+)
+FRENCH_DATE = re.compile(
+    r"le \d+ (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre"
+    r"|décembre) \d{4}"
 )
 TITLE = "Grille de préparation à l’entretien"
 FILE = text_upload(
@@ -38,10 +49,17 @@ def choose_language(page: Page, name: str, code: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", code)
 
 
+def locked_pdf() -> Upload:
+    """A PDF that opens only with its password: shared, but its words can't be read."""
+    path = corpus_file("hostile/sample-files-libreoffice-writer-password.pdf")
+    return Upload("grille-protegee.pdf", "application/pdf", path.read_bytes())
+
+
 def share_in_french(page: Page) -> None:
     page.goto("/resources/new")
     assert_no_english(page, "the share form")
-    page.get_by_label("Fichiers", exact=True).set_input_files([FILE.as_payload()])
+    files = [FILE.as_payload(), locked_pdf().as_payload()]
+    page.get_by_label("Fichiers", exact=True).set_input_files(files)
     expect(page.locator("[data-file-list]")).to_contain_text("Fichier texte")
     page.get_by_label("Titre", exact=True).fill(TITLE)
     page.get_by_label("Résumé", exact=True).fill("Une fiche pour préparer un entretien d’embauche.")
@@ -77,11 +95,21 @@ def test_french_then_spanish_share_search_and_download(open_page):
     screenshot(page, "search-in-french")
     page.get_by_role("link", name=TITLE).click()
 
+    expect(page.locator("main")).to_contain_text("il est protégé par un mot de passe")
+    expect(page.locator(".byline").first).to_contain_text(FRENCH_DATE)
     with page.expect_download() as download:
         page.get_by_role("link", name=f"Télécharger {FILE.name}").click()
     assert "grille-entretien" in download.value.suggested_filename
     assert_no_english(page, "the page after the download")
 
+    resource_page = page.url
+    page.goto("/account/exchange")
+    page.get_by_role("link", name="L’impact de mes partages", exact=True).click()
+    months = " ".join(page.locator(".chart-label").all_text_contents())
+    assert "déc." in months and "juin" in months, months  # the last twelve months
+    assert_no_english(page, "the impact page")
+
+    page.goto(resource_page)
     choose_language(page, "Español", "es")
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     assert_no_english(page, "the resource page in Spanish")

@@ -26,6 +26,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ....vocab import N_
 from ...formats import ALLOWED
 from ..places import NOT_ON_PAGE
 from .common import NotOnPage, PageCredit, PageCreditResult, Writer
@@ -49,7 +50,7 @@ def write_page_credit(src: Path, fmt: str, credit: PageCredit, dest: Path) -> Pa
     """
     writer = _WRITERS.get(fmt.lower())
     if writer is None:
-        return PageCreditResult(False, NOT_ON_PAGE.get(fmt.lower(), "its format has no pages"))
+        return PageCreditResult(False, NOT_ON_PAGE.get(fmt.lower(), N_("its format has no pages")))
     dest = Path(dest)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".page-", suffix=".part")
     os.close(fd)
@@ -62,7 +63,7 @@ def write_page_credit(src: Path, fmt: str, credit: PageCredit, dest: Path) -> Pa
     except Exception:  # hostile uploads can make any parser fail in any way
         log.warning("could not put the credit on the pages of %s (%s)", src, fmt, exc_info=True)
         tmp.unlink(missing_ok=True)
-        return PageCreditResult(False, "the file could not be read safely")
+        return PageCreditResult(False, N_("the file could not be read safely"))
     os.replace(tmp, dest)
     return PageCreditResult(True)
 

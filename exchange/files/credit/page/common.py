@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ....vocab import N_
+
 
 @dataclass(frozen=True)
 class PageCredit:
@@ -28,7 +30,8 @@ class PageCreditResult:
 
 
 class NotOnPage(Exception):
-    """This file cannot carry the line safely; str(exc) says why, for people."""
+    """This file cannot carry the line safely; str(exc) says why, for people: in English,
+    marked with ``N_``, stored as ``files.page_credit_note`` and translated when shown."""
 
 
 Writer = Callable[[Path, PageCredit, Path], None]
@@ -45,7 +48,7 @@ def prefix_for(xml: str, uri: str) -> str:
     """The prefix a part binds to ``uri`` ("w", "p"...); refuse parts that never bind it."""
     match = re.search(r'xmlns:([\w.-]+)\s*=\s*["\']' + re.escape(uri) + "[\"']", xml)
     if match is None:
-        raise NotOnPage("the file is laid out in a way we cannot add to safely")
+        raise NotOnPage(N_("the file is laid out in a way we cannot add to safely"))
     return match.group(1)
 
 
@@ -64,7 +67,7 @@ def element_spans(xml: str, tag: str) -> list[tuple[int, int, bool]]:
             continue
         closing = xml.find(f"</{tag}>", opening.end())
         if closing < 0:
-            raise NotOnPage("the file's XML is incomplete")
+            raise NotOnPage(N_("the file's XML is incomplete"))
         spans.append((opening.start(), closing + len(tag) + 3, False))
     return spans
 

@@ -8,6 +8,7 @@ import html
 import re
 import zipfile
 
+from ....vocab import N_
 from .common import (
     NotOnPage,
     PageCredit,
@@ -70,7 +71,7 @@ def word_edit(archive: zipfile.ZipFile, credit: PageCredit) -> tuple[dict, dict]
         fw = prefix_for(footer, W_NS)
         spans = element_spans(footer, f"{fw}:ftr")
         if len(spans) != 1:
-            raise NotOnPage("a footer of the file is laid out in a way we cannot add to")
+            raise NotOnPage(N_("a footer of the file is laid out in a way we cannot add to"))
         start, end, _ = spans[0]
         replaced[name] = (
             footer[:start]
@@ -101,7 +102,7 @@ def _first_section(document: str, w: str) -> tuple[int, int, str]:
     """Span and text of the first section's properties (a section ends at its sectPr)."""
     spans = element_spans(document, f"{w}:sectPr")
     if not spans:
-        raise NotOnPage("the document has no page settings to attach a footer to")
+        raise NotOnPage(N_("the document has no page settings to attach a footer to"))
     start, end, _ = spans[0]
     return start, end, document[start:end]
 
@@ -141,7 +142,7 @@ def _new_word_footers(
     if not kinds:
         return {}
     if not rels:
-        raise NotOnPage("the document has no relationships part to add a footer to")
+        raise NotOnPage(N_("the document has no relationships part to add a footer to"))
     rels, refs, added = _footer_parts(archive, kinds, rels, main, credit.line, w)
     replaced[_rels_name(main)] = rels
     replaced[main] = document[:start] + _with_references(section, w, refs) + document[end:]
@@ -194,7 +195,7 @@ def _add_relationship(rels: str, rid: str, target: str) -> str:
     rel += f'Target="{target}"/>'
     closing = re.search(r"</(?:[\w.-]+:)?Relationships\s*>\s*$", rels)
     if closing is None:
-        raise NotOnPage("the document's relationships part is incomplete")
+        raise NotOnPage(N_("the document's relationships part is incomplete"))
     return insert(rels, closing.start(), rel)
 
 
@@ -205,5 +206,5 @@ def _declare_parts(types: str, parts: list[str]) -> str:
     )
     closing = re.search(r"</(?:[\w.-]+:)?Types\s*>\s*$", types)
     if closing is None:
-        raise NotOnPage("the file's list of parts is incomplete")
+        raise NotOnPage(N_("the file's list of parts is incomplete"))
     return insert(types, closing.start(), overrides)

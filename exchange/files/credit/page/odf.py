@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import zipfile
 
+from ....vocab import N_
 from .common import (
     NotOnPage,
     PageCredit,
@@ -33,7 +34,7 @@ def _require_conventional_prefixes(xml: str, *prefixes: str) -> None:
     """Our snippets use the usual ODF prefixes; a part that binds them otherwise is left."""
     for prefix in prefixes:
         if prefix_for(xml, ODF_NS[prefix]) != prefix:
-            raise NotOnPage("the file is laid out in a way we cannot add to safely")
+            raise NotOnPage(N_("the file is laid out in a way we cannot add to safely"))
 
 
 def _odf_paragraph_style(family_extra: str = "") -> str:
@@ -54,7 +55,7 @@ def _with_automatic_style(xml: str, style: str) -> str:
         return xml[:start] + element + xml[end:]
     anchor = re.search(r"<office:(?:master-styles|body)\b", xml)
     if anchor is None:
-        raise NotOnPage("the file is laid out in a way we cannot add to safely")
+        raise NotOnPage(N_("the file is laid out in a way we cannot add to safely"))
     return insert(
         xml, anchor.start(), f"<office:automatic-styles>{style}</office:automatic-styles>"
     )
@@ -64,13 +65,13 @@ def odf_footer_edit(archive: zipfile.ZipFile, credit: PageCredit) -> tuple[dict,
     """Every master page (a text's page style, a sheet's print layout) gains the line in
     its footer, its left-page and first-page footers included."""
     if "styles.xml" not in archive.namelist():
-        raise NotOnPage("the file has no page styles")
+        raise NotOnPage(N_("the file has no page styles"))
     styles = read_part(archive, "styles.xml")
     _require_conventional_prefixes(styles, "office", "style", "text", "fo")
     paragraph = f'<text:p text:style-name="{CREDIT_STYLE}">{xml_escape(credit.line)}</text:p>'
     pages = element_spans(styles, "style:master-page")
     if not pages:
-        raise NotOnPage("the file has no page styles")
+        raise NotOnPage(N_("the file has no page styles"))
     for start, end, _ in reversed(pages):
         styles = styles[:start] + _master_page_with(styles[start:end], paragraph) + styles[end:]
     return {"styles.xml": _with_automatic_style(styles, _odf_paragraph_style())}, {}
@@ -124,7 +125,7 @@ def odp_edit(archive: zipfile.ZipFile, credit: PageCredit) -> tuple[dict, dict]:
     width, height = _odp_page_size(archive)
     pages = element_spans(content, "draw:page")
     if not pages:
-        raise NotOnPage("the presentation has no slides")
+        raise NotOnPage(N_("the presentation has no slides"))
     frame = _odp_frame(credit.line, width, height)
     for start, end, _ in reversed(pages):
         content = content[:start] + _slide_page_with(content[start:end], frame) + content[end:]

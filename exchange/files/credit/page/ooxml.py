@@ -8,6 +8,7 @@ import html
 import re
 import zipfile
 
+from ....vocab import N_
 from .common import NotOnPage
 from .package import read_part
 
@@ -28,7 +29,7 @@ def entry(archive: zipfile.ZipFile, lower_name: str) -> str:
     for name in archive.namelist():
         if name.lower() == lower_name:
             return name
-    raise NotOnPage("the file is not a complete Office package")
+    raise NotOnPage(N_("the file is not a complete Office package"))
 
 
 def main_part(archive: zipfile.ZipFile) -> str:
@@ -38,4 +39,4 @@ def main_part(archive: zipfile.ZipFile) -> str:
             target = re.search(r'Target="/?([^"]+)"', rel.group(0))
             if target:
                 return entry(archive, html.unescape(target.group(1)).lower())
-    raise NotOnPage("the file is not a complete Office package")
+    raise NotOnPage(N_("the file is not a complete Office package"))

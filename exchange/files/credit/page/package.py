@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ....vocab import N_
 from ...formats import UnsafeArchive, open_zip, rewrite_zip
 from .common import NotOnPage, PageCredit, Writer
 
@@ -19,23 +20,23 @@ def _open_package(src: Path) -> zipfile.ZipFile:
     try:
         archive = open_zip(src)
     except zipfile.BadZipFile as exc:
-        raise NotOnPage("the file is not a complete package") from exc
+        raise NotOnPage(N_("the file is not a complete package")) from exc
     except UnsafeArchive as exc:
-        raise NotOnPage("the file is too large to rewrite") from exc
+        raise NotOnPage(N_("the file is too large to rewrite")) from exc
     if any(info.flag_bits & 0x1 for info in archive.infolist()):
         archive.close()
-        raise NotOnPage("the file is password-protected")
+        raise NotOnPage(N_("the file is password-protected"))
     return archive
 
 
 def read_part(archive: zipfile.ZipFile, name: str) -> str:
     info = archive.getinfo(name)
     if info.file_size > MAX_PART_BYTES:
-        raise NotOnPage("the file is too large to rewrite")
+        raise NotOnPage(N_("the file is too large to rewrite"))
     try:
         return archive.read(info).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NotOnPage("part of the file is not in a text encoding we can edit") from exc
+        raise NotOnPage(N_("part of the file is not in a text encoding we can edit")) from exc
 
 
 def _utf8(parts: dict[str, str]) -> dict[str, bytes]:

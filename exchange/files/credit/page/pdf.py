@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pikepdf
 
+from ....vocab import N_
 from .common import XML_INVALID, NotOnPage, PageCredit
 
 MAX_PDF_BYTES = 300 * 1024 * 1024
+EDGE_TAKEN = N_("text on its pages reaches the bottom edge, where the line goes")
 FONT_SIZE = 7.0
 MIN_FONT_SIZE = 4.0
 BASELINE = 10.0  # points above the page's bottom edge, inside every printer's margin
@@ -32,11 +34,11 @@ def credit_pdf(src: Path, credit: PageCredit, tmp: Path) -> None:
     page's own streams are kept as they are (wrapped in q/Q so their graphics state
     cannot move the line)."""
     if src.stat().st_size > MAX_PDF_BYTES:
-        raise NotOnPage("the file is too large to rewrite")
+        raise NotOnPage(N_("the file is too large to rewrite"))
     runs = _font_runs(credit.line)
     with _open_pdf(src) as pdf:
         if pdf.is_encrypted:
-            raise NotOnPage("the file is password-protected")
+            raise NotOnPage(N_("the file is password-protected"))
         page_count = len(pdf.pages)
         _check_bottom_edge_is_free(src, [_edge_band(page) for page in pdf.pages])
         sizes = [_upright_size(page) for page in pdf.pages]
@@ -50,16 +52,16 @@ def credit_pdf(src: Path, credit: PageCredit, tmp: Path) -> None:
             pdf.save(tmp)
     with pikepdf.open(tmp) as check:
         if len(check.pages) != page_count:
-            raise NotOnPage("the rewritten file lost pages")
+            raise NotOnPage(N_("the rewritten file lost pages"))
 
 
 def _open_pdf(src: Path) -> pikepdf.Pdf:
     try:
         return pikepdf.open(src)
     except pikepdf.PasswordError as exc:
-        raise NotOnPage("the file is password-protected") from exc
+        raise NotOnPage(N_("the file is password-protected")) from exc
     except pikepdf.PdfError as exc:
-        raise NotOnPage("the file is damaged") from exc
+        raise NotOnPage(N_("the file is damaged")) from exc
 
 
 EDGE_BAND = BASELINE + FONT_SIZE + 2  # the strip along the bottom edge the line needs
@@ -88,7 +90,9 @@ def _check_bottom_edge_is_free(src: Path, bands: list[tuple[int, float]]) -> Non
             text = page.get_textpage()
             # Rectangles of text runs: far fewer than characters, same answer for a strip.
             if any(_in_band(text.get_rect(i), side, limit) for i in range(text.count_rects())):
-                raise NotOnPage("text on its pages reaches the bottom edge, where the line goes")
+                raise NotOnPage(
+                    N_("text on its pages reaches the bottom edge, where the line goes")
+                )
     finally:
         document.close()
 
@@ -159,7 +163,7 @@ def _font_runs(line: str) -> list[tuple[str, str]]:
         if font is None:
             font = "Helvetica" if _in_win_ansi(char) else None
         if font is None:
-            raise NotOnPage("no font on the server can draw every character of the credit line")
+            raise NotOnPage(N_("no font on the server can draw every character of the credit line"))
         if runs and runs[-1][0] == font:
             runs[-1] = (font, runs[-1][1] + char)
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import zipfile
 
+from ....vocab import N_
 from .common import NotOnPage, PageCredit, append_inside, element_spans, prefix_for, xml_escape
 from .ooxml import main_part, parts_of_type
 from .package import read_part
@@ -23,7 +24,7 @@ def slides_edit(archive: zipfile.ZipFile, credit: PageCredit) -> tuple[dict, dic
     layout, which a change to the master's footer placeholder could not promise."""
     slides = parts_of_type(archive, "presentationml.slide+xml")
     if not slides:
-        raise NotOnPage("the presentation has no slides")
+        raise NotOnPage(N_("the presentation has no slides"))
     width, height = _slide_size(read_part(archive, main_part(archive)))
     return {
         name: _slide_with_credit(read_part(archive, name), credit.line, width, height)
@@ -40,7 +41,7 @@ def _slide_with_credit(slide: str, line: str, width: int, height: int) -> str:
     p, a = prefix_for(slide, P_NS), prefix_for(slide, A_NS)
     trees = element_spans(slide, f"{p}:spTree")
     if len(trees) != 1:
-        raise NotOnPage("a slide is laid out in a way we cannot add to safely")
+        raise NotOnPage(N_("a slide is laid out in a way we cannot add to safely"))
     start, end, _ = trees[0]
     ids = [int(n) for n in re.findall(r'<[\w.-]+:cNvPr\b[^>]*\bid="(\d+)"', slide)]
     box = _slide_text_box(p, a, max(ids, default=1) + 1, line, width, height)

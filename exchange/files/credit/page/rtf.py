@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ....vocab import N_
 from .common import NotOnPage, PageCredit, insert
 
 MAX_RTF_BYTES = 64 * 1024 * 1024
@@ -14,7 +15,7 @@ def credit_rtf(src: Path, credit: PageCredit, tmp: Path) -> None:
     """A ``{\\footer}`` group before the body's first paragraph, or a paragraph added to
     the footer the document already has."""
     if src.stat().st_size > MAX_RTF_BYTES:
-        raise NotOnPage("the file is too large to rewrite")
+        raise NotOnPage(N_("the file is too large to rewrite"))
     text = src.read_bytes().decode("latin-1")  # RTF is 7-bit; latin-1 round-trips any byte
     paragraph = r"\pard\plain\qc\fs14 " + _rtf_escape(credit.line) + r"\par"
     existing = re.search(r"\{\\footer[\s\\]", text)
@@ -52,14 +53,14 @@ def _group_end(text: str, start: int) -> int:
         if depth == 0:
             return index
         index += 1
-    raise NotOnPage("the RTF file is incomplete")
+    raise NotOnPage(N_("the RTF file is incomplete"))
 
 
 def _rtf_body_start(text: str) -> int:
     """Where the body begins: just after the first \\sectd, or at the first \\pard or text
     at the top level."""
     if not text.startswith("{\\rtf"):
-        raise NotOnPage("the file is not an RTF document")
+        raise NotOnPage(N_("the file is not an RTF document"))
     depth, index = 0, 0
     while index < len(text):
         char = text[index]
@@ -81,4 +82,4 @@ def _rtf_body_start(text: str) -> int:
         elif depth == 1 and not char.isspace() and char != ";":
             return index
         index += 1
-    raise NotOnPage("the RTF file has no body")
+    raise NotOnPage(N_("the RTF file has no body"))

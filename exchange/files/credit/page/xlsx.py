@@ -8,6 +8,7 @@ import html
 import re
 import zipfile
 
+from ....vocab import N_
 from .common import XML_INVALID, NotOnPage, PageCredit, element_spans, insert, prefix_for
 from .ooxml import parts_of_type
 from .package import read_part
@@ -26,7 +27,7 @@ _SHEET_AFTER_HEADER_FOOTER = (
 def excel_edit(archive: zipfile.ZipFile, credit: PageCredit) -> tuple[dict, dict]:
     sheets = parts_of_type(archive, "worksheet+xml", "chartsheet+xml")
     if not sheets:
-        raise NotOnPage("the workbook has no sheets")
+        raise NotOnPage(N_("the workbook has no sheets"))
     code = _excel_footer_code(credit.line)
     return {name: _sheet_with_footer(read_part(archive, name), code) for name in sheets}, {}
 
@@ -57,7 +58,7 @@ def _header_footer_position(sheet: str, x: str) -> int:
         return match.start()
     closing = re.search(r"</(?:[\w.-]+:)?(?:worksheet|chartsheet)\s*>\s*$", sheet)
     if closing is None:
-        raise NotOnPage("a sheet of the workbook is incomplete")
+        raise NotOnPage(N_("a sheet of the workbook is incomplete"))
     return closing.start()
 
 
@@ -103,7 +104,7 @@ def _footer_with_credit(footer: str, code: str) -> str:
     sections["C"] = f"{centre}\n{code}" if centre.strip() else code
     joined = "".join(f"&{key}{text}" for key, text in sections.items() if text)
     if len(joined) > MAX_HEADER_FOOTER_CHARS:
-        raise NotOnPage("a sheet's print footer has no room left for the credit line")
+        raise NotOnPage(N_("a sheet's print footer has no room left for the credit line"))
     return joined
 
 
