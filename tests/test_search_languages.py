@@ -18,9 +18,11 @@ from exchange.files.extract import extract_text
 from exchange.models import Resource, StoredFile, Tag
 from exchange.ops import doctor
 from exchange.search import Visible, detect_language, highlighted
+from exchange.search.analysis import ANALYZER, analysis_language, tagged_texts
 from exchange.search.query import SearchRequest, run
 from exchange.search.schema import POSITION_DOC_ID, SCHEMA, document_for
 
+from .fixtures.api import Script, make_token
 from .fixtures.corpus import require_corpus
 from .fixtures.members import Visitor, docx_bytes
 
@@ -140,6 +142,13 @@ def test_did_you_mean_prefers_title_and_tag_words_among_equally_near(searcher):
     assert found(searcher, "internat").suggestion == "internet"
 
 
+def test_each_text_of_a_field_is_analysed_by_its_own_rules_positions_running_on():
+    # A stray mark inside a file's text starts no text of its own; Czech is not stemmed.
+    texts = [("en", "preparing"), ("fr", "Préparez\x1fde"), (analysis_language("cs"), "testing")]
+    terms = [(t.text, t.pos) for t in ANALYZER(tagged_texts(texts), positions=True)]
+    assert terms == [("prepar", 0), ("prepar", 1), ("prépar", 1), ("testing", 2)]
+
+
 @pytest.mark.parametrize(
     ("text", "language"),
     [
@@ -171,6 +180,27 @@ def test_a_share_detects_its_language_or_takes_the_givers_and_search_counts_it(a
     results = giver.client.get("/search?q=entrevues&language=fr").get_data(as_text=True)
     assert f"/resources/{detected}" in results and f"/resources/{chosen}" not in results
     assert "Language" in results and "French" in results
+
+
+ENGLISH_SHEET = "Track every application you send to employers, with the date and the answer."
+FRENCH_SHEET = (
+    "Préparez vos réponses aux questions les plus fréquentes des employeurs avant chaque "
+    "entrevue d'embauche."
+)
+
+
+def test_a_french_file_in_an_english_resource_is_read_shown_and_counted_as_french(app, giver):
+    files = [("tracker.docx", docx_bytes(ENGLISH_SHEET)), ("fiche.docx", docx_bytes(FRENCH_SHEET))]
+    shared = giver.share_id(title="Interview kit", files=files, language="en")
+    page = giver.client.get(f"/resources/{shared}").get_data(as_text=True)
+    assert page.count("· French ·") == 1, "beside the French file's format, not the English one's"
+    # Stemmed as French, "Préparez" is "prepar", as "préparer" is; as English it stays whole.
+    assert f"/resources/{shared}" in giver.client.get("/search?q=préparer").get_data(as_text=True)
+    assert f"/resources/{shared}" in giver.client.get("/search?language=fr").get_data(as_text=True)
+    script = Script(app, make_token(giver, write=False))
+    assert [f["language"] for f in script.get(f"/resources/{shared}").json["files"]] == ["en", "fr"]
+    facets = script.get("/resources?language=fr").json["facets"]["language"]
+    assert sorted((f["value"], f["count"]) for f in facets) == [("en", 1), ("fr", 1)]
 
 
 def test_doctor_repair_detects_the_language_of_resources_shared_before(app, giver):
