@@ -203,14 +203,19 @@ def test_a_french_file_in_an_english_resource_is_read_shown_and_counted_as_frenc
     assert sorted((f["value"], f["count"]) for f in facets) == [("en", 1), ("fr", 1)]
 
 
-def test_doctor_repair_detects_the_language_of_resources_shared_before(app, giver):
+def test_doctor_repair_detects_the_language_of_resources_and_files_read_before(app, giver):
     french = "Une fiche pour préparer les entrevues d'embauche avec vos clients."
     sheet = [("fiche.docx", docx_bytes(french))]
     shared = giver.share_id(title="Fiche", synopsis=french, how_used=french, files=sheet)
     with app.app_context():
         db.session.execute(update(Resource).values(language=None))
+        db.session.execute(update(StoredFile).values(language=None))
         db.session.commit()
-        assert doctor.examine(checksums=False).language_unknown == [shared]
+        found = doctor.examine(checksums=False)
+        assert (found.language_unknown, len(found.file_language_unknown)) == ([shared], 1)
         report = doctor.run(repair=True, checksums=False)
         assert "detected the language of 1 resources" in report.repaired
+        assert "detected the language of 1 files" in report.repaired
+        assert report.file_language_unknown == []
         assert db.session.get(Resource, shared).language == "fr"
+        assert db.session.get(Resource, shared).files[0].language == "fr"
