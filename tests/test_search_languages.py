@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 from whoosh import index as whoosh_index
+from whoosh.fields import ID
 
 from exchange.extensions import db
 from exchange.files.extract import extract_text
@@ -20,7 +21,7 @@ from exchange.ops import doctor
 from exchange.search import Visible, detect_language, highlighted
 from exchange.search.analysis import ANALYZER, analysis_language, tagged_texts
 from exchange.search.query import SearchRequest, run
-from exchange.search.schema import POSITION_DOC_ID, SCHEMA, document_for
+from exchange.search.schema import POSITION_DOC_ID, SCHEMA, build_schema, document_for
 
 from .fixtures.api import Script, make_token
 from .fixtures.corpus import require_corpus
@@ -201,6 +202,25 @@ def test_a_french_file_in_an_english_resource_is_read_shown_and_counted_as_frenc
     assert [f["language"] for f in script.get(f"/resources/{shared}").json["files"]] == ["en", "fr"]
     facets = script.get("/resources?language=fr").json["facets"]["language"]
     assert sorted((f["value"], f["count"]) for f in facets) == [("en", 1), ("fr", 1)]
+
+
+def test_an_index_written_before_files_had_languages_still_merges_and_counts(tmp_path):
+    before = build_schema()
+    before.remove("language")
+    before.add("language", ID(sortable=True))  # one language a resource, as it was
+    old = whoosh_index.create_in(str(tmp_path), before)
+    with old.writer() as writer:
+        writer.add_document(**document_for(resource(1, *RESOURCES[7])))
+    writer = whoosh_index.open_dir(str(tmp_path), schema=SCHEMA).writer()
+    mixed = resource(2, *RESOURCES[1])
+    mixed.files.append(StoredFile(text=FRENCH_SHEET, format="docx", language="fr"))
+    writer.add_document(**document_for(mixed))
+    writer.add_document(id=POSITION_DOC_ID, position=2)
+    writer.commit(optimize=True)  # the old segment and the new merged into one
+    with whoosh_index.open_dir(str(tmp_path), schema=SCHEMA).searcher() as merged:
+        assert len(merged.reader().leaf_readers()) == 1
+        assert found(merged, "", language=["fr"]).ids == [2, 1]
+        assert found(merged, "").facets["language"] == [("fr", 2), ("en", 1)]
 
 
 def test_doctor_repair_detects_the_language_of_resources_and_files_read_before(app, giver):

@@ -31,7 +31,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.analysis import CommaSeparatedTokenizer, SpaceSeparatedTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, FieldType, Schema
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
@@ -90,7 +90,9 @@ def build_schema() -> Schema:
         kind=ID(sortable=True),
         audience=ID(sortable=True),
         licence=ID(sortable=True),
-        language=KEYWORD(commas=True),
+        # Its own language and its files': a list, in the single-valued field it once was
+        # (same posting format), so segments written before still merge with new ones.
+        language=ID(analyzer=CommaSeparatedTokenizer()),
         format=KEYWORD(commas=True, lowercase=True),
         status=ID(sortable=True),
         owner=ID(sortable=True),
