@@ -314,6 +314,12 @@ class StoredFile(db.Model):
     # Where the text came from: "" the file's own text, FROM_SCANS some or all of it read
     # from scanned pages (search results and the resource page say "read from a scan").
     text_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # ISO 639-1 code of the language its own text is written in, detected once when the
+    # text is read (search analyses it by that language's rules, which may not be its
+    # resource's: a French worksheet in an English resource); "" when too short or mixed to
+    # tell, None for a file read before files' languages were kept (``exchange doctor
+    # --repair`` detects those).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True, default="")
     # The credited copy carries an invisible text layer of what was read from its scans.
     text_layer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Stored, but not read yet: its text, credited copy and picture are made by the job
@@ -347,6 +353,11 @@ class StoredFile(db.Model):
     @property
     def read_from_scans(self) -> bool:
         return self.text_source == self.FROM_SCANS
+
+    @property
+    def language_label(self) -> str:
+        """The language's name; "" when it is not known (nothing is shown then)."""
+        return label(LANGUAGES.get(self.language or "", ""))
 
     @classmethod
     def with_excerpt(cls, chars: int = 3000):

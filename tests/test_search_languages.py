@@ -12,15 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 from whoosh import index as whoosh_index
+from whoosh.fields import ID
 
 from exchange.extensions import db
 from exchange.files.extract import extract_text
 from exchange.models import Resource, StoredFile, Tag
 from exchange.ops import doctor
 from exchange.search import Visible, detect_language, highlighted
+from exchange.search.analysis import ANALYZER, analysis_language, tagged_texts
 from exchange.search.query import SearchRequest, run
-from exchange.search.schema import POSITION_DOC_ID, SCHEMA, document_for
+from exchange.search.schema import POSITION_DOC_ID, SCHEMA, build_schema, document_for
 
+from .fixtures.api import Script, make_token
 from .fixtures.corpus import require_corpus
 from .fixtures.members import Visitor, docx_bytes
 
@@ -140,6 +143,13 @@ def test_did_you_mean_prefers_title_and_tag_words_among_equally_near(searcher):
     assert found(searcher, "internat").suggestion == "internet"
 
 
+def test_each_text_of_a_field_is_analysed_by_its_own_rules_positions_running_on():
+    # A stray mark inside a file's text starts no text of its own; Czech is not stemmed.
+    texts = [("en", "preparing"), ("fr", "Préparez\x1fde"), (analysis_language("cs"), "testing")]
+    terms = [(t.text, t.pos) for t in ANALYZER(tagged_texts(texts), positions=True)]
+    assert terms == [("prepar", 0), ("prepar", 1), ("prépar", 1), ("testing", 2)]
+
+
 @pytest.mark.parametrize(
     ("text", "language"),
     [
@@ -173,14 +183,59 @@ def test_a_share_detects_its_language_or_takes_the_givers_and_search_counts_it(a
     assert "Language" in results and "French" in results
 
 
-def test_doctor_repair_detects_the_language_of_resources_shared_before(app, giver):
+ENGLISH_SHEET = "Track every application you send to employers, with the date and the answer."
+FRENCH_SHEET = (
+    "Préparez vos réponses aux questions les plus fréquentes des employeurs avant chaque "
+    "entrevue d'embauche."
+)
+
+
+def test_a_french_file_in_an_english_resource_is_read_shown_and_counted_as_french(app, giver):
+    files = [("tracker.docx", docx_bytes(ENGLISH_SHEET)), ("fiche.docx", docx_bytes(FRENCH_SHEET))]
+    shared = giver.share_id(title="Interview kit", files=files, language="en")
+    page = giver.client.get(f"/resources/{shared}").get_data(as_text=True)
+    assert page.count("· French ·") == 1, "beside the French file's format, not the English one's"
+    # Stemmed as French, "Préparez" is "prepar", as "préparer" is; as English it stays whole.
+    assert f"/resources/{shared}" in giver.client.get("/search?q=préparer").get_data(as_text=True)
+    assert f"/resources/{shared}" in giver.client.get("/search?language=fr").get_data(as_text=True)
+    script = Script(app, make_token(giver, write=False))
+    assert [f["language"] for f in script.get(f"/resources/{shared}").json["files"]] == ["en", "fr"]
+    facets = script.get("/resources?language=fr").json["facets"]["language"]
+    assert sorted((f["value"], f["count"]) for f in facets) == [("en", 1), ("fr", 1)]
+
+
+def test_an_index_written_before_files_had_languages_still_merges_and_counts(tmp_path):
+    before = build_schema()
+    before.remove("language")
+    before.add("language", ID(sortable=True))  # one language a resource, as it was
+    old = whoosh_index.create_in(str(tmp_path), before)
+    with old.writer() as writer:
+        writer.add_document(**document_for(resource(1, *RESOURCES[7])))
+    writer = whoosh_index.open_dir(str(tmp_path), schema=SCHEMA).writer()
+    mixed = resource(2, *RESOURCES[1])
+    mixed.files.append(StoredFile(text=FRENCH_SHEET, format="docx", language="fr"))
+    writer.add_document(**document_for(mixed))
+    writer.add_document(id=POSITION_DOC_ID, position=2)
+    writer.commit(optimize=True)  # the old segment and the new merged into one
+    with whoosh_index.open_dir(str(tmp_path), schema=SCHEMA).searcher() as merged:
+        assert len(merged.reader().leaf_readers()) == 1
+        assert found(merged, "", language=["fr"]).ids == [2, 1]
+        assert found(merged, "").facets["language"] == [("fr", 2), ("en", 1)]
+
+
+def test_doctor_repair_detects_the_language_of_resources_and_files_read_before(app, giver):
     french = "Une fiche pour préparer les entrevues d'embauche avec vos clients."
     sheet = [("fiche.docx", docx_bytes(french))]
     shared = giver.share_id(title="Fiche", synopsis=french, how_used=french, files=sheet)
     with app.app_context():
         db.session.execute(update(Resource).values(language=None))
+        db.session.execute(update(StoredFile).values(language=None))
         db.session.commit()
-        assert doctor.examine(checksums=False).language_unknown == [shared]
+        found = doctor.examine(checksums=False)
+        assert (found.language_unknown, len(found.file_language_unknown)) == ([shared], 1)
         report = doctor.run(repair=True, checksums=False)
         assert "detected the language of 1 resources" in report.repaired
+        assert "detected the language of 1 files" in report.repaired
+        assert report.file_language_unknown == []
         assert db.session.get(Resource, shared).language == "fr"
+        assert db.session.get(Resource, shared).files[0].language == "fr"

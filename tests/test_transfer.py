@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from exchange.extensions import db
 from exchange.models import Download, Member, Resource, StoredFile
@@ -370,6 +370,21 @@ def test_a_members_only_resource_is_still_members_only_after_export_and_import(
     page = unmarked(passer_by.client.get("/search?q=values").get_data(as_text=True))
     assert "Open values sort" in page
     assert "Members-only values sort" not in page
+
+
+def test_the_languages_of_a_resource_and_its_files_survive_export_and_import(app, owner, tmp_path):
+    owner.share_id(title="Hoja de seguimiento", language="es")  # chosen: its file is English
+    with app.app_context():
+        db.session.execute(update(StoredFile).values(language="de"))  # not what reading tells
+        db.session.commit()
+    dest = tmp_path / "export"
+    assert run(app, "export", str(dest)).exit_code == 0
+
+    new_site = _fresh_site(tmp_path / "new-site")
+    assert run(new_site, "import", str(dest)).exit_code == 0
+    with new_site.app_context():
+        [resource] = _all(Resource)
+        assert (resource.language, resource.files[0].language) == ("es", "de")
 
 
 def test_a_toolkit_csv_may_keep_a_resource_to_members(app, owner, toolkit):

@@ -10,13 +10,15 @@ The database is the source of truth. Checked in both directions:
 - which files still wait for a picture of their first page (a job that was lost with its
   process, e.g. on a restart, leaves its file saying "Preview being made…" for good), and
   which resources still wait for their files to be read (likewise "Reading your files…");
-- which resources were shared before languages were kept (their language never detected).
+- which resources were shared before languages were kept (their language never detected),
+  and which files were read before files' languages were kept.
 
 ``--repair`` deletes orphans older than ``EXCHANGE_DOCTOR_ORPHAN_GRACE_S`` (a younger one
 may belong to a share that is committing right now), re-queues missing or stray index
 entries through the change log, runs the preview and read jobs still waiting (the jobs are
 idempotent, so one that is merely slow is not harmed), detects the language of resources
-that have none yet and re-indexes them (so search analyses them by their language's rules),
+and files that have none yet and re-indexes their resources (so search analyses them by
+their language's rules),
 and reports what it could not fix (missing or damaged bytes need a person).
 """
 
@@ -30,13 +32,13 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from .. import jobs, transactions
 from ..extensions import db
 from ..models import DataExport, IndexChange, Resource, StoredFile, utcnow
 from ..resources.operations import PREVIEW_JOB, READ_JOB, language_of
-from ..search import get_replica
+from ..search import detect_language, get_replica
 from ..storage import ObjectNotFound, Storage, get_storage
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Report:
     index_lag: int = 0
     waiting_previews: list[int] = field(default_factory=list)
     language_unknown: list[int] = field(default_factory=list)
+    file_language_unknown: list[int] = field(default_factory=list)
     waiting_reads: list[int] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     unrepaired: list[str] = field(default_factory=list)
@@ -75,6 +78,7 @@ class Report:
             f"index behind the change log by: {self.index_lag}",
             f"files waiting for a picture of their first page: {len(self.waiting_previews)}",
             f"resources whose language was never detected: {len(self.language_unknown)}",
+            f"files whose language was never detected: {len(self.file_language_unknown)}",
             f"resources whose files wait to be read: {len(self.waiting_reads)}",
             *(f"repaired: {item}" for item in self.repaired),
             *(f"NOT repaired: {item}" for item in self.unrepaired),
@@ -103,8 +107,17 @@ def examine(checksums: bool = True, now: datetime | None = None) -> Report:
     report.waiting_previews = sorted(db.session.scalars(waiting))
     undetected = select(Resource.id).where(Resource.language.is_(None))
     report.language_unknown = sorted(db.session.scalars(undetected))
+    report.file_language_unknown = _files_never_detected()
     report.waiting_reads = _waiting_reads()
     return report
+
+
+def _files_never_detected() -> list[int]:
+    """Files read before files' languages were kept (a pending one is told when read)."""
+    query = select(StoredFile.id).where(
+        StoredFile.language.is_(None), StoredFile.pending.is_(False)
+    )
+    return sorted(db.session.scalars(query))
 
 
 def _waiting_reads() -> list[int]:
@@ -186,6 +199,7 @@ def fix(report: Report) -> Report:
     _requeue(report.not_indexed + report.stray_in_index, report)
     _draw_waiting_previews(report)
     _detect_languages(report)
+    _detect_file_languages(report)
     _read_waiting_files(report)
     report.unrepaired += [f"missing object {key}" for key in report.missing]
     report.unrepaired += [f"damaged object {key}" for key in report.damaged]
@@ -257,3 +271,27 @@ def _detect_languages(report: Report) -> None:
         get_replica().catch_up(wait=30)
         report.repaired.append(f"detected the language of {len(ids)} resources")
         log.info("doctor detected the language of %d resources", len(ids))
+
+
+def _detect_file_languages(report: Report) -> None:
+    """Detect the language of each file read before files' languages were kept, from its
+    own text, and re-index its resource, a batch per transaction (each loads the text)."""
+    ids = report.file_language_unknown
+    for start in range(0, len(ids), LANGUAGE_BATCH):
+        _detect_file_batch(ids[start : start + LANGUAGE_BATCH])
+    if ids:
+        get_replica().catch_up(wait=30)
+        report.repaired.append(f"detected the language of {len(ids)} files")
+        log.info("doctor detected the language of %d files", len(ids))
+
+
+def _detect_file_batch(ids: list[int]) -> None:
+    query = select(StoredFile).where(StoredFile.id.in_(ids)).options(undefer(StoredFile.text))
+    resources = set()
+    for row in db.session.scalars(query):
+        row.language = detect_language(row.text)
+        resources.add(row.resource_id)
+    for resource_id in sorted(resources):  # once each, however many of its files changed
+        IndexChange.record(resource_id)
+    transactions.commit()
+    db.session.expunge_all()

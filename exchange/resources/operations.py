@@ -420,6 +420,7 @@ def _fill_row(
     if pending:
         row.credited_key = row.credited_size = row.preview_key = None
         row.text, row.text_status, row.text_reason, row.text_source = "", "", "", ""
+        row.language = ""
         row.preview_pending, row.preview_note, row.text_layer = False, "", False
         row.credit_on_page, row.page_credit_note = False, ""
         row.original_author, row.zipped_with_credit = "", False
@@ -432,13 +433,16 @@ def _fill_row(
 
 
 def text_columns(item: PreparedFile) -> dict[str, object]:
-    """What a read file's row says of its text and picture (the columns, by name)."""
+    """What a read file's row says of its text and picture (the columns, by name). Its
+    language is told here, once, from its own text: the index reads it, never detects."""
     extraction = item.extraction
     searchable = extraction is not None and extraction.searchable
+    text = extraction.text if extraction else ""
     return {
         "preview_pending": item.preview_pending,
         "preview_note": item.preview_note,
-        "text": extraction.text if extraction else "",
+        "text": text,
+        "language": detect_language(text),
         "text_status": StoredFile.SEARCHABLE if searchable else StoredFile.UNSEARCHABLE,
         "text_reason": extraction.reason if extraction else "",
         "text_source": extraction.source if extraction else "",

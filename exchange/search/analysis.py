@@ -7,6 +7,10 @@ finds "Izajáš"). A word that carried accents is also indexed as written (stemm
 folded), at the same position: a query typed with the accents matches that form too, and
 ranks the resources that spell it that way first.
 
+A field value may hold several texts in different languages (a resource's files: a French
+worksheet inside an English resource): :func:`tagged_texts` marks each, and the analyzer
+switches rules at every mark, the word positions running on across them.
+
 Runs of Chinese, Japanese and Korean characters carry no spaces between words, so they are
 cut into overlapping pairs of characters (bigrams): "ゾルゲ" is then found inside
 "ゾルゲと尾崎". Everything else is cut into words.
@@ -20,7 +24,7 @@ a match (it is never required), or a French "de" would exclude every French reso
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cache, lru_cache
 
 from whoosh import query as wq
@@ -57,22 +61,35 @@ def is_cjk(text: str) -> bool:
 
 
 def tagged(language: str, text: str) -> str:
-    """A field value telling the analyzer which language ``text`` is in."""
-    return f"{LANGUAGE_MARK}{language}{LANGUAGE_MARK}{text}"
+    """A field value telling the analyzer which rules (:func:`analysis_language`) ``text``
+    is analysed with. A mark inside the text (a control character a file may hold) is
+    dropped, so it can never start a run of its own."""
+    return f"{LANGUAGE_MARK}{language}{LANGUAGE_MARK}{text.replace(LANGUAGE_MARK, ' ')}"
+
+
+def tagged_texts(texts: Iterable[tuple[str, str]]) -> str:
+    """One field value holding each ``(rules, text)`` pair, analysed each by its own rules."""
+    return "".join(tagged(language, text) for language, text in texts)
 
 
 def analysis_language(language: str | None) -> str:
-    """The rules a resource in ``language`` is analysed with."""
+    """The rules a resource (or file) in ``language`` is analysed with."""
     if not language:
         return FALLBACK_LANGUAGE
     return language if language in STEMMED_LANGUAGES else PLAIN
 
 
-def _untagged(value: str) -> tuple[str, str]:
-    if value.startswith(LANGUAGE_MARK):
-        language, _, text = value[1:].partition(LANGUAGE_MARK)
-        return analysis_language(language), text
-    return FALLBACK_LANGUAGE, value
+def runs_of(value: str) -> list[tuple[str, str]]:
+    """The ``(rules, text)`` runs of a field value as :func:`tagged` marked them (its
+    rules already chosen: an unknown mark is :data:`PLAIN`); an unmarked value is
+    :data:`FALLBACK_LANGUAGE` text."""
+    if not value.startswith(LANGUAGE_MARK):
+        return [(FALLBACK_LANGUAGE, value)]
+    parts = value.split(LANGUAGE_MARK)
+    return [
+        (parts[i] if parts[i] in STEMMED_LANGUAGES else PLAIN, parts[i + 1])
+        for i in range(1, len(parts) - 1, 2)
+    ]
 
 
 @cache
@@ -159,16 +176,25 @@ class MultilingualAnalyzer(Analyzer):
         mode: str = "",
         **kwargs,
     ) -> Iterator[Token]:
-        language, text = _untagged(value)
+        runs = runs_of(value)
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         token.boost, token.stopped = 1.0, False
+        if tokenize and mode != "query":
+            yield from self._runs(token, runs, start_pos, start_char, removestops)
+            return
+        text = " ".join(text for _, text in runs)
         if not tokenize:
             yield self._one(token, text.lower(), start_pos, start_char, 0, len(text))
             return
-        if mode == "query":
-            yield from self._words(token, text, start_pos, start_char)
-            return
-        yield from self._terms(token, language, text, start_pos, start_char, removestops)
+        yield from self._words(token, text, start_pos, start_char)
+
+    def _runs(
+        self, token: Token, runs: list[tuple[str, str]], pos: int, char: int, removestops: bool
+    ) -> Iterator[Token]:
+        """Each run's terms by its own rules, positions and characters running on."""
+        for language, text in runs:
+            pos = yield from self._terms(token, language, text, pos, char, removestops)
+            char += len(text)
 
     def _words(self, token: Token, text: str, pos: int, char: int) -> Iterator[Token]:
         for number, (word, start, end) in enumerate(pieces(text)):
@@ -176,7 +202,9 @@ class MultilingualAnalyzer(Analyzer):
 
     def _terms(
         self, token: Token, language: str, text: str, pos: int, char: int, removestops: bool
-    ) -> Iterator[Token]:
+    ) -> Generator[Token, None, int]:
+        """The text's index terms by ``language``'s rules; returns the position after its
+        last word (where the next text's words start)."""
         stops = stop_words(language) if removestops else frozenset()
         for word, start, end in pieces(text):
             lower = word.lower()
@@ -187,6 +215,7 @@ class MultilingualAnalyzer(Analyzer):
             if exact is not None:
                 yield self._one(token, exact, pos, char, start, end)
             pos += 1
+        return pos
 
     @staticmethod
     def _one(token: Token, text: str, pos: int, char: int, start: int, end: int) -> Token:

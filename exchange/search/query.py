@@ -138,12 +138,13 @@ def parse_for(text: str, languages: tuple[str, ...]) -> wq.Query | None:
 
 
 def languages_in(view: IndexView) -> tuple[str, ...]:
-    """The analysis rules the index's resources were written with (a query's words need
-    only their forms under these), remembered for the index generation."""
+    """The analysis rules the index's resources and their files were written with (a
+    query's words need only their forms under these), remembered for the generation."""
     key = ("languages",)
     if key not in view._stats:
         names = VOCABULARIES["language"].values
-        codes = np.unique(view.codes["language"][view.live]).tolist()
+        pairs = view.pairs["language"]
+        codes = np.unique(pairs.codes[view.live[pairs.docs]]).tolist()
         view._stats[key] = tuple(sorted({analysis_language(names[c]) for c in codes} | {"en"}))
     return view._stats[key]
 

@@ -2,9 +2,12 @@
 
 Every text field uses one analyzer (:mod:`.analysis`) that folds accents and stems each
 resource's words by the rules of its language, so "interviewing" finds "interview" and a
-French "entrevues" finds "entrevue". The title is boosted. Facets (kind, audience, licence,
-language, tags, file format) and the fields that decide who may see a result (status,
-owner, visibility) are exact-match columns.
+French "entrevues" finds "entrevue". The files' text is analysed file by file, each by its
+own language (told when it was read, and stored), so a French worksheet inside an English
+resource is stemmed as French; a file whose language could not be told takes its
+resource's. The title is boosted. Facets (kind, audience, licence, language, tags, file
+format) and the fields that decide who may see a result (status, owner, visibility) are
+exact-match columns; a resource counts under its own language and each of its files'.
 
 "Did you mean" draws its words from one ``spelling`` field of unstemmed words with counts
 (:class:`WordCounts`); a word of a title or tag counts :data:`TITLE_WORD_WEIGHT` times, so
@@ -28,13 +31,13 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.analysis import CommaSeparatedTokenizer, SpaceSeparatedTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, FieldType, Schema
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
 from ..models import Resource
-from .analysis import ANALYZER, analysis_language, tagged
+from .analysis import ANALYZER, analysis_language, tagged, tagged_texts
 
 # The fields a plain query searches, and how much a match in each counts.
 TEXT_FIELDS = {
@@ -87,7 +90,9 @@ def build_schema() -> Schema:
         kind=ID(sortable=True),
         audience=ID(sortable=True),
         licence=ID(sortable=True),
-        language=ID(sortable=True),
+        # Its own language and its files': a list, in the single-valued field it once was
+        # (same posting format), so segments written before still merge with new ones.
+        language=ID(analyzer=CommaSeparatedTokenizer()),
         format=KEYWORD(commas=True, lowercase=True),
         status=ID(sortable=True),
         owner=ID(sortable=True),
@@ -110,7 +115,7 @@ def document_for(resource: Resource) -> dict:
         "title": tagged(language, resource.title),
         "synopsis": tagged(language, resource.synopsis),
         "how_used": tagged(language, resource.how_used),
-        "content": tagged(language, content),
+        "content": file_texts(resource, language),
         "tagtext": tagged(language, " ".join(resource.tag_names)),
         "contributor": resource.credit_name,
         "spelling": sorted(spelling_counts(resource, content).items()),
@@ -118,7 +123,7 @@ def document_for(resource: Resource) -> dict:
         "kind": resource.kind,
         "audience": resource.audience,
         "licence": resource.licence,
-        "language": resource.language or None,  # None: Whoosh writes nothing
+        "language": ",".join(languages_of(resource)) or None,  # None: Whoosh writes nothing
         "format": ",".join(sorted({f.format for f in resource.files})),
         "status": resource.status,
         "owner": str(resource.owner_id),
@@ -131,6 +136,22 @@ def document_for(resource: Resource) -> dict:
 def content_text(resource: Resource) -> str:
     """The text inside a resource's files, in file order (what snippets are cut from)."""
     return "\n\n".join(f.text for f in resource.files if f.text)
+
+
+def file_texts(resource: Resource, rules: str) -> str:
+    """The ``content`` field's value: each file's text marked with the rules it is analysed
+    by, its own language's, else ``rules`` (its resource's)."""
+    return tagged_texts(
+        (analysis_language(f.language) if f.language else rules, f.text)
+        for f in resource.files
+        if f.text
+    )
+
+
+def languages_of(resource: Resource) -> list[str]:
+    """The languages a resource is written in, its files' included (the language facet)."""
+    found = {resource.language, *(f.language for f in resource.files)}
+    return sorted(code for code in found if code)
 
 
 def spellable_words(resource: Resource, content: str) -> set[str]:

@@ -19,8 +19,9 @@ from whoosh.reading import SegmentReader
 from .schema import TEXT_FIELDS
 from .whoosh_internals import read_length_bytes, read_number_column, read_postings
 
-SINGLE_VALUED = ("kind", "audience", "licence", "language", "status")
-MULTI_VALUED = ("tags", "format")
+SINGLE_VALUED = ("kind", "audience", "licence", "status")
+# A resource's language is its own and its files' (a French sheet in an English resource).
+MULTI_VALUED = ("tags", "format", "language")
 NO_VALUE = 0  # the code of "this document has no value in that field"
 MAX_CACHED_SEGMENTS = 256
 

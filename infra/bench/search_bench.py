@@ -177,6 +177,7 @@ def _file_row(resource_id: int, sample: SampleResource) -> dict:
         "size": len(body) * 3,
         "sha256": hashlib.sha256(body).hexdigest(),
         "text": sample.text,
+        "language": sample.language,  # as reading it detects: the sample's own language
         "text_status": "searchable",
         "created_at": sample.created_at,
     }

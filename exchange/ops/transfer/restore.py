@@ -195,6 +195,8 @@ def _details_of(values: dict[str, Any], tags: list[str]) -> operations.ResourceD
         credit_placement=values.get("credit_placement") or CREDIT_IN_PROPERTIES,
         credit_txt=bool(values.get("credit_txt")),
         text_layer=bool(values.get("text_layer", True)),
+        # The giver may have chosen it; exports from before languages were kept: detected.
+        language=values.get("language") or "",
     )
 
 
@@ -257,9 +259,12 @@ _VERSION_FIELDS = (
 def _restore_versions(
     stored: StoredFile, row: dict[str, Any], earlier: list[dict[str, Any]], source: Path
 ) -> None:
-    """The file's version number and note, and its earlier versions with their bytes (the
-    credited copies as exported: each was made for the credit the resource still has)."""
+    """The file's version number, note and language, and its earlier versions with their
+    bytes (the credited copies as exported: each was made for the credit the resource
+    still has)."""
     stored.version = row.get("version") or 1
+    if row.get("language") is not None:  # else as told on reading it again here
+        stored.language = row["language"]
     stored.version_note = row.get("version_note") or ""
     if row.get("version_at"):
         stored.version_at = datetime.fromisoformat(row["version_at"])

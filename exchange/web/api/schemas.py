@@ -55,7 +55,11 @@ class ResourceQuery(Paging):
     kind = _listed(KINDS, "Only this kind; repeat for several.")
     audience = _listed(AUDIENCES, "Only for this audience; repeat for several.")
     licence = _listed(LICENCES, "Only under this licence; repeat for several.")
-    language = _listed(LANGUAGES, "Only in this language (ISO 639-1); repeat for several.")
+    language = _listed(
+        LANGUAGES,
+        "Only in this language (ISO 639-1), the resource's or one of its files'; repeat for "
+        "several.",
+    )
     format = _words(f"Only with a file of this format; repeat for several. {FORMATS_NOTE}")
     sort = fields.String(
         load_default="",
@@ -111,7 +115,10 @@ class ResourcePage(ma.Schema):
         keys=fields.String(),
         values=fields.List(fields.Nested(FacetValue)),
         required=True,
-        metadata={"description": "Counts by tags, kind, audience, licence and format."},
+        metadata={
+            "description": "Counts by tags, kind, audience, licence, language (a resource's "
+            "own and its files') and format."
+        },
     )
     suggestion = fields.String(required=True, metadata={"description": "Did you mean…"})
 
@@ -120,6 +127,13 @@ class FileInfo(ma.Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     format = fields.String(required=True)
+    language = fields.String(
+        required=True,
+        metadata={
+            "description": "ISO 639-1 of its own text (may differ from the resource's); "
+            "empty when it could not be told or is not read yet."
+        },
+    )
     content_type = fields.String(required=True)
     size = fields.Integer(required=True)
     searchable = fields.Boolean(required=True)

@@ -132,6 +132,7 @@ def _file(
         "id": stored.id,
         "name": stored.original_name,
         "format": stored.format,
+        "language": stored.language or "",
         "content_type": stored.content_type,
         "size": stored.size,
         "searchable": stored.searchable,
