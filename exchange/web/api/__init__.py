@@ -9,9 +9,10 @@ by flask-smorest (see docs/architecture.md for why that library).
 from __future__ import annotations
 
 import http
+import threading
 
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
 from . import problems
@@ -23,14 +24,49 @@ PREFIX = "/api/v1"
 
 class ExchangeApi(Api):
     """flask-smorest, told that errors are RFC 9457 problems and that it must leave the
-    site's own error pages alone (it would otherwise answer every 404 in JSON)."""
+    site's own error pages alone (it would otherwise answer every 404 in JSON), and that
+    writes the OpenAPI document when it is first asked for (:meth:`document`)."""
 
     ERROR_SCHEMA = Problem
+
+    def __init__(self, app: Flask) -> None:
+        self._undocumented: list[tuple[Blueprint, str, list | None]] = []
+        self._documenting = threading.Lock()
+        self._responses_described = False
+        super().__init__(app)
+
+    def register_blueprint(
+        self, blp: Blueprint, *, parameters: list | None = None, **options
+    ) -> None:
+        """The blueprint's routes now, its pages of the document later. Describing every
+        operation from its schemas is most of the cost of making the app, which each web
+        worker, job and test pays, while the document is read by few of them."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
+    def document(self) -> dict:
+        """The OpenAPI document, every blueprint described (once per process)."""
+        with self._documenting:
+            if not self._responses_described:
+                self._describe_responses()
+                self._responses_described = True
+            while self._undocumented:
+                blp, name, parameters = self._undocumented.pop(0)
+                blp.register_views_in_doc(
+                    self, self._app, self.spec, name=name, parameters=parameters
+                )
+                self.spec.tag({"name": name, "description": blp.description})
+        return self.spec.to_dict()
 
     def _register_error_handlers(self) -> None:
         """The site's handlers answer problems on /api paths (problems.or_page)."""
 
     def _register_responses(self) -> None:
+        """Described with the operations, in :meth:`document`."""
+
+    def _describe_responses(self) -> None:
         for status in http.HTTPStatus:
             if status >= 400:
                 self._error_response(status.name, status.phrase)

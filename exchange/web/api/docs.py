@@ -41,7 +41,7 @@ def spec_options() -> dict:
 
 @bp.route("/api/v1/openapi.json")
 def openapi():
-    return jsonify(current_app.extensions["exchange.api"].spec.to_dict())
+    return jsonify(current_app.extensions["exchange.api"].document())
 
 
 @bp.route("/api/docs")
